@@ -1,0 +1,127 @@
+"""Run the checks: materialise the shared `int` facts, then each check into `chk.finding`.
+
+SQL files are plain SELECTs (see sql/); this module is the one place that
+turns them into tables. Named parameters (`$as_of_month`) are bound from the
+run parameters; each file gets only the ones it uses. The person columns of
+the output contract (citizen number, name, township, village) are added here
+from `link.person`, so check SQL stays about the rule.
+"""
+
+from __future__ import annotations
+
+import re
+from graphlib import TopologicalSorter
+from pathlib import Path
+
+import duckdb
+
+from checks.catalogue import BY_CODE, CATALOGUE
+
+SQL_DIR = Path(__file__).resolve().parents[1] / "sql"
+PARAMETER = re.compile(r"\$([a-z_][a-z0-9_]*)")
+INT_REFERENCE = re.compile(r"\bint\.([a-z_][a-z0-9_]*)")
+
+FINDING_DDL = """
+create or replace table chk.finding (
+    check_code varchar,
+    person_id varchar,
+    id_number varchar,
+    name varchar,
+    township varchar,
+    village varchar,
+    case_no varchar,
+    period_start date,
+    period_end date,
+    overpaid_amount double,
+    backpay_amount double,
+    link_confidence double,
+    needs_confirmation boolean,
+    evidence varchar,
+    case_key varchar
+)
+"""
+
+
+def read_sql(path: Path) -> str:
+    return path.read_text(encoding="utf-8")
+
+
+def bind(sql: str, parameters: dict[str, object], source: str) -> dict[str, object]:
+    """The parameters `sql` uses; a missing one is an error naming the file."""
+    used = sorted(set(PARAMETER.findall(sql)))
+    missing = [name for name in used if name not in parameters]
+    if missing:
+        raise KeyError(f"{source}: no value for parameter(s) {', '.join('$' + m for m in missing)}")
+    return {name: parameters[name] for name in used}
+
+
+def execute(con: duckdb.DuckDBPyConnection, statement: str, sql: str, parameters: dict[str, object], source: str) -> None:
+    con.execute(statement, bind(sql, parameters, source))
+
+
+def install_macros(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute(read_sql(SQL_DIR / "macros.sql"))
+
+
+def int_table_order() -> list[Path]:
+    """sql/int/*.sql in an order where every table is built after those it reads."""
+    files = {path.stem: path for path in sorted((SQL_DIR / "int").glob("*.sql"))}
+    graph = {stem: set(INT_REFERENCE.findall(read_sql(path))) & set(files) - {stem} for stem, path in files.items()}
+    return [files[stem] for stem in TopologicalSorter(graph).static_order()]
+
+
+def materialize_int(con: duckdb.DuckDBPyConnection, parameters: dict[str, object]) -> list[str]:
+    con.execute("create schema if not exists int")
+    built = []
+    for path in int_table_order():
+        sql = read_sql(path)
+        execute(con, f"create or replace table int.{path.stem} as {sql}", sql, parameters, str(path.relative_to(SQL_DIR)))
+        built.append(path.stem)
+    return built
+
+
+def run_checks(con: duckdb.DuckDBPyConnection, parameters: dict[str, object], codes: list[str] | None = None) -> dict[str, int]:
+    """Build int.*, run the chosen checks (all by default) into chk.finding; return findings per check."""
+    unknown = [code for code in codes or [] if code not in BY_CODE]
+    if unknown:
+        raise KeyError(f"unknown check code(s): {', '.join(unknown)}; known: {', '.join(BY_CODE)}")
+    install_macros(con)
+    materialize_int(con, parameters)
+    con.execute("create schema if not exists chk")
+    con.execute(FINDING_DDL)
+    counts = {}
+    for check in CATALOGUE:
+        if codes and check.code not in codes:
+            continue
+        path = SQL_DIR / "checks" / f"{check.code}.sql"
+        sql = read_sql(path)
+        execute(
+            con,
+            f"""
+            insert into chk.finding
+            select
+                found.check_code,
+                found.person_id,
+                person.id_number,
+                person.name,
+                person.township,
+                person.village,
+                found.case_no,
+                found.period_start,
+                found.period_end,
+                found.overpaid_amount,
+                found.backpay_amount,
+                found.link_confidence,
+                found.link_confidence < $identity_review_threshold,
+                found.evidence,
+                found.case_key
+            from ({sql}) as found
+            left join link.person as person
+                on found.person_id = person.person_id
+            """,
+            sql + " $identity_review_threshold",
+            parameters,
+            str(path.relative_to(SQL_DIR)),
+        )
+        counts[check.code] = con.execute("select count(*) from chk.finding where check_code = ?", [check.code]).fetchall()[0][0]
+    return counts

@@ -1,0 +1,1 @@
+"""Extract declarations and everything derived from them: reading, typing, validation."""

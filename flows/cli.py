@@ -1,0 +1,76 @@
+"""The `hecha` command: start flows and print where their results are.
+
+`hecha run --drop DIR [--as-of YYYY-MM] [--out DIR]` runs the nightly flow.
+Errors about the input (a missing file or column, an unreadable encoding, no
+as_of) print one message naming the file, row and column and exit with 2 —
+no traceback: the reader is a bureau's operator, not a Python programmer.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import sys
+from pathlib import Path
+
+from extracts.errors import DropError
+
+EXIT_INPUT_ERROR = 2
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="hecha", description="核查: reconcile county social-assistance extracts.")
+    commands = parser.add_subparsers(dest="command", required=True)
+    run = commands.add_parser("run", help="load a drop, validate, link, run the checks, publish exceptions")
+    run.add_argument("--drop", required=True, type=Path, help="folder with the seven extract files (and manifest.yaml)")
+    run.add_argument("--as-of", dest="as_of", help="last complete month covered, YYYY-MM (default: manifest.yaml)")
+    run.add_argument("--out", type=Path, default=Path("out"), help="output folder (default: out)")
+    return parser
+
+
+def quiet_prefect() -> None:
+    """Keep the console for hecha's own summary; Prefect's run log stays at warnings."""
+    os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
+    os.environ.setdefault("PREFECT_SERVER_LOGGING_LEVEL", "WARNING")
+    logging.getLogger("prefect").setLevel(logging.WARNING)
+
+
+def summarize(run_dir: Path) -> str:
+    record = json.loads((run_dir / "run.json").read_text(encoding="utf-8"))
+    lines = [f"exceptions: {run_dir / 'exceptions.csv'}", "findings per check:"]
+    lines += [f"  {code:<24} {count}" for code, count in record["findings"].items()]
+    lines.append("files (read = staged + quarantined):")
+    for counts in record["files"]:
+        lines.append(
+            f"  {counts['file']:<26} {counts['rows_read']:>8} = {counts['rows_staged']:>8} + {counts['rows_quarantined']}"
+        )
+    failed = [
+        f"  {stem}: {item['description']}: {item['unexpected_count']} rows"
+        for stem, result in record["validation"]["files"].items()
+        for item in result["expectations"]
+        if not item["success"]
+    ]
+    lines.append(f"validation: {len(failed)} expectation(s) failed" + (":" if failed else ""))
+    lines += failed
+    lines.append(f"run record: {run_dir / 'run.json'}")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    quiet_prefect()
+    from flows.nightly import nightly  # Prefect reads its settings on import
+
+    try:
+        run_dir = nightly(drop=args.drop, as_of=args.as_of, out=args.out)
+    except DropError as error:
+        print(f"hecha: input error: {error}", file=sys.stderr)
+        return EXIT_INPUT_ERROR
+    print(summarize(run_dir))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,78 @@
+-- person_event: when each linked person died or moved out of the county, and how we know.
+-- Policy: dead = register 死亡 or a linked cremation record, month = the earlier
+-- of the two dates (cremation records are incomplete and the register is updated
+-- late, so both are used); moved out = register 迁出, month = 变动日期.
+with register_rows as (
+    select
+        rec.person_id,
+        rec.confidence,
+        rec.explanation,
+        reg.source_row,
+        reg.person_status,
+        reg.change_date
+    from stg.household_register as reg
+    inner join link.person_record as rec
+        on rec.source = 'household_register'
+        and rec.source_row = reg.source_row
+        and rec.role = 'subject'
+    where rec.person_id is not null
+        and reg.change_date is not null
+),
+
+register_events as (
+    select
+        person_id,
+        case person_status when 'dead' then 'death' else 'moved_out' end as event_kind,
+        change_date as event_date,
+        format('户籍登记{}，变动日期 {}（户籍第 {} 行，{}）',
+            case person_status when 'dead' then '死亡' else '迁出' end,
+            change_date, source_row, explanation) as evidence,
+        confidence
+    from register_rows
+    where person_status in ('dead', 'moved_out')
+),
+
+cremation_events as (
+    select
+        rec.person_id,
+        'death' as event_kind,
+        cre.death_date as event_date,
+        format('火化记录 {} 死亡日期 {}（火化第 {} 行，{}）',
+            cre.record_no, cre.death_date, cre.source_row, rec.explanation) as evidence,
+        rec.confidence
+    from stg.cremation as cre
+    inner join link.person_record as rec
+        on rec.source = 'cremation'
+        and rec.source_row = cre.source_row
+        and rec.role = 'subject'
+    where rec.person_id is not null
+        and cre.death_date is not null
+),
+
+all_events as (
+    select * from register_events
+    union all
+    select * from cremation_events
+),
+
+first_events as (
+    select
+        person_id,
+        event_kind,
+        min(event_date) as event_date,
+        -- the evidence that sets the month is the link the finding rests on
+        arg_min(confidence, event_date) as link_confidence,
+        string_agg(evidence, '；' order by event_date, evidence) as evidence
+    from all_events
+    group by person_id, event_kind
+)
+
+select
+    person_id,
+    event_kind,
+    case event_kind when 'death' then '死亡' else '迁出' end as event_label,
+    event_date,
+    cast(date_trunc('month', event_date) as date) as event_month,
+    link_confidence,
+    evidence
+from first_events

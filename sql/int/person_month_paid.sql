@@ -1,0 +1,85 @@
+-- person_month_paid: each ledger line of the window, split onto the people it pays for.
+-- Policy: the beneficiaries of a line are its payee, except 低保金, which is paid
+-- to the household head for the case's covered members: each covered member
+-- carries amount / covered count (so the shares of a line add up to the line).
+with ledger_lines as (
+    select
+        pay.source_row as ledger_row,
+        pay.paid_month,
+        pay.programme,
+        pay.case_no,
+        pay.amount,
+        rec.person_id as payee_person_id,
+        rec.confidence as payee_confidence
+    from stg.payments as pay
+    left join link.person_record as rec
+        on rec.source = 'payments'
+        and rec.source_row = pay.source_row
+        and rec.role = 'subject'
+    where pay.paid_month between $window_start_month and $as_of_month
+),
+
+covered_members as (
+    select
+        dibao.case_no,
+        dibao.source_row as roster_row,
+        rec.person_id,
+        rec.confidence
+    from stg.dibao as dibao
+    left join link.person_record as rec
+        on rec.source = 'dibao'
+        and rec.source_row = dibao.source_row
+        and rec.role = 'subject'
+    where dibao.is_covered
+),
+
+covered_counts as (
+    select case_no, count(*) as covered_count
+    from covered_members
+    group by case_no
+),
+
+dibao_shares as (
+    select
+        lines.ledger_row,
+        lines.paid_month,
+        lines.programme,
+        lines.case_no,
+        members.person_id,
+        cast(lines.amount as double) / counts.covered_count as amount,
+        lines.amount as line_amount,
+        counts.covered_count,
+        members.roster_row,
+        members.confidence as link_confidence
+    from ledger_lines as lines
+    inner join covered_counts as counts
+        on lines.case_no = counts.case_no
+    inner join covered_members as members
+        on lines.case_no = members.case_no
+    where lines.programme = 'dibao'
+        and members.person_id is not null
+),
+
+payee_lines as (
+    -- every other programme pays the payee; so does a 低保金 line whose case is not on the roster
+    select
+        lines.ledger_row,
+        lines.paid_month,
+        lines.programme,
+        lines.case_no,
+        lines.payee_person_id as person_id,
+        cast(lines.amount as double) as amount,
+        lines.amount as line_amount,
+        1 as covered_count,
+        cast(null as integer) as roster_row,
+        lines.payee_confidence as link_confidence
+    from ledger_lines as lines
+    left join covered_counts as counts
+        on lines.case_no = counts.case_no
+    where lines.payee_person_id is not null
+        and (lines.programme <> 'dibao' or counts.case_no is null)
+)
+
+select * from dibao_shares
+union all
+select * from payee_lines

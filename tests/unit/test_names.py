@@ -1,0 +1,77 @@
+"""Name normalization and pinyin (matching/names.py)."""
+
+import polars as pl
+import pytest
+
+from matching.names import MIDDLE_DOT, name_pinyin, normalize_names
+
+NORMALIZE_CASES = [
+    ("already clean", "张国荣", "张国荣"),
+    ("traditional to simplified", "張國榮", "张国荣"),
+    ("surrounding and inner spaces", " 张 国荣 ", "张国荣"),
+    ("ideographic space U+3000", "张\u3000国荣", "张国荣"),
+    ("full-width Latin letters", "ＺＨＡＮＧ", "ZHANG"),
+    ("middle dot U+00B7 kept", "买买提·艾力", "买买提·艾力"),
+    ("bullet U+2022", "买买提•艾力", "买买提·艾力"),
+    ("ASCII full stop", "买买提.艾力", "买买提·艾力"),
+    ("katakana middle dot U+30FB", "买买提・艾力", "买买提·艾力"),
+    ("half-width katakana middle dot U+FF65", "买买提･艾力", "买买提·艾力"),
+    ("hyphenation point U+2027", "买买提‧艾力", "买买提·艾力"),
+    ("Hangul araea U+318D", "买买提ㆍ艾力", "买买提·艾力"),
+    ("full-width full stop U+FF0E", "买买提．艾力", "买买提·艾力"),
+    ("bullet operator U+2219", "买买提∙艾力", "买买提·艾力"),
+    ("dot operator U+22C5", "买买提⋅艾力", "买买提·艾力"),
+    ("Greek ano teleia U+0387", "买买提\u0387艾力", "买买提·艾力"),
+    ("full-width hyphen between Han", "买买提－艾力", "买买提·艾力"),
+    ("ASCII hyphen between Han", "买买提-艾力", "买买提·艾力"),
+    ("two hyphens in a row of parts", "阿-布-都", "阿·布·都"),
+    ("hyphen between Latin letters kept", "Anne-Marie", "Anne-Marie"),
+    ("dot with spaces around it", "买买提 • 艾力", "买买提·艾力"),
+    ("traditional with a dot variant", "買買提•艾力", "买买提·艾力"),
+    ("null stays null", None, None),
+    ("whitespace only becomes null", " \u3000 ", None),
+]
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [case[1:] for case in NORMALIZE_CASES],
+    ids=[case[0] for case in NORMALIZE_CASES],
+)
+def test_normalize_names_single_value(raw, expected):
+    assert normalize_names(pl.Series([raw], dtype=pl.String)).to_list() == [expected]
+
+
+def test_normalize_names_keeps_length_order_and_repeats():
+    raw = pl.Series("name", ["張國榮", None, "买买提•艾力", "张国荣", "張國榮"])
+    result = normalize_names(raw)
+    assert result.name == "name"
+    assert result.to_list() == ["张国荣", None, "买买提·艾力", "张国荣", "张国荣"]
+
+
+def test_middle_dot_is_u00b7():
+    assert MIDDLE_DOT == "\u00b7"
+
+
+PINYIN_CASES = [
+    ("Tibetan name", "卓玛", "zhuoma"),
+    ("common name", "张伟", "zhangwei"),
+    ("same sound, other surname character", "章伟", "zhangwei"),
+    ("middle dot dropped", "买买提·艾力", "maimaitiaili"),
+    ("null stays null", None, None),
+]
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [case[1:] for case in PINYIN_CASES],
+    ids=[case[0] for case in PINYIN_CASES],
+)
+def test_name_pinyin_single_value(name, expected):
+    assert name_pinyin(pl.Series([name], dtype=pl.String)).to_list() == [expected]
+
+
+def test_name_pinyin_same_sound_names_compare_equal_in_order():
+    result = name_pinyin(pl.Series(["张伟", "卓玛", None, "章伟"]))
+    assert result.to_list() == ["zhangwei", "zhuoma", None, "zhangwei"]
+    assert result[0] == result[3]
