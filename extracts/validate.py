@@ -16,7 +16,6 @@ from __future__ import annotations
 import calendar
 import datetime
 import heapq
-import logging
 import os
 import re
 from collections.abc import Iterable
@@ -27,7 +26,11 @@ os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
 import duckdb  # noqa: E402
 import great_expectations as gx  # noqa: E402
 import pandas as pd  # noqa: E402
-from great_expectations.data_context.types.base import ProgressBarsConfig  # noqa: E402
+from great_expectations.data_context.types.base import (  # noqa: E402
+    DataContextConfig,
+    InMemoryStoreBackendDefaults,
+    ProgressBarsConfig,
+)
 
 from extracts.schema import Column, Extract, RowRule  # noqa: E402
 
@@ -49,7 +52,6 @@ RESULT_FORMAT = {
     "exclude_unexpected_values": True,
 }
 
-logging.getLogger("great_expectations").setLevel(logging.ERROR)
 
 
 def build_expectations(extract: Extract, as_of: datetime.date) -> list[gx.expectations.Expectation]:
@@ -145,8 +147,7 @@ def validate_stg(con: duckdb.DuckDBPyConnection, extracts: Iterable[Extract], as
     Extracts without a staged table are left out; expectations on optional
     columns absent from the file are skipped. Failures are returned, not raised.
     """
-    context = gx.get_context(mode="ephemeral")
-    context.variables.progress_bars = ProgressBarsConfig(globally=False, metric_calculations=False)
+    context = gx.get_context(mode="ephemeral", project_config=context_config())
     source = context.data_sources.add_pandas("stg")
     files = {}
     for extract in extracts:
@@ -167,6 +168,16 @@ def validate_stg(con: duckdb.DuckDBPyConnection, extracts: Iterable[Extract], as
             "expectations": summaries,
         }
     return {"success": all(f["success"] for f in files.values()), "files": files}
+
+
+def context_config() -> DataContextConfig:
+    """An in-memory GX context that stays quiet: no progress bars, no analytics, no docs site."""
+    return DataContextConfig(
+        # the default ephemeral context also sets up a temporary data-docs site and logs about it
+        store_backend_defaults=InMemoryStoreBackendDefaults(init_temp_docs_sites=False),
+        progress_bars=ProgressBarsConfig(globally=False, metric_calculations=False),
+        analytics_enabled=False,
+    )
 
 
 def stg_table_columns(con: duckdb.DuckDBPyConnection, stem: str) -> set[str]:

@@ -13,6 +13,7 @@ import json
 import logging
 import os
 import sys
+import traceback
 from pathlib import Path
 
 from extracts.errors import DropError
@@ -34,7 +35,25 @@ def quiet_prefect() -> None:
     """Keep the console for hecha's own summary; Prefect's run log stays at warnings."""
     os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
     os.environ.setdefault("PREFECT_SERVER_LOGGING_LEVEL", "WARNING")
+    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+    os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
     logging.getLogger("prefect").setLevel(logging.WARNING)
+    logging.getLogger("great_expectations").setLevel(logging.WARNING)
+
+
+class InputErrorWithoutTraceback(logging.Filter):
+    """Prefect logs a failed task with its traceback; for input errors the message is the whole story."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.exc_info and isinstance(record.exc_info[1], DropError):
+            record.exc_info = None
+            record.exc_text = None
+        return True
+
+
+def quiet_input_errors() -> None:
+    for name in ("prefect.task_runs", "prefect.flow_runs", "prefect.task_engine", "prefect.flow_engine"):
+        logging.getLogger(name).addFilter(InputErrorWithoutTraceback())
 
 
 def summarize(run_dir: Path) -> str:
@@ -63,9 +82,12 @@ def main(argv: list[str] | None = None) -> int:
     quiet_prefect()
     from flows.nightly import nightly  # Prefect reads its settings on import
 
+    quiet_input_errors()
     try:
         run_dir = nightly(drop=args.drop, as_of=args.as_of, out=args.out)
     except DropError as error:
+        # the failed frames hold the run's database objects; release them before exit
+        traceback.clear_frames(error.__traceback__)
         print(f"hecha: input error: {error}", file=sys.stderr)
         return EXIT_INPUT_ERROR
     print(summarize(run_dir))

@@ -76,7 +76,7 @@ def run_stages(run: Run) -> Path:
     return publish(run)
 
 
-@flow(name="nightly", flow_run_name="nightly-{as_of}", log_prints=True)
+@flow(name="nightly", log_prints=True)
 def nightly(drop: Path, as_of: str | None = None, out: Path = Path("out")) -> Path:
     run = start_run(drop, as_of, out)
     return run_stages(run)
