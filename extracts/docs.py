@@ -1,0 +1,62 @@
+"""The extract documentation table, rendered from the declarations.
+
+`python -m extracts.docs > docs/extracts.md` regenerates the committed page;
+a test fails when the page and the declarations disagree.
+"""
+
+from __future__ import annotations
+
+from extracts.declarations import EXTRACTS
+from extracts.schema import Column
+
+KIND_TEXT = {
+    "text": "text",
+    "name": "name (normalized)",
+    "id_number": "citizen number (normalized, status)",
+    "code": "code",
+    "flag": "是/否 → boolean",
+    "grade": "一级…四级 → 1…4",
+    "date": "date",
+    "month": "month",
+    "amount": "yuan",
+    "integer": "integer",
+}
+
+
+def describe_values(column: Column) -> str:
+    if column.kind == "code":
+        return ", ".join(f"{label} → `{code}`" for label, code in column.vocabulary.items())
+    return ""
+
+
+def render_extract_docs() -> str:
+    lines = [
+        "# Extracts",
+        "",
+        "Generated from `extracts/declarations.py` by `python -m extracts.docs`; do not edit by hand.",
+        "Headers are matched after NFKC normalisation (full-width brackets, spaces); values are trimmed.",
+        "",
+    ]
+    for extract in EXTRACTS:
+        lines += [
+            f"## `{extract.stem}` — {extract.title}",
+            "",
+            f"{extract.source_system}; {extract.grain}.",
+            "",
+            "| header | also accepted | stg column | kind | required | blank allowed | values |",
+            "| --- | --- | --- | --- | --- | --- | --- |",
+        ]
+        for column in extract.columns:
+            aliases = ", ".join(h for h in column.headers if h != column.header)
+            lines.append(
+                f"| {column.header} | {aliases} | `{column.name}` | {KIND_TEXT[column.kind]} | "
+                f"{'yes' if column.required else 'no'} | {'yes' if column.nullable else 'no'} | {describe_values(column)} |"
+            )
+        for rule in extract.row_rules:
+            lines += ["", f"Row rule `{rule.name}`: {rule.description}."]
+        lines.append("")
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    print(render_extract_docs(), end="")
