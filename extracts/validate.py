@@ -26,6 +26,7 @@ os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
 import duckdb  # noqa: E402
 import great_expectations as gx  # noqa: E402
 import pandas as pd  # noqa: E402
+import pyarrow as pa  # noqa: E402
 from great_expectations.data_context.types.base import (  # noqa: E402
     DataContextConfig,
     InMemoryStoreBackendDefaults,
@@ -214,7 +215,10 @@ def select_frame(con: duckdb.DuckDBPyConnection, extract: Extract, present: set[
         if rule_columns(rule, extract) <= present:
             values.append(f'coalesce(({rule.sql}), false) as "{rule.name}"')
     sql = f"select source_row, {', '.join(values)} from stg.{extract.stem} order by source_row"
-    return con.execute(sql).df().set_index("source_row")
+    # through Arrow, text stays Arrow-backed: a million citizen numbers as Python
+    # str objects cost more than the whole suite, and GX's checks on them are vectorised
+    arrow_text = {pa.string(): pd.StringDtype("pyarrow"), pa.large_string(): pd.StringDtype("pyarrow")}
+    return con.sql(sql).to_arrow_table().to_pandas(types_mapper=arrow_text.get).set_index("source_row")
 
 
 def rule_columns(rule: RowRule, extract: Extract) -> set[str]:

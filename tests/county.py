@@ -18,15 +18,11 @@ from types import SimpleNamespace
 import duckdb
 import polars as pl
 
-from checks.runner import run_checks
-from config import add_months, load_policy, parse_month, run_parameters
+from config import add_months, parse_month
 from extracts.declarations import EXTRACTS
-from extracts.load import load_drop
-from extracts.read import read_manifest
 from extracts.writer import write_extract
+from flows.pipeline import analyse_drop
 from matching.id_number import make_id_number
-from matching.link import link_people
-from matching.normalize import normalize_identities
 from reports.exceptions import write_exceptions
 
 AREA = "130534"
@@ -114,10 +110,7 @@ def run_check(code: str, county: County) -> list[SimpleNamespace]:
     """Load, normalize, link and run one check on the county's drop; findings as exceptions.csv holds them."""
     drop = county.write()
     con = duckdb.connect()
-    load_drop(con, drop, read_manifest(drop))
-    normalize_identities(con)
-    link_people(con)
-    run_checks(con, run_parameters(parse_month(county.as_of), load_policy()), [code])
+    analyse_drop(con, drop, codes=[code])
     path = county.folder / "exceptions.csv"
     write_exceptions(con, path)
     with path.open(encoding="utf-8") as handle:

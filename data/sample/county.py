@@ -1,0 +1,158 @@
+"""The fictional county the sample drop describes: places, names, standards.
+
+Only constants and pure look-ups live here (division codes, township and
+village names, surname frequencies, given-name pools, monthly benefit
+standards). Who lives where and who receives what is decided in
+`households.py` and `programmes.py`.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+
+COUNTY_CODE = "130534"
+COUNTY_NAME = "清河县"
+FUNERAL_HOMES = ("清河县殡仪馆", "清河县殡仪馆", "清河县殡仪馆", "邢台市殡仪馆")
+
+# Other counties of the province: where spouses married in from, and where the
+# bodies of outside-county cremations were registered.
+NEIGHBOUR_COUNTIES = (
+    ("130533", "威县", ("贺营镇", "章台镇", "梨园屯镇"), ("前屯村", "后王庄村", "东赵村", "西马庄村")),
+    ("130535", "临西县", ("河西镇", "下堡寺镇", "尖冢镇"), ("北李庄村", "南孙村", "东留善固村")),
+    ("130531", "广宗县", ("广宗镇", "冯家寨镇", "核桃园镇"), ("大刘庄村", "小张村", "后赵家庄村")),
+    ("130581", "南宫市", ("凤岗街道", "大高村镇", "垂杨镇"), ("西丁村", "前杨庄村", "北胡村")),
+    ("130529", "巨鹿县", ("巨鹿镇", "王虎寨镇", "西郭城镇"), ("东张村", "西刘庄村", "南王村")),
+    ("130532", "平乡县", ("丰州镇", "平乡镇", "田付村乡"), ("后马村", "前李村", "东陈庄村")),
+)
+
+
+@dataclass(frozen=True)
+class Township:
+    """A township (镇/乡) or sub-district (街道) and its villages or communities."""
+
+    code: str  # the 3 digits after the county code in the 9-digit division code
+    name: str
+    urban: bool
+    villages: tuple[str, ...]
+
+
+_URBAN_TOWNSHIPS = (
+    ("001", "城东街道", ("东关社区", "新华社区", "建设路社区", "人民路社区", "育才社区", "明珠社区")),
+    ("002", "城西街道", ("西关社区", "滨河社区", "顺安社区", "清华苑社区", "油坊社区")),
+)
+_RURAL_TOWNSHIPS = (
+    ("100", "城关镇"),
+    ("101", "葛仙庄镇"),
+    ("102", "连庄镇"),
+    ("103", "油坊镇"),
+    ("104", "谢炉镇"),
+    ("105", "王官庄镇"),
+    ("200", "坝营乡"),
+    ("201", "黄金庄乡"),
+)
+_FIXED_VILLAGES = {"城关镇": ("东关村", "西关村", "南关村", "北关村")}
+_VILLAGE_PREFIX = ("东", "西", "南", "北", "前", "后", "大", "小", "新", "中", "")
+_VILLAGE_SUFFIX = ("庄", "村", "屯", "营", "寨", "洼", "店", "集", "堡", "家庄")
+
+
+def build_townships(seed: int) -> tuple[Township, ...]:
+    """The county's townships with 8–14 villages each (rural) or 5–6 communities (urban)."""
+    rng = random.Random(f"{seed}:townships")
+    townships = [Township(code, name, True, villages) for code, name, villages in _URBAN_TOWNSHIPS]
+    for code, name in _RURAL_TOWNSHIPS:
+        villages = list(_FIXED_VILLAGES.get(name, ()))
+        wanted = rng.randint(8, 14)
+        while len(villages) < wanted:
+            village = rng.choice(_VILLAGE_PREFIX) + rng.choice(VILLAGE_SURNAMES) + rng.choice(_VILLAGE_SUFFIX) + "村"
+            if village not in villages:
+                villages.append(village)
+        townships.append(Township(code, name, False, tuple(villages)))
+    return tuple(townships)
+
+
+def village_surname(village: str) -> str | None:
+    """The surname a village is named after (王庄村 → 王), villages being often single-clan."""
+    for char in village[:2]:
+        if char in VILLAGE_SURNAMES:
+            return char
+    return None
+
+
+# Surnames with their approximate share of the population (per mille), northern China.
+SURNAMES = (
+    ("王", 74), ("李", 72), ("张", 70), ("刘", 56), ("陈", 40), ("杨", 32), ("赵", 26), ("黄", 14),
+    ("周", 15), ("吴", 13), ("徐", 13), ("孙", 16), ("马", 15), ("朱", 11), ("胡", 11), ("郭", 14),
+    ("何", 8), ("高", 13), ("林", 7), ("罗", 6), ("郑", 7), ("梁", 7), ("谢", 5), ("宋", 7),
+    ("唐", 5), ("许", 6), ("韩", 8), ("冯", 6), ("邓", 4), ("曹", 6), ("彭", 4), ("曾", 3),
+    ("肖", 4), ("田", 7), ("董", 7), ("袁", 4), ("潘", 3), ("于", 6), ("蒋", 3), ("蔡", 3),
+    ("余", 3), ("杜", 5), ("叶", 3), ("程", 4), ("苏", 4), ("魏", 6), ("吕", 4), ("丁", 4),
+    ("任", 4), ("沈", 3), ("姚", 3), ("卢", 3), ("姜", 4), ("崔", 5), ("钟", 2), ("谭", 2),
+    ("陆", 2), ("汪", 2), ("范", 3), ("金", 3), ("石", 3), ("贾", 5), ("夏", 2), ("付", 3),
+    ("方", 2), ("白", 3), ("邹", 2), ("孟", 4), ("秦", 3), ("邱", 2), ("尹", 2), ("薛", 3),
+    ("闫", 4), ("段", 3), ("雷", 2), ("侯", 4), ("史", 3), ("郝", 4), ("邵", 2), ("武", 3),
+    ("孔", 2), ("常", 3), ("耿", 2), ("欧阳", 1), ("司马", 1),
+)
+SURNAME_CHOICES = tuple(name for name, _ in SURNAMES)
+SURNAME_WEIGHTS = tuple(weight for _, weight in SURNAMES)
+VILLAGE_SURNAMES = ("王", "李", "张", "刘", "陈", "杨", "赵", "孙", "马", "郭", "高", "韩", "田", "董", "贾", "崔", "闫", "侯", "郝")
+
+# Given-name pools by birth era and sex: (first characters, second characters, single-character names).
+GIVEN_NAMES = {
+    ("old", "M"): ("建国志德文明永福金长玉树春家振庆学立宝占", "国民华明林山生成发才海田江祥义忠军平贵顺", "福山林贵忠"),
+    ("old", "F"): ("秀桂玉淑凤素翠金春兰月彩", "英兰珍芝荣华梅琴云芬花香", "英兰珍"),
+    ("mid", "M"): ("建志海军永国红卫晓立宏振春小东新保俊", "军伟强平刚华明勇峰波辉林杰斌涛东鹏亮", "伟磊军勇杰涛强斌刚峰辉"),
+    ("mid", "F"): ("丽红秀晓海春艳美彩小", "华霞芳燕红丽娟敏萍玲梅琴", "静敏丽娟艳芳霞燕红萍"),
+    ("young", "M"): ("子浩俊宇嘉明志文天晨家振佳鑫", "宇轩杰浩磊鹏阳博涛龙飞鑫超帅", "磊鹏浩宇超帅亮鑫"),
+    ("young", "F"): ("欣佳雅婷思晓丹静梦雪文", "怡琪婷雪洁静娜蕾悦颖茹璐", "娜婷颖丹洁雪琳慧"),
+    ("new", "M"): ("梓子浩宇俊一皓沐奕锦承", "轩涵宸睿泽航铭川辰阳熙然", "睿泽航辰"),
+    ("new", "F"): ("梓欣可紫雨诗子一语若", "涵萱彤琪桐汐妍然晴瑶", "彤琪妍瑶"),
+}
+SINGLE_NAME_SHARE = {"old": 0.08, "mid": 0.3, "young": 0.25, "new": 0.15}
+
+# Uyghur-style names: a personal name, a middle dot, the father's personal name.
+MINORITY_GIVEN = {
+    "M": ("买买提", "艾力", "阿不都", "吐尔逊", "依明", "热合曼", "艾山", "努尔", "亚森", "卡德尔", "阿里木", "司马义", "托乎提", "如孜"),
+    "F": ("阿依古丽", "古丽努尔", "热依拉", "帕提古丽", "迪丽拜尔", "米娜瓦尔", "阿依努尔", "祖丽菲亚", "再娜甫", "帕丽达"),
+}
+
+# Characters read the same (or nearly) that clerks and families swap: 王丽/王莉.
+HOMOPHONES = dict(
+    pair
+    for a, b in (
+        ("丽", "莉"), ("明", "铭"), ("军", "君"), ("华", "桦"), ("芳", "方"), ("伟", "玮"), ("静", "婧"),
+        ("敏", "民"), ("杰", "洁"), ("红", "虹"), ("英", "瑛"), ("霞", "侠"), ("峰", "锋"), ("涛", "韬"),
+        ("斌", "彬"), ("刚", "钢"), ("平", "萍"), ("燕", "艳"), ("兰", "岚"), ("梅", "玫"), ("娟", "鹃"),
+        ("辉", "晖"), ("勇", "永"), ("建", "健"), ("林", "琳"), ("玉", "钰"), ("张", "章"), ("杨", "阳"),
+        ("宇", "雨"), ("轩", "萱"), ("琪", "琦"), ("珍", "贞"), ("凤", "风"), ("秀", "绣"), ("国", "帼"),
+    )
+    for pair in ((a, b), (b, a))
+)
+
+
+def era(birth_year: int) -> str:
+    if birth_year < 1960:
+        return "old"
+    if birth_year < 1985:
+        return "mid"
+    if birth_year < 2005:
+        return "young"
+    return "new"
+
+
+# Monthly standards in yuan, by calendar year; raised each January as provinces do.
+DIBAO_STANDARD = {
+    "城市": {2024: 680, 2025: 700, 2026: 720},
+    "农村": {2024: 500, 2025: 520, 2026: 540},
+}
+TEKUN_STANDARD = {
+    "分散": {2024: 860, 2025: 880, 2026: 900},
+    "集中": {2024: 1160, 2025: 1180, 2026: 1200},
+}
+LIVING_SUBSIDY = 80
+CARE_SUBSIDY = {1: 100, 2: 80}
+
+
+def standard(table: dict[int, int], year: int) -> int:
+    """The standard in force in `year` (the nearest year the table knows)."""
+    return table[min(max(year, min(table)), max(table))]

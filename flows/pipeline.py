@@ -1,0 +1,31 @@
+"""The stages in one call, without Prefect: for benches and tests.
+
+The nightly flow runs the same stage functions as tasks; this is the plain
+sequence (load → normalize → link → checks) on a connection the caller owns,
+so quality benches can run many drops without a Prefect server.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+
+from checks.runner import run_checks
+from config import load_policy, parse_month, run_parameters
+from extracts.load import load_drop
+from extracts.read import read_manifest
+from matching.link import link_people
+from matching.normalize import normalize_identities
+
+
+def analyse_drop(con: duckdb.DuckDBPyConnection, drop: Path, as_of: str | None = None, codes: list[str] | None = None) -> dict:
+    """Load, normalize, link and check `drop` into `con`; return the stages' counts."""
+    manifest = read_manifest(drop)
+    month = parse_month(as_of or manifest.as_of)
+    return {
+        "files": load_drop(con, drop, manifest),
+        "id_number_status": normalize_identities(con),
+        "links": link_people(con),
+        "findings": run_checks(con, run_parameters(month, load_policy()), codes),
+    }
