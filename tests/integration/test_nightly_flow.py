@@ -1,0 +1,86 @@
+"""The nightly flow end to end on the committed sample drop, checked against its ground truth."""
+
+import csv
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from bench.quality import read_exceptions, read_truth, score
+from extracts.declarations import EXTRACTS
+from flows.cli import main
+from flows.nightly import nightly
+from reports.exceptions import EXCEPTION_COLUMNS
+
+SAMPLE = Path(__file__).resolve().parents[2] / "data" / "sample"
+CHECKS = ["deceased_paid", "moved_out_paid"]
+
+
+@pytest.fixture(scope="module")
+def run_dir(tmp_path_factory):
+    return nightly(drop=SAMPLE / "drop", out=tmp_path_factory.mktemp("out"))
+
+
+@pytest.fixture(scope="module")
+def scores(run_dir):
+    planted, near = read_truth(SAMPLE / "truth")
+    return score(read_exceptions(run_dir / "exceptions.csv"), planted, near, CHECKS)
+
+
+def test_flow_publishes_exceptions_with_the_contract_columns(run_dir):
+    assert run_dir.name.startswith("2026-10_")
+    with (run_dir / "exceptions.csv").open(encoding="utf-8") as handle:
+        reader = csv.DictReader(handle)
+        rows = list(reader)
+    assert tuple(reader.fieldnames) == EXCEPTION_COLUMNS
+    assert {row["check_code"] for row in rows} == set(CHECKS)
+    assert all(row["evidence"] and row["case_key"] and len(row["id_number"]) == 18 for row in rows)
+    assert not list(run_dir.parent.glob(".work-*"))  # the work folder was renamed, not copied
+
+
+def test_run_record_counts_add_up_for_every_file(run_dir):
+    record = json.loads((run_dir / "run.json").read_text(encoding="utf-8"))
+    assert record["status"] == "succeeded"
+    assert {f["source"] for f in record["files"]} == {e.stem for e in EXTRACTS}
+    for counts in record["files"]:
+        assert counts["rows_read"] > 0
+        assert counts["rows_read"] == counts["rows_staged"] + counts["rows_quarantined"], counts["file"]
+    encodings = {f["source"]: f["encoding"] for f in record["files"]}
+    assert encodings["cremation"] == "gb18030" and encodings["disability"] is None
+    assert set(record["timings_seconds"]) == {"load", "normalize", "validate", "link", "checks", "publish"}
+    assert record["validation"]["files"].keys() == {e.stem for e in EXTRACTS}
+
+
+@pytest.mark.parametrize("code", CHECKS)
+def test_every_planted_finding_with_exact_links_is_found_with_its_months_and_amounts(scores, code):
+    result = scores[code]
+    assert result.planted_exact_links > 0
+    missed = [f for f in result.missed if not f.needs_fuzzy_link]
+    assert missed == []
+    wrong = [(got, expected) for got, expected in result.wrong_amounts if not expected.needs_fuzzy_link]
+    assert wrong == []
+
+
+@pytest.mark.parametrize("code", CHECKS)
+def test_no_near_miss_is_raised_and_nothing_unplanted_is_raised(scores, code):
+    assert scores[code].near_misses > 0
+    assert scores[code].raised_near_misses == []
+    assert scores[code].false_positives == []
+
+
+def test_run_fails_cleanly_on_a_file_missing_a_required_column(tmp_path, capsys):
+    drop = tmp_path / "drop"
+    shutil.copytree(SAMPLE / "drop", drop)
+    payments = drop / "payments.csv"
+    text = payments.read_text(encoding="utf-8")
+    payments.write_text(text.replace("金额", "金 额 合计", 1), encoding="utf-8")
+    out = tmp_path / "out"
+    assert main(["run", "--drop", str(drop), "--out", str(out)]) == 2
+    error = capsys.readouterr().err
+    assert "payments.csv" in error and "金额" in error
+    assert "Traceback" not in error
+    assert [p.name for p in out.iterdir() if not p.name.startswith(".work-")] == []  # nothing published
+    (work,) = out.glob(".work-*")
+    record = json.loads((work / "run.json").read_text(encoding="utf-8"))
+    assert (record["status"], record["failed_stage"]) == ("failed", "load_extracts")
