@@ -26,8 +26,13 @@ def person(name: str = "张三", id_number: str = ID, status: str = "valid") -> 
     return {"name": name, "name_raw": name, "id_number": id_number, "id_number_raw": id_number, "id_number_status": status}
 
 
-def create_stg_table(con: duckdb.DuckDBPyConnection, stem: str, rows: list[dict], absent: tuple[str, ...] = ()) -> None:
-    """`stg.<stem>` as the loader shapes it (from the declaration), rows numbered from 1; `absent` columns left out."""
+def create_stg_table(
+    con: duckdb.DuckDBPyConnection, stem: str, rows: list[tuple[int, dict]], absent: tuple[str, ...] = ()
+) -> None:
+    """`stg.<stem>` shaped from the declaration as the loader shapes it, with (source_row, values) rows.
+
+    Columns named in `absent` are left out, as for an optional column missing from the file.
+    """
     extract = BY_STEM[stem]
     columns = [("source_file", "varchar"), ("source_row", "integer")] + [
         stg for column in extract.columns if column.name not in absent for stg in column.stg_columns
@@ -41,6 +46,7 @@ def create_stg_table(con: duckdb.DuckDBPyConnection, stem: str, rows: list[dict]
 
 
 def numbered(rows: list[dict]) -> list[tuple[int, dict]]:
+    """Rows in file order: source_row counts data rows from 1."""
     return list(enumerate(rows, start=1))
 
 
@@ -171,7 +177,8 @@ def summary() -> dict:
         certificate(grade=1, grade_digit="2"),  # row 2: certificate says grade 2, 残疾等级 says 一级
         certificate(grade=3, valid_until=datetime.date(2030, 6, 30)),
     ]))
-    create_stg_table(con, "tekun", numbered([tekun_person(), tekun_person(case_no="TK0002", stop_month=None)]))
+    # clean; 终止年月 is blank on every row, which a date check must let through
+    create_stg_table(con, "tekun", numbered([tekun_person(), tekun_person(case_no="TK0002")]))
     # an export without the optional 火化日期 and 殡仪馆 columns
     create_stg_table(con, "cremation", numbered([cremation_record()]), absent=("cremation_date", "funeral_home"))
     # twelve implausible household sizes, stored out of row order
