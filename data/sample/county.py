@@ -64,7 +64,8 @@ def build_townships(seed: int) -> tuple[Township, ...]:
         villages = list(_FIXED_VILLAGES.get(name, ()))
         wanted = rng.randint(8, 14)
         while len(villages) < wanted:
-            village = rng.choice(_VILLAGE_PREFIX) + rng.choice(VILLAGE_SURNAMES) + rng.choice(_VILLAGE_SUFFIX) + "村"
+            village = rng.choice(_VILLAGE_PREFIX) + rng.choice(VILLAGE_SURNAMES) + rng.choice(_VILLAGE_SUFFIX)
+            village += "" if village.endswith("村") else "村"
             if village not in villages:
                 villages.append(village)
         townships.append(Township(code, name, False, tuple(villages)))

@@ -87,7 +87,8 @@ class _Builder:
         return given
 
     def minority_name(self, sex: str, father_given: str) -> str:
-        return self.rng.choice(county.MINORITY_GIVEN[sex]) + "·" + father_given
+        own = self.rng.choice([g for g in county.MINORITY_GIVEN[sex] if g != father_given])
+        return own + "·" + father_given
 
     # -- people --------------------------------------------------------------
     def birth_for_age(self, age: int) -> dt.date:
@@ -126,35 +127,32 @@ class _Builder:
             members.append(p)
             return p
 
-        def children(mother_age: int, father: Person | None, count: int, son: str, daughter: str) -> list[Person]:
+        def children(mother_age: int, father: Person | None, surname: str, count: int, son: str, daughter: str) -> list[Person]:
             kids: list[Person] = []
-            surname = family_surname if father is None or minority else father.name[: len(father.name) - 2 if len(father.name) > 2 else 1]
-            for i in range(count):
-                age = mother_age - rng.randint(22, 36)
+            age = mother_age - rng.randint(21, 30)
+            for _ in range(count):
                 if age < 0:
-                    continue
+                    break
                 sex = "M" if rng.random() < 0.52 else "F"
+                older = kids[-1] if kids else None
+                draw = rng.random()
+                if older is not None and draw < 0.03 and rng.random() < 0.7:
+                    sex = older.sex  # most twins in the sample are same-sex
                 relation = son if sex == "M" else daughter
-                twin = kids and rng.random() < 0.03
-                same_year = kids and not twin and rng.random() < 0.04
-                if twin:
+                if older is not None and draw < 0.03:
                     # twins: same birth date, often a shared generation character
-                    older = kids[-1]
-                    first = None if minority or len(older.name) < 3 else older.name[-2]
+                    first = None if minority or len(older.name) != len(surname) + 2 else older.name[-2]
                     kid = add(sex, 0, relation, surname=surname, father=father, birth=older.birth, first=first)
                     self.pairs.append((older, kid, "twins"))
-                elif same_year:
-                    older = kids[-1]
-                    january = dt.date(older.birth.year, 1, rng.randint(1, 20))
-                    december = dt.date(older.birth.year, 12, rng.randint(10, 28))
-                    birth = december if older.birth.month <= 3 else january
-                    if birth > self.end:
-                        birth = january
+                elif older is not None and draw < 0.07 and older.birth.year < self.end.year and older.birth.month <= 3:
+                    # siblings born in the same calendar year (January and December)
+                    birth = dt.date(older.birth.year, 12, rng.randint(10, 28))
                     kid = add(sex, 0, relation, surname=surname, father=father, birth=birth)
                     self.pairs.append((older, kid, "siblings_same_birth_year"))
                 else:
-                    kid = add(sex, max(age, 0), relation, surname=surname, father=father)
+                    kid = add(sex, age, relation, surname=surname, father=father)
                 kids.append(kid)
+                age -= rng.randint(2, 6)
             return kids
 
         if shape == "elderly_alone":
@@ -173,26 +171,19 @@ class _Builder:
             head = add("M", age, "户主")
             mother_age = max(22, age - rng.randint(0, 4))
             add("F", mother_age, "配偶", surname=self.surname(), married_in=True)
-            children(mother_age, head, rng.choice((1, 1, 2, 2, 2, 3)), "子", "女")
+            children(mother_age, head, family_surname, rng.choice((1, 1, 2, 2, 2, 3)), "子", "女")
         elif shape == "three_generation":
             if rng.random() < 0.5:
                 # a middle-aged head with his parents and children
                 age = rng.randint(32, 58)
-                grandfather_age = age + rng.randint(23, 34)
-                grandfather = None
-                if grandfather_age <= 92 and rng.random() < 0.7:
-                    grandfather = self.person(family_surname + self.given_name(self.end.year - grandfather_age, "M", used_given), "M",
-                                              self.birth_for_age(grandfather_age), "父亲", minority=False)
-                head = add("M", age, "户主", father=grandfather)
+                head = add("M", age, "户主")
                 mother_age = max(22, age - rng.randint(0, 4))
                 add("F", mother_age, "配偶", surname=self.surname(), married_in=True)
-                if minority and grandfather is not None:
-                    grandfather = None  # minority grandparents are named with the head below
-                if grandfather is not None:
-                    members.append(grandfather)
+                if age + 23 <= 92 and rng.random() < 0.7:
+                    add("M", min(95, age + rng.randint(23, 34)), "父亲")
                 if rng.random() < 0.8:
                     add("F", min(95, age + rng.randint(20, 32)), "母亲", surname=self.surname(), married_in=True)
-                children(mother_age, head, rng.choice((1, 1, 2, 2, 3)), "子", "女")
+                children(mother_age, head, family_surname, rng.choice((1, 1, 2, 2, 3)), "子", "女")
             else:
                 # an elderly head with a married son and grandchildren
                 age = rng.randint(58, 84)
@@ -203,7 +194,7 @@ class _Builder:
                 son = add("M", son_age, "子", father=head)
                 wife_age = max(20, son_age - rng.randint(0, 4))
                 add("F", wife_age, "儿媳", surname=self.surname(), married_in=True)
-                children(wife_age, son, rng.choice((1, 2, 2, 3)), "孙子", "孙女")
+                children(wife_age, son, family_surname, rng.choice((1, 2, 2, 3)), "孙子", "孙女")
         elif shape == "single_adult":
             sex = "M" if rng.random() < 0.7 else "F"
             add(sex, rng.randint(20, 59), "户主")
@@ -221,8 +212,13 @@ class _Builder:
                 head = add("M", age, "户主")
                 daughter_age = age - rng.randint(22, 32)
                 add("F", daughter_age, "女", father=head)
-                son_in_law = add("M", daughter_age + rng.randint(0, 4), "女婿", surname=self.surname(), married_in=True)
-                children(daughter_age, son_in_law if rng.random() < 0.5 else head, rng.choice((1, 2)), "孙子", "孙女")
+                in_law_surname = self.surname()
+                son_in_law = add("M", daughter_age + rng.randint(0, 4), "女婿", surname=in_law_surname, married_in=True)
+                # uxorilocal grandchildren take either side's surname
+                if rng.random() < 0.5:
+                    children(daughter_age, son_in_law, in_law_surname, rng.choice((1, 2)), "孙子", "孙女")
+                else:
+                    children(daughter_age, head, family_surname, rng.choice((1, 2)), "孙子", "孙女")
             else:
                 age = rng.randint(40, 70)
                 add("M", age, "户主")

@@ -70,7 +70,7 @@ class Calendar:
         return range(self.window_start, self.as_of + 1)
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, slots=True)
 class Person:
     """One true person, in the county register or (outsiders) only in cremation records."""
 

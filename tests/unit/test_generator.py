@@ -1,0 +1,171 @@
+"""The sample generator: deterministic, realistic file formats, truth that matches the ledger.
+
+Runs the generator on ~200 households (fractions of a second). Expected
+amounts are recomputed here from the written payments and dibao rows, by the
+rule in POLICY.md, without the generator's own truth code.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import zipfile
+from collections import defaultdict
+from decimal import ROUND_HALF_UP, Decimal
+from fractions import Fraction
+from pathlib import Path
+
+import pytest
+
+from data.sample.generate import generate_drop
+
+HOUSEHOLDS = 200
+EXEMPTIONS = (
+    "paid_through_death_month",
+    "not_covered_member_died",
+    "paid_through_move_out_month",
+    "namesake_alive",
+    "outside_county_cremation",
+)
+WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
+FULL_WIDTH = str.maketrans("０１２３４５６７８９Ｘｘ", "0123456789XX")
+
+
+@pytest.fixture(scope="module")
+def sample(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("sample")
+    generate_drop(out, seed=7, households=HOUSEHOLDS)
+    return out
+
+
+def _digests(folder: Path) -> dict[str, str]:
+    return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def _read(path: Path, encoding: str = "utf-8") -> list[dict[str, str]]:
+    with path.open(encoding=encoding, newline="") as handle:
+        return list(csv.DictReader(handle))
+
+
+def _month(text: str) -> int:
+    digits = text.strip().replace("-", "")
+    return int(digits[:4]) * 12 + int(digits[4:6]) - 1
+
+
+def _month_text(month: int) -> str:
+    return f"{month // 12:04d}-{month % 12 + 1:02d}"
+
+
+def _valid_18(number: str) -> bool:
+    if len(number) != 18 or not number[:17].isdigit():
+        return False
+    return "10X98765432"[sum(int(c) * w for c, w in zip(number, WEIGHTS)) % 11] == number[17]
+
+
+def test_generator_same_seed_gives_identical_bytes(sample: Path, tmp_path: Path) -> None:
+    generate_drop(tmp_path, seed=7, households=HOUSEHOLDS)
+    assert _digests(tmp_path) == _digests(sample)
+
+
+def test_generator_different_seed_gives_different_drop(sample: Path, tmp_path: Path) -> None:
+    generate_drop(tmp_path, seed=8, households=HOUSEHOLDS)
+    for name in ("household_register.csv", "payments.csv"):
+        assert (tmp_path / "drop" / name).read_bytes() != (sample / "drop" / name).read_bytes()
+
+
+def test_generator_writes_seven_extracts_and_manifest(sample: Path) -> None:
+    names = sorted(p.name for p in (sample / "drop").iterdir())
+    assert names == [
+        "cremation.csv", "dibao.csv", "disability.xlsx", "household_register.csv", "manifest.yaml", "payments.csv",
+        "registered_poor.csv", "tekun.csv",
+    ]
+    manifest = (sample / "drop" / "manifest.yaml").read_text(encoding="utf-8")
+    assert 'as_of: "2026-10"' in manifest and "encoding" not in manifest
+    assert (sample / "drop" / "registered_poor.csv").read_bytes().startswith(b"\xef\xbb\xbf")
+
+
+def test_generator_register_numbers_are_valid_or_15_digit(sample: Path) -> None:
+    register = _read(sample / "drop" / "household_register.csv")
+    assert len(register) > HOUSEHOLDS
+    for row in register:
+        # formatting noise (full-width, spaces, lower-case x) is allowed; the number itself is clean
+        number = row["身份证号"].translate(FULL_WIDTH).replace(" ", "").replace("\u3000", "").upper()
+        assert _valid_18(number) or (len(number) == 15 and number.isdigit()), row
+
+
+def test_generator_cremation_is_gb18030(sample: Path) -> None:
+    data = (sample / "drop" / "cremation.csv").read_bytes()
+    text = data.decode("gb18030")
+    assert "逝者姓名" in text and "殡仪馆" in text
+    with pytest.raises(UnicodeDecodeError):
+        data.decode("utf-8")
+
+
+def test_generator_disability_is_xlsx(sample: Path) -> None:
+    path = sample / "drop" / "disability.xlsx"
+    assert path.read_bytes()[:2] == b"PK"
+    with zipfile.ZipFile(path) as workbook:
+        assert "xl/workbook.xml" in workbook.namelist()
+        shared = workbook.read("xl/sharedStrings.xml").decode("utf-8")
+    assert "残疾人证号" in shared and "证件状态" in shared
+
+
+def test_generator_records_cover_every_row(sample: Path) -> None:
+    records = _read(sample / "truth" / "records.csv")
+    per_source = defaultdict(int)
+    for record in records:
+        per_source[record["source"]] += 1
+    for stem, encoding in (("household_register", "utf-8"), ("dibao", "utf-8"), ("payments", "utf-8"),
+                           ("registered_poor", "utf-8-sig"), ("cremation", "gb18030")):
+        assert per_source[stem] == len(_read(sample / "drop" / f"{stem}.csv", encoding)), stem
+
+
+def test_generator_deceased_paid_amounts_match_payments(sample: Path) -> None:
+    """Each planted finding: months after the true death, amount = the ledger lines recomputed here."""
+    drop, truth = sample / "drop", sample / "truth"
+    true_ids: dict[tuple[str, int], str] = {
+        (r["source"], int(r["row_number"])): r["true_id_number"] for r in _read(truth / "records.csv")
+    }
+    death_month = {p["true_id_number"]: _month(p["death_date"]) for p in _read(truth / "persons.csv") if p["death_date"]}
+    covered: dict[str, list[str]] = defaultdict(list)
+    for number, row in enumerate(_read(drop / "dibao.csv"), start=1):
+        if row["是否保障对象"].strip() == "是":
+            covered[row["低保证号"]].append(true_ids[("dibao", number)])
+
+    overpaid: dict[str, Fraction] = defaultdict(Fraction)
+    months: dict[str, set[int]] = defaultdict(set)
+    for number, row in enumerate(_read(drop / "payments.csv"), start=1):
+        month = _month(row["发放年月"])
+        amount = Fraction(Decimal(row["金额"]))
+        if row["项目"].strip() == "低保金":
+            members = covered[row["证号"]]
+            shares = [(person, amount / len(members)) for person in members]
+        else:
+            shares = [(true_ids[("payments", number)], amount)]
+        for person, share in shares:
+            if person in death_month and month > death_month[person]:
+                overpaid[person] += share
+                months[person].add(month)
+
+    findings = [f for f in _read(truth / "findings.csv") if f["check_code"] == "deceased_paid" and f["kind"] == "planted"]
+    assert findings
+    for finding in findings:
+        person = finding["true_id_number"]
+        assert _month(finding["period_start"]) > death_month[person], finding
+        expected = Decimal(overpaid[person].numerator) / Decimal(overpaid[person].denominator)
+        assert Decimal(finding["overpaid_amount"]) == expected.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP), finding
+        assert (finding["period_start"], finding["period_end"]) == (_month_text(min(months[person])), _month_text(max(months[person])))
+
+
+def test_generator_plants_near_misses_for_each_exemption(sample: Path) -> None:
+    findings = _read(sample / "truth" / "findings.csv")
+    near_misses = {f["note"] for f in findings if f["kind"] == "near_miss"}
+    assert set(EXEMPTIONS) <= near_misses
+    planted = [f for f in findings if f["kind"] == "planted"]
+    assert {f["check_code"] for f in planted} == {"deceased_paid", "moved_out_paid"}
+    assert not [f for f in planted if f["note"].startswith("unplanned")]
+
+
+def test_generator_noise_zero_leaves_rows_clean(tmp_path: Path) -> None:
+    generate_drop(tmp_path, seed=7, households=60, noise=0.0)
+    assert all(r["noise"] == "" for r in _read(tmp_path / "truth" / "records.csv"))
