@@ -9,7 +9,6 @@ text, exactly as exported, so nothing is lost before quarantine can see it.
 from __future__ import annotations
 
 import datetime as dt
-import io
 import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path

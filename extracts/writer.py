@@ -7,13 +7,17 @@ make test data. Frames carry stg column names and source-form values
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
 import polars as pl
+import xlsxwriter
 
 from extracts.declarations import BY_STEM
 
 ENCODINGS = ("utf-8", "utf-8-sig", "gb18030")
+# Workbooks carry a creation time; a fixed one keeps generated drops byte-identical per seed.
+WORKBOOK_CREATED = dt.datetime(2000, 1, 1)
 
 
 def write_extract(stem: str, rows: pl.DataFrame, folder: Path, *, fmt: str = "csv", encoding: str = "utf-8") -> Path:
@@ -27,8 +31,7 @@ def write_extract(stem: str, rows: pl.DataFrame, folder: Path, *, fmt: str = "cs
     folder.mkdir(parents=True, exist_ok=True)
     if fmt == "xlsx":
         path = folder / f"{stem}.xlsx"
-        # every cell as text: an 18-digit number stored as a number loses its last digits
-        frame.write_excel(path, worksheet="Sheet1", autofit=False)
+        write_text_workbook(frame, path)
         return path
     if encoding not in ENCODINGS:
         raise ValueError(f"{stem}: unsupported encoding {encoding!r}")
@@ -36,3 +39,17 @@ def write_extract(stem: str, rows: pl.DataFrame, folder: Path, *, fmt: str = "cs
     text = frame.write_csv()
     path.write_bytes(text.encode(encoding))
     return path
+
+
+def write_text_workbook(frame: pl.DataFrame, path: Path) -> None:
+    """One sheet, header in row 1, every cell text: an 18-digit number stored as a number loses its last digits."""
+    workbook = xlsxwriter.Workbook(str(path), {"constant_memory": True})
+    workbook.set_properties({"created": WORKBOOK_CREATED})
+    sheet = workbook.add_worksheet("Sheet1")
+    for col, header in enumerate(frame.columns):
+        sheet.write_string(0, col, header)
+    for row, values in enumerate(frame.iter_rows(), start=1):
+        for col, value in enumerate(values):
+            if value is not None:
+                sheet.write_string(row, col, value)
+    workbook.close()

@@ -19,14 +19,13 @@ import json
 import re
 import sys
 import time
-import zipfile
 from pathlib import Path
 
 import polars as pl
 
 from data.sample.county import COUNTY_CODE
 from data.sample.households import Population, build_population
-from data.sample.model import Calendar, first_day, parse_month
+from data.sample.model import Calendar, parse_month
 from data.sample.noise import apply_noise
 from data.sample.plant import plant
 from data.sample.programmes import assign_programmes
@@ -62,7 +61,7 @@ def generate_drop(out: Path, *, seed: int = DEFAULT_SEED, households: int = 5000
     drop = out / "drop"
     drop.mkdir(parents=True, exist_ok=True)
     for stem, stem_rows in rows.items():
-        _write_stem(stem, stem_rows, drop, cal)
+        _write_stem(stem, stem_rows, drop)
     (drop / "manifest.yaml").write_text(f'county: "{COUNTY_CODE}"\nas_of: "{as_of}"\n', encoding="utf-8")
 
     truth = compute_truth(rows, population, cal)
@@ -79,32 +78,13 @@ def generate_drop(out: Path, *, seed: int = DEFAULT_SEED, households: int = 5000
     return summary
 
 
-def _write_stem(stem: str, stem_rows: list[Row], drop: Path, cal: Calendar) -> None:
+def _write_stem(stem: str, stem_rows: list[Row], drop: Path) -> None:
     columns = [c.name for c in BY_STEM[stem].columns]
     frame = pl.DataFrame({c: [row.values.get(c) for row in stem_rows] for c in columns}, schema={c: pl.String for c in columns})
     fmt, encoding = FORMATS[stem]
     for stale in drop.glob(f"{stem}.*"):
         stale.unlink()
-    path = write_extract(stem, frame, drop, fmt=fmt, encoding=encoding)
-    if fmt == "xlsx":
-        _pin_workbook_dates(path, f"{first_day(cal.as_of + 1):%Y-%m-%d}T00:00:00Z")
-
-
-def _pin_workbook_dates(path: Path, stamp: str) -> None:
-    """Replace the workbook's created/modified times (the clock at writing) by a fixed stamp.
-
-    xlsxwriter stamps docProps/core.xml with the current time, which would make
-    two runs with the same seed differ; everything else in the zip is stable.
-    """
-    with zipfile.ZipFile(path) as source:
-        entries = [(info, source.read(info.filename)) for info in source.infolist()]
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w") as target:
-        for info, data in entries:
-            if info.filename == "docProps/core.xml":
-                data = re.sub(rb"(<dcterms:(created|modified)[^>]*>)[^<]*(</dcterms:)", rb"\g<1>" + stamp.encode() + rb"\g<3>", data)
-            target.writestr(info, data, compress_type=info.compress_type)
-    path.write_bytes(buffer.getvalue())
+    write_extract(stem, frame, drop, fmt=fmt, encoding=encoding)
 
 
 def _write_csv(path: Path, header: tuple[str, ...], rows: list[tuple]) -> None:
