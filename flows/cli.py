@@ -57,6 +57,8 @@ def quiet_input_errors() -> None:
 
 
 def summarize(run_dir: Path) -> str:
+    from extracts.validate import format_validation_failures  # imports Great Expectations: only when needed
+
     record = json.loads((run_dir / "run.json").read_text(encoding="utf-8"))
     lines = [f"exceptions: {run_dir / 'exceptions.csv'}", "findings per check:"]
     lines += [f"  {code:<24} {count}" for code, count in record["findings"].items()]
@@ -65,14 +67,9 @@ def summarize(run_dir: Path) -> str:
         lines.append(
             f"  {counts['file']:<26} {counts['rows_read']:>8} = {counts['rows_staged']:>8} + {counts['rows_quarantined']}"
         )
-    failed = [
-        f"  {stem}: {item['description']}: {item['unexpected_count']} rows"
-        for stem, result in record["validation"]["files"].items()
-        for item in result["expectations"]
-        if not item["success"]
-    ]
+    failed = format_validation_failures(record["validation"])
     lines.append(f"validation: {len(failed)} expectation(s) failed" + (":" if failed else ""))
-    lines += failed
+    lines += [f"  {line}" for line in failed]
     lines.append(f"run record: {run_dir / 'run.json'}")
     return "\n".join(lines)
 

@@ -23,6 +23,7 @@ from data.sample.rows import Row
 from extracts.declarations import BY_STEM
 
 DOT_VARIANTS = ("•", "・", "．", "-")
+UNTYPEABLE_DATES = ("{y}-02-30", "{y}-13-01", "{y}年3月", "{y}-06-31")
 _FULL_WIDTH = str.maketrans("0123456789X", "０１２３４５６７８９Ｘ")
 _CHECK_CHARS = "0123456789X"
 
@@ -43,6 +44,7 @@ class Rates:
     name_dot_variant: float = 0.0  # of names with a middle dot
     vocab_trailing_space: float = 0.0
     age_xusui: float = 0.0  # cremation ages given as 虚岁, full age + 1
+    date_untypeable: float = 0.0  # a birth date no calendar has (the loader must quarantine the row)
 
     def scaled(self, factor: float) -> "Rates":
         return replace(self, **{f.name: min(1.0, getattr(self, f.name) * factor) for f in fields(self)})
@@ -55,7 +57,7 @@ _ROSTER = Rates(
 RATES = {
     # the register is the reference: formatting and old numbers only
     "household_register": Rates(id_15=0.02, id_lower_x=0.1, id_fullwidth=0.002, id_space=0.003, name_dot_variant=0.03,
-                                vocab_trailing_space=0.005),
+                                vocab_trailing_space=0.005, date_untypeable=0.0005),
     "dibao": _ROSTER,
     "tekun": _ROSTER,
     "registered_poor": _ROSTER,
@@ -161,6 +163,11 @@ def _head_fields(noise: _Noise, row: Row) -> list[str]:
     return ["head_" + label for label in id_labels + name_labels]
 
 
+def _may_lose_register_row(row: Row) -> bool:
+    person = row.person
+    return not person.scenario and person.death is None and person.move_out is None and "birth_date" in row.values
+
+
 def apply_noise(rows: dict[str, list[Row]], *, seed: int, scale: float) -> None:
     """Damage the rows in place, as county systems do, and label each change on its row."""
     converter = OpenCC("s2t")
@@ -185,6 +192,10 @@ def apply_noise(rows: dict[str, list[Row]], *, seed: int, scale: float) -> None:
             if stem == "cremation" and noise.rng.random() < rates.age_xusui:
                 row.values["age_at_death"] = str(int(row.values["age_at_death"]) + 1)
                 row.labels.append("age_xusui")
+            if noise.rng.random() < rates.date_untypeable and _may_lose_register_row(row):
+                # only people no finding rests on: a quarantined row is out of every check
+                row.values["birth_date"] = noise.rng.choice(UNTYPEABLE_DATES).format(y=row.person.birth.year)
+                row.labels.append("date_untypeable")
             if noise.rng.random() < rates.vocab_trailing_space:
                 filled = [c for c in vocab_columns if row.values.get(c)]
                 if filled:
