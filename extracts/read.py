@@ -8,7 +8,9 @@ text, exactly as exported, so nothing is lost before quarantine can see it.
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
+import io
 import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -134,7 +136,22 @@ def read_csv_text(text: str, file: str) -> pl.DataFrame:
     try:
         return pl.read_csv(text.encode("utf-8"), infer_schema=False)
     except pl.exceptions.PolarsError as error:
-        raise DropError(f"{file}: cannot be parsed as CSV ({error})", file=file) from error
+        raise ragged_line_error(text, file) or DropError(f"{file}: cannot be parsed as CSV ({error})", file=file) from error
+
+
+def ragged_line_error(text: str, file: str) -> DropError | None:
+    """The first data row with more fields than the header (an unquoted comma in free text, typically)."""
+    rows = csv.reader(io.StringIO(text))
+    header = next(rows, [])
+    for row_number, row in enumerate(rows, start=1):
+        if len(row) > len(header):
+            return DropError(
+                f"{file}: row {row_number} has {len(row)} fields but the header has {len(header)} "
+                "(a comma inside a value must be quoted)",
+                file=file,
+                row=row_number,
+            )
+    return None
 
 
 def cell_text(value: object) -> str | None:

@@ -95,3 +95,15 @@ def test_optional_column_may_be_absent(tmp_path):
 def test_missing_file_is_named(tmp_path):
     with pytest.raises(DropError, match="payments.csv or payments.xlsx"):
         read_extract_file(tmp_path, PAYMENTS, Manifest())
+
+
+def test_row_with_an_unquoted_comma_is_named_by_row(tmp_path):
+    text = (
+        "发放年月,项目,证号,姓名,身份证号,金额,乡镇(街道)\n"
+        "2026-03,特困供养金,TK1,张三,11010519491231002X,600,城关镇\n"
+        "2026-03,特困供养金,TK2,李四,11010519491231002X,1,200,城关镇\n"
+    )
+    (tmp_path / "payments.csv").write_text(text, encoding="utf-8")
+    with pytest.raises(DropError, match="row 2 has 8 fields but the header has 7") as raised:
+        read_extract_file(tmp_path, PAYMENTS, Manifest())
+    assert (raised.value.file, raised.value.row) == ("payments.csv", 2)
