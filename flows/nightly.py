@@ -16,8 +16,9 @@ from checks.runner import run_checks as run_check_sql
 from extracts.declarations import EXTRACTS
 from extracts.load import load_drop
 from extracts.validate import validate_stg
+from flows.pipeline import link_thresholds
 from flows.run import Run, fail_run, publish_run, start_run
-from matching.link import link_people as link_exact
+from matching.link import link_people as link_all
 from matching.normalize import normalize_identities as normalize_stg
 from reports.exceptions import write_exceptions
 
@@ -45,7 +46,7 @@ def validate_extracts(run: Run) -> None:
 @stage_task
 def link_people(run: Run) -> None:
     with run.stage("link"):
-        run.record["links"] = link_exact(run.con, EXTRACTS)
+        run.record["links"] = link_all(run.con, EXTRACTS, thresholds=link_thresholds(run.policy))
 
 
 @stage_task

@@ -17,15 +17,22 @@ from extracts.load import load_drop
 from extracts.read import read_manifest
 from matching.link import link_people
 from matching.normalize import normalize_identities
+from matching.probabilistic import Thresholds
+
+
+def link_thresholds(policy: dict) -> Thresholds:
+    """The identity thresholds of `policy.yaml`, in the form the linker takes."""
+    return Thresholds(link=policy["identity"]["link_threshold"], review=policy["identity"]["review_threshold"])
 
 
 def analyse_drop(con: duckdb.DuckDBPyConnection, drop: Path, as_of: str | None = None, codes: list[str] | None = None) -> dict:
     """Load, normalize, link and check `drop` into `con`; return the stages' counts."""
     manifest = read_manifest(drop)
     month = parse_month(as_of or manifest.as_of)
+    policy = load_policy()
     return {
         "files": load_drop(con, drop, manifest),
         "id_number_status": normalize_identities(con),
-        "links": link_people(con),
-        "findings": run_checks(con, run_parameters(month, load_policy()), codes),
+        "links": link_people(con, thresholds=link_thresholds(policy)),
+        "findings": run_checks(con, run_parameters(month, policy), codes),
     }

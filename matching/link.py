@@ -12,9 +12,14 @@ puts uncertain pairs in `link.review`.
 from __future__ import annotations
 
 import duckdb
+import polars as pl
 
 from extracts.declarations import EXTRACTS, HOUSEHOLD_REGISTER
 from extracts.schema import Extract
+from matching.names import name_pinyin
+from matching.probabilistic import ONE_TO_ONE_SOURCES, Thresholds, link_records
+
+TRAINING_ROWS = 20_000  # known matches (exact links) that seed m; more adds time, not accuracy
 
 # Confidence and evidence wording per method. A 15-digit number upgraded to
 # 18 is the same number by construction, so it is as sure as an exact match.
@@ -46,12 +51,15 @@ LINK_DDL = (
         explanation varchar
     )""",
     """create or replace table link.review (
-        source_l varchar,
-        source_row_l integer,
-        source_r varchar,
-        source_row_r integer,
+        source varchar,
+        source_row integer,
+        role varchar,
+        person_id varchar,
         match_probability double,
-        comparison_vector varchar
+        confidence double,
+        decision varchar,
+        comparison_vector varchar,
+        explanation varchar
     )""",
 )
 
@@ -66,14 +74,15 @@ def identity_select(extract: Extract, id_column: str, role: str) -> str:
 
     return (
         f"select '{extract.stem}' as source, source_row, '{role}' as role, "
-        f"{id_column} as id_number, {id_column}_status as id_number_status, {name_column} as name, "
+        f"{id_column} as id_number, {id_column}_raw as id_number_raw, {id_column}_status as id_number_status, "
+        f"{name_column} as name, "
         f"{pick('sex')} as sex, cast({pick('birth_date')} as date) as birth_date, "
         f"{pick('household_no')} as household_no, {pick('township')} as township, {pick('village')} as village, "
-        f"{pick('person_status')} as person_status, {EXTRACTS.index(extract)} as source_rank "
+        f"{pick('person_status')} as person_status, cast({pick('age_at_death')} as integer) as age_at_death, "
+        f"cast({pick('death_date')} as date) as death_date, cast({pick('address')} as varchar) as address, "
+        f"cast({pick('head_id_number')} as varchar) as head_id_number, {EXTRACTS.index(extract)} as source_rank "
         f"from stg.{extract.stem}"
     )
-
-
 def identity_rows_sql(extracts: tuple[Extract, ...]) -> str:
     selects = []
     for extract in extracts:
@@ -82,8 +91,8 @@ def identity_rows_sql(extracts: tuple[Extract, ...]) -> str:
     return " union all ".join(selects)
 
 
-def link_people(con: duckdb.DuckDBPyConnection, extracts: tuple[Extract, ...] = EXTRACTS) -> dict[str, int]:
-    """Build link.person and link.person_record from exact (and upgraded) citizen numbers."""
+def link_people(con: duckdb.DuckDBPyConnection, extracts: tuple[Extract, ...] = EXTRACTS, *, thresholds: Thresholds) -> dict:
+    """Link every source row: exact (and upgraded) citizen numbers, then probabilistic links for the rest."""
     con.execute("create schema if not exists link")
     for ddl in LINK_DDL:
         con.execute(ddl)
@@ -129,8 +138,116 @@ def link_people(con: duckdb.DuckDBPyConnection, extracts: tuple[Extract, ...] = 
         order by rows.source_rank, rows.source_row, rows.role
         """
     )
+    figures = {"probabilistic": link_remaining(con, thresholds)}
     con.execute("drop table identity_rows")
     persons, records, linked = con.execute(
         "select (select count(*) from link.person), count(*), count(person_id) from link.person_record"
     ).fetchall()[0]
-    return {"persons": persons, "records": records, "records_linked": linked}
+    methods = con.execute("select coalesce(method, 'unlinked'), count(*) from link.person_record group by all order by 1").fetchall()
+    return {"persons": persons, "records": records, "records_linked": linked, "methods": dict(methods)} | figures
+
+
+FEATURES = ("name", "pinyin", "surname", "sex", "birth_date", "birth_year", "age_at_death", "death_date",
+            "township", "village", "household_no", "id_text")
+
+
+def person_features(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
+    persons = con.sql("select person_id, id_number, name, sex, birth_date, township, village, household_no from link.person").pl()
+    return persons.with_columns(
+        name_pinyin(persons["name"]).alias("pinyin"),
+        pl.col("name").str.slice(0, 1).alias("surname"),
+        pl.col("birth_date").dt.year().alias("birth_year"),
+    )
+
+
+OUTSIDE_COUNTY = "（地址不在本县）"
+
+
+def place_in_address(addresses: pl.Series, places: pl.Series) -> pl.Series:
+    """The longest known place name found inside each free-text address (cremation 户籍地址).
+
+    An address naming none of them is somewhere else: it gets a value no
+    person has, so it counts against every candidate instead of saying nothing.
+    """
+    unique = pl.DataFrame({"address": addresses.drop_nulls().unique()})
+    names = pl.DataFrame({"place": places.drop_nulls().unique()})
+    found = (
+        unique.join(names, how="cross")
+        .filter(pl.col("address").str.contains(pl.col("place"), literal=True))
+        .sort(pl.col("place").str.len_chars(), descending=True)
+        .unique("address", keep="first")
+    )
+    place = pl.DataFrame({"address": addresses}).join(found, on="address", how="left", maintain_order="left")["place"]
+    return pl.select(pl.when(addresses.is_not_null() & place.is_null()).then(pl.lit(OUTSIDE_COUNTY)).otherwise(place)).to_series()
+
+
+def record_features(rows: pl.DataFrame, persons: pl.DataFrame) -> pl.DataFrame:
+    """What a row says about its person, in the columns comparisons and blocking read."""
+    # an age at death (often 虚岁) puts the birth in one of three years
+    from_age = pl.concat_list([pl.col("death_date").dt.year() - pl.col("age_at_death") + k for k in (-1, 0, 1)])
+    return rows.with_columns(
+        name_pinyin(rows["name"]).alias("pinyin"),
+        pl.col("name").str.slice(0, 1).alias("surname"),
+        pl.coalesce(pl.col("township"), place_in_address(rows["address"], persons["township"])).alias("township"),
+        pl.coalesce(pl.col("village"), place_in_address(rows["address"], persons["village"])).alias("village"),
+        pl.when(pl.col("birth_date").is_not_null()).then(pl.concat_list(pl.col("birth_date").dt.year()))
+        .otherwise(from_age).alias("birth_year"),
+        pl.col("id_number_raw").str.normalize("NFKC").str.replace_all(r"\s", "").str.to_uppercase().alias("id_text"),
+        pl.col("head_household_no").alias("household_no"),
+        pl.col("source").is_in(ONE_TO_ONE_SOURCES).alias("one_to_one"),
+    )
+
+
+def link_remaining(con: duckdb.DuckDBPyConnection, thresholds: Thresholds) -> dict:
+    """Probabilistic links for rows exact numbers left unlinked (the register itself is the reference)."""
+    rows = con.sql(
+        f"""
+        select ids.source, ids.source_row, ids.role, rec.person_id, ids.id_number_raw, ids.name, ids.sex, ids.birth_date,
+            ids.township, ids.village, ids.age_at_death, ids.death_date, ids.address, head.household_no as head_household_no
+        from identity_rows as ids
+        inner join link.person_record as rec using (source, source_row, role)
+        left join link.person as head on ids.head_id_number = head.id_number
+        where ids.source <> '{HOUSEHOLD_REGISTER.stem}' and ids.role = 'subject' and ids.name is not null
+        order by ids.source_rank, ids.source_row
+        """
+    ).pl()
+    persons = person_features(con)
+    features = record_features(rows, persons)
+    unlinked = features.filter(pl.col("person_id").is_null())
+    # identical rows (a payee's 24 monthly lines) are one record to compare
+    keyed = unlinked.with_columns(pl.struct(*FEATURES, "source").rank("dense").cast(pl.Int64).alias("record_key"))
+    records = keyed.unique("record_key", keep="first", maintain_order=True)
+    training = (
+        features.filter(pl.col("person_id").is_not_null())
+        .sample(n=min(TRAINING_ROWS, features.height - unlinked.height), seed=7)
+        .with_row_index("record_key", offset=records.height + 1)
+        .with_columns(pl.col("record_key").cast(pl.Int64))
+    )
+    decisions, figures = link_records(records, persons, training, thresholds)
+    if decisions.is_empty():
+        return figures
+    linked = keyed.select("source", "source_row", "role", "record_key").join(decisions, on="record_key")
+    con.register("probabilistic_links", linked.to_arrow())
+    try:
+        con.execute(
+            """
+            update link.person_record as rec
+            set person_id = links.person_id, method = 'probabilistic', confidence = links.confidence,
+                explanation = links.explanation
+            from probabilistic_links as links
+            where rec.source = links.source and rec.source_row = links.source_row and rec.role = links.role
+                and links.decision in ('linked', 'linked_to_confirm')
+            """
+        )
+        con.execute(
+            """
+            insert into link.review
+            select source, source_row, role, person_id, probability, confidence, decision, comparison_vector, explanation
+            from probabilistic_links
+            where decision in ('linked_to_confirm', 'review_only')
+            order by source, source_row
+            """
+        )
+    finally:
+        con.unregister("probabilistic_links")
+    return figures
