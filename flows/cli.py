@@ -28,6 +28,10 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--drop", required=True, type=Path, help="folder with the seven extract files (and manifest.yaml)")
     run.add_argument("--as-of", dest="as_of", help="last complete month covered, YYYY-MM (default: manifest.yaml)")
     run.add_argument("--out", type=Path, default=Path("out"), help="output folder (default: out)")
+    link = commands.add_parser("link", help="load a drop and link its rows to people; write one line per data row")
+    link.add_argument("--drop", required=True, type=Path, help="folder with the seven extract files (and manifest.yaml)")
+    link.add_argument("--as-of", dest="as_of", help="last complete month covered, YYYY-MM (default: manifest.yaml)")
+    link.add_argument("--out", required=True, type=Path, help="CSV file to write: source,row_number,person_id,method,confidence")
     return parser
 
 
@@ -74,8 +78,28 @@ def summarize(run_dir: Path) -> str:
     return "\n".join(lines)
 
 
+def link_command(args: argparse.Namespace) -> int:
+    """Load and link only, in-process: no checks, no Prefect server."""
+    import duckdb
+
+    from flows.pipeline import link_drop
+    from reports.links import write_links
+
+    con = duckdb.connect()
+    try:
+        link_drop(con, args.drop, args.as_of)
+        methods = write_links(con, args.out)
+    except DropError as error:
+        print(f"hecha: input error: {error}", file=sys.stderr)
+        return EXIT_INPUT_ERROR
+    print(f"links: {args.out} ({sum(methods.values())} rows: {', '.join(f'{m} {n}' for m, n in methods.items())})")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    if args.command == "link":
+        return link_command(args)
     quiet_prefect()
     from flows.nightly import nightly  # Prefect reads its settings on import
 

@@ -12,9 +12,10 @@ from pathlib import Path
 import duckdb
 
 from checks.runner import run_checks
-from config import load_policy, parse_month, run_parameters
+from config import load_policy, run_parameters
 from extracts.load import load_drop
 from extracts.read import read_manifest
+from flows.run import resolve_as_of
 from matching.link import link_people
 from matching.normalize import normalize_identities
 from matching.probabilistic import Thresholds
@@ -25,14 +26,19 @@ def link_thresholds(policy: dict) -> Thresholds:
     return Thresholds(link=policy["identity"]["link_threshold"], review=policy["identity"]["review_threshold"])
 
 
-def analyse_drop(con: duckdb.DuckDBPyConnection, drop: Path, as_of: str | None = None, codes: list[str] | None = None) -> dict:
-    """Load, normalize, link and check `drop` into `con`; return the stages' counts."""
+def link_drop(con: duckdb.DuckDBPyConnection, drop: Path, as_of: str | None = None) -> dict:
+    """Load, normalize and link `drop` into `con`; return the stages' counts."""
     manifest = read_manifest(drop)
-    month = parse_month(as_of or manifest.as_of)
-    policy = load_policy()
+    resolve_as_of(manifest, as_of)  # a drop without a known as_of is refused here as in a full run
     return {
         "files": load_drop(con, drop, manifest),
         "id_number_status": normalize_identities(con),
-        "links": link_people(con, thresholds=link_thresholds(policy)),
-        "findings": run_checks(con, run_parameters(month, policy), codes),
+        "links": link_people(con, thresholds=link_thresholds(load_policy())),
     }
+
+
+def analyse_drop(con: duckdb.DuckDBPyConnection, drop: Path, as_of: str | None = None, codes: list[str] | None = None) -> dict:
+    """Load, normalize, link and check `drop` into `con`; return the stages' counts."""
+    figures = link_drop(con, drop, as_of)
+    month = resolve_as_of(read_manifest(drop), as_of)
+    return figures | {"findings": run_checks(con, run_parameters(month, load_policy()), codes)}

@@ -18,7 +18,9 @@ import polars as pl
 from rapidfuzz import process
 from rapidfuzz.distance import OSA, JaroWinkler
 
-# Lunar-calendar birthdays recorded as solar dates drift by up to ~50 days.
+# Rosters often record the lunar birthday (农历生日) as if it were a solar
+# date; the two lie up to about 50 days apart, in either direction once a
+# clerk has converted the wrong way.
 LUNAR_BIRTHDAY_DAYS = 50
 NAME_SIMILAR = 0.85  # Jaro-Winkler on normalized names: one character off in a 3-character name
 

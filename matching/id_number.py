@@ -88,6 +88,21 @@ def _check_character_expr(first17: pl.Expr) -> pl.Expr:
     return remainder.replace_strict(dict(enumerate(CHECK_CHARACTERS)), return_dtype=pl.String)
 
 
+def clean_id_number_text(raw: pl.Series) -> pl.Series:
+    """Return the text a number is judged on: no spaces, ASCII digits, upper-case X.
+
+    Same length and order as `raw`; null stays null. Nothing is checked here:
+    `normalize_id_numbers` decides what the text is, and the number repair in
+    `matching/repair.py` edits it.
+    """
+    return (
+        raw.cast(pl.String)
+        .str.replace_all(r"\s", "")  # \s is Unicode-aware: covers U+3000 too
+        .str.replace_many(_FULL_WIDTH_TO_ASCII)
+        .str.to_uppercase()
+    )
+
+
 def normalize_id_numbers(raw: pl.Series) -> pl.DataFrame:
     """Normalize citizen numbers to 18 characters, with a status from ID_STATUSES.
 
@@ -120,13 +135,7 @@ def normalize_id_numbers(raw: pl.Series) -> pl.DataFrame:
     return (
         raw.alias("id_number_raw")
         .to_frame()
-        .with_columns(
-            id_number_clean=pl.col("id_number_raw")
-            .cast(pl.String)
-            .str.replace_all(r"\s", "")  # \s is Unicode-aware: covers U+3000 too
-            .str.replace_many(_FULL_WIDTH_TO_ASCII)
-            .str.replace_all("x", "X", literal=True)
-        )
+        .with_columns(id_number_clean=clean_id_number_text(raw))
         .with_columns(id_number_first17=first17)
         .with_columns(
             id_number_candidate=pl.concat_str(

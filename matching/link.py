@@ -18,6 +18,7 @@ from extracts.declarations import EXTRACTS, HOUSEHOLD_REGISTER
 from extracts.schema import Extract
 from matching.names import name_pinyin
 from matching.probabilistic import ONE_TO_ONE_SOURCES, Thresholds, link_records
+from matching.repair import repair_id_numbers
 
 TRAINING_ROWS = 20_000  # known matches (exact links) that seed m; more adds time, not accuracy
 
@@ -27,6 +28,9 @@ METHODS = {
     "valid": ("exact", 1.0, "身份证号一致"),
     "upgraded": ("upgraded", 1.0, "15位身份证号升位后一致"),
 }
+# One slip from exactly one register person whose name, birth date and sex
+# agree: nearly certain, but a slip can be undone wrongly, so not quite 1.
+REPAIRED_CONFIDENCE = 0.99
 
 LINK_DDL = (
     """create or replace table link.person (
@@ -138,8 +142,9 @@ def link_people(con: duckdb.DuckDBPyConnection, extracts: tuple[Extract, ...] = 
         order by rows.source_rank, rows.source_row, rows.role
         """
     )
-    figures = {"probabilistic": link_remaining(con, thresholds)}
+    figures = {"repair": repair_invalid_numbers(con), "probabilistic": link_remaining(con, thresholds)}
     con.execute("drop table identity_rows")
+    con.execute(SOURCE_ROW_SQL)
     persons, records, linked = con.execute(
         "select (select count(*) from link.person), count(*), count(person_id) from link.person_record"
     ).fetchall()[0]
@@ -147,12 +152,52 @@ def link_people(con: duckdb.DuckDBPyConnection, extracts: tuple[Extract, ...] = 
     return {"persons": persons, "records": records, "records_linked": linked, "methods": dict(methods)} | figures
 
 
+# One line per data row of every extract: who it is, how we know, how sure.
+# Quarantined rows are listed too (unlinked): every row read is accounted for.
+SOURCE_ROW_SQL = """
+create or replace table link.source_row as
+select source, source_row as row_number, person_id, method, confidence
+from link.person_record
+where role = 'subject'
+union all
+select distinct source, source_row, null, 'quarantined', null
+from stg.quarantine
+order by source, row_number
+"""
+
+
+def repair_invalid_numbers(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
+    """Rows whose number fails its check, one typing slip from exactly one agreeing register person."""
+    rows = con.sql(
+        "select source, source_row, role, id_number_raw, name, sex, birth_date from identity_rows "
+        "where id_number_status = 'invalid' order by source_rank, source_row, role"
+    ).pl()
+    if rows.is_empty():
+        return {}
+    register = con.sql("select person_id, id_number, name, sex, birth_date from link.person where in_register").pl()
+    repairs = repair_id_numbers(rows, register)
+    con.register("repairs", repairs.filter(pl.col("status") == "repaired").to_arrow())
+    try:
+        con.execute(
+            f"""
+            update link.person_record as rec
+            set person_id = repairs.person_id, method = 'repaired', confidence = {REPAIRED_CONFIDENCE},
+                explanation = repairs.explanation
+            from repairs
+            where rec.source = repairs.source and rec.source_row = repairs.source_row and rec.role = repairs.role
+            """
+        )
+    finally:
+        con.unregister("repairs")
+    return dict(repairs.group_by("status").len().sort("status").iter_rows())
+
+
 FEATURES = ("name", "pinyin", "surname", "sex", "birth_date", "birth_year", "age_at_death", "death_date",
             "township", "village", "household_no", "id_text")
 
 
 def person_features(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
-    persons = con.sql("select person_id, id_number, name, sex, birth_date, township, village, household_no from link.person").pl()
+    persons = con.sql("select person_id, id_number, name, sex, birth_date, township, village, household_no, in_register from link.person").pl()
     return persons.with_columns(
         name_pinyin(persons["name"]).alias("pinyin"),
         pl.col("name").str.slice(0, 1).alias("surname"),
@@ -160,15 +205,8 @@ def person_features(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
     )
 
 
-OUTSIDE_COUNTY = "（地址不在本县）"
-
-
 def place_in_address(addresses: pl.Series, places: pl.Series) -> pl.Series:
-    """The longest known place name found inside each free-text address (cremation 户籍地址).
-
-    An address naming none of them is somewhere else: it gets a value no
-    person has, so it counts against every candidate instead of saying nothing.
-    """
+    """The longest known place name found inside each free-text address (cremation 户籍地址)."""
     unique = pl.DataFrame({"address": addresses.drop_nulls().unique()})
     names = pl.DataFrame({"place": places.drop_nulls().unique()})
     found = (
@@ -177,19 +215,22 @@ def place_in_address(addresses: pl.Series, places: pl.Series) -> pl.Series:
         .sort(pl.col("place").str.len_chars(), descending=True)
         .unique("address", keep="first")
     )
-    place = pl.DataFrame({"address": addresses}).join(found, on="address", how="left", maintain_order="left")["place"]
-    return pl.select(pl.when(addresses.is_not_null() & place.is_null()).then(pl.lit(OUTSIDE_COUNTY)).otherwise(place)).to_series()
+    return pl.DataFrame({"address": addresses}).join(found, on="address", how="left", maintain_order="left")["place"]
 
 
 def record_features(rows: pl.DataFrame, persons: pl.DataFrame) -> pl.DataFrame:
     """What a row says about its person, in the columns comparisons and blocking read."""
     # an age at death (often 虚岁) puts the birth in one of three years
     from_age = pl.concat_list([pl.col("death_date").dt.year() - pl.col("age_at_death") + k for k in (-1, 0, 1)])
+    rows = rows.with_columns(
+        pl.coalesce(pl.col("township"), place_in_address(rows["address"], persons["township"])).alias("township"),
+        pl.coalesce(pl.col("village"), place_in_address(rows["address"], persons["village"])).alias("village"),
+    )
     return rows.with_columns(
         name_pinyin(rows["name"]).alias("pinyin"),
         pl.col("name").str.slice(0, 1).alias("surname"),
-        pl.coalesce(pl.col("township"), place_in_address(rows["address"], persons["township"])).alias("township"),
-        pl.coalesce(pl.col("village"), place_in_address(rows["address"], persons["village"])).alias("village"),
+        # an address naming no township or village of the county is someone from elsewhere
+        (pl.col("address").is_not_null() & pl.col("township").is_null() & pl.col("village").is_null()).alias("outside_county"),
         pl.when(pl.col("birth_date").is_not_null()).then(pl.concat_list(pl.col("birth_date").dt.year()))
         .otherwise(from_age).alias("birth_year"),
         pl.col("id_number_raw").str.normalize("NFKC").str.replace_all(r"\s", "").str.to_uppercase().alias("id_text"),

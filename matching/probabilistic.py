@@ -50,7 +50,19 @@ def blocking_keys(frame: pl.DataFrame) -> pl.DataFrame:
 
 
 def candidate_pairs(records: pl.DataFrame, persons: pl.DataFrame) -> pl.DataFrame:
-    """(record_key, person_id) sharing all keys of some blocking rule."""
+    """(record_key, person_id) sharing all keys of some blocking rule.
+
+    A record whose address lies outside the county is never a candidate for
+    a register person: a same-name, same-age person who lived elsewhere is
+    someone else, however alike the rest looks.
+    """
+    if "outside_county" in records.columns:
+        outsiders = records.filter(pl.col("outside_county"))
+        persons_elsewhere = persons.filter(~pl.col("in_register"))
+        inside = candidate_pairs(records.filter(~pl.col("outside_county")).drop("outside_county"), persons)
+        if outsiders.is_empty() or persons_elsewhere.is_empty():
+            return inside
+        return pl.concat([inside, candidate_pairs(outsiders.drop("outside_county"), persons_elsewhere)]).sort("record_key", "person_id")
     records = blocking_keys(records.explode("birth_year"))
     persons = blocking_keys(persons.rename({"id_number": "id_text"}))
     found = []

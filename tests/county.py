@@ -21,7 +21,7 @@ import polars as pl
 from config import add_months, parse_month
 from extracts.declarations import EXTRACTS
 from extracts.writer import write_extract
-from flows.pipeline import analyse_drop
+from flows.pipeline import analyse_drop, link_drop
 from matching.id_number import make_id_number
 from reports.exceptions import write_exceptions
 
@@ -55,7 +55,8 @@ class County:
         self.sequence = itertools.count(11)
 
     def person(self, *, name: str | None = None, born: str = "1950-05-06", sex: str = "男", household_no: str | None = None,
-               died: str | None = None, moved_out: str | None = None, registered: bool = True, relation: str = "户主") -> Person:
+               died: str | None = None, moved_out: str | None = None, registered: bool = True, relation: str = "户主",
+               township: str = "城关镇", village: str = "东关村") -> Person:
         n = next(self.sequence)
         sequence = n * 2 + (1 if sex == "男" else 0)  # odd sequence digit for men
         person = Person(name or f"测试{n}", make_id_number(AREA, dt.date.fromisoformat(born), sequence), sex, born, household_no or f"H{n:05d}")
@@ -63,17 +64,18 @@ class County:
             status, change = ("死亡", died) if died else ("迁出", moved_out) if moved_out else ("正常", None)
             self.rows["household_register"].append({
                 "household_no": person.household_no, "name": person.name, "id_number": person.id_number, "sex": sex,
-                "birth_date": born, "relation": relation, "township": "城关镇", "village": "东关村",
+                "birth_date": born, "relation": relation, "township": township, "village": village,
                 "person_status": status, "change_date": change,
             })
         return person
 
-    def cremate(self, person: Person, death_date: str, *, id_number: str | None = "same", age: int | None = None) -> None:
+    def cremate(self, person: Person, death_date: str, *, id_number: str | None = "same", age: int | None = None,
+                name: str | None = None, address: str = "清河县城关镇东关村") -> None:
         self.rows["cremation"].append({
-            "record_no": f"HZ{len(self.rows['cremation']) + 1:05d}", "name": person.name,
+            "record_no": f"HZ{len(self.rows['cremation']) + 1:05d}", "name": name or person.name,
             "id_number": person.id_number if id_number == "same" else id_number, "sex": person.sex,
             "age_at_death": str(age) if age is not None else None, "death_date": death_date,
-            "cremation_date": death_date, "address": "清河县城关镇东关村", "funeral_home": "清河县殡仪馆",
+            "cremation_date": death_date, "address": address, "funeral_home": "清河县殡仪馆",
         })
 
     def pay(self, person: Person, *, programme: str, months: tuple[str, str], amount: float, case_no: str | None = None) -> None:
@@ -104,6 +106,22 @@ class County:
             write_extract(extract.stem, frame.select(columns), drop)
         (drop / "manifest.yaml").write_text(f'county: "{AREA}"\nas_of: "{self.as_of}"\n', encoding="utf-8")
         return drop
+
+
+def link_county(county: County) -> duckdb.DuckDBPyConnection:
+    """Load and link the county's drop; the connection holds link.* for the test to read."""
+    con = duckdb.connect()
+    link_drop(con, county.write())
+    return con
+
+
+def linked_person(con: duckdb.DuckDBPyConnection, source: str, row_number: int) -> tuple[str | None, str | None, float | None]:
+    """(citizen number of the person, method, confidence) the row was linked with."""
+    return con.execute(
+        "select person.id_number, row.method, row.confidence from link.source_row as row "
+        "left join link.person as person using (person_id) where row.source = ? and row.row_number = ?",
+        [source, row_number],
+    ).fetchall()[0]
 
 
 def run_check(code: str, county: County) -> list[SimpleNamespace]:

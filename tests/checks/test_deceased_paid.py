@@ -106,3 +106,18 @@ def test_deceased_paid_case_key_is_stable_and_ignores_row_numbers(county, tmp_pa
     (second,) = run_check("deceased_paid", county)
     assert first.case_key == second.case_key
     assert second.overpaid_amount == 5 * 600
+
+
+def test_deceased_paid_finds_a_death_known_only_through_a_fuzzy_cremation_link(county):
+    from tests.unit.test_linking import villagers
+
+    villagers(county)
+    person = county.person(name="郝立琳", born="1954-08-12", sex="女")  # the register still says 正常
+    county.cremate(person, "2026-07-13", id_number=None, name="郝立林", age=72)  # 虚岁, same-sound name
+    county.pay(person, programme="tekun", months=("2026-05", "2026-10"), amount=600)
+    (finding,) = run_check("deceased_paid", county)
+    assert finding.id_number == person.id_number
+    assert (finding.period_start, finding.period_end) == ("2026-08", "2026-10")
+    assert finding.overpaid_amount == 3 * 600  # August, September, October
+    assert "概率匹配" in finding.evidence
+    assert 0.95 <= finding.link_confidence < 1.0

@@ -1,0 +1,102 @@
+"""Linking rows without a usable citizen number to the right person, and never to the wrong one."""
+
+import numpy as np
+import polars as pl
+import pytest
+
+from matching.compare import name_levels
+from matching.fellegi_sunter import estimate_u, train
+from matching.names import name_pinyin, normalize_names
+from tests.county import County, link_county, linked_person
+
+
+PLACES = (("城关镇", "东关村"), ("城关镇", "西关村"), ("王官庄镇", "西侯营村"), ("连庄镇", "北李洼村"), ("谢炉镇", "前郝庄村"))
+
+
+def villagers(county: County, count: int = 200) -> None:
+    """A few villages' worth of other people, so the model has a population to learn from."""
+    surnames = "王李张刘陈杨赵黄周吴徐孙马朱胡郭何高林罗"
+    given = "伟芳娜秀英敏静丽强磊军洋勇艳杰娟涛明超兰霞平刚桂"
+    for i in range(count):
+        township, village = PLACES[i % len(PLACES)]
+        person = county.person(name=surnames[(i * 3) % 20] + given[(i * 7) % len(given)] + given[(i * 11 + 1) % len(given)],
+                               born=f"{1935 + i % 60}-{1 + i % 12:02d}-{1 + i % 27:02d}", sex="男女"[i % 2],
+                               township=township, village=village)
+        county.pay(person, programme="tekun", months=("2026-09", "2026-10"), amount=600)
+
+
+def test_cremation_row_with_blank_number_same_sound_name_and_xusui_age_links_to_the_right_person(tmp_path):
+    county = County(tmp_path)
+    villagers(county)
+    person = county.person(name="王丽", born="1948-05-20", sex="女")
+    county.person(name="王丽", born="1971-02-02", sex="女")  # a namesake of another age
+    # full age on 2026-03-01 is 77; the family gives 虚岁 78 and writes 莉 for 丽
+    county.cremate(person, "2026-03-01", id_number=None, name="王莉", age=78)
+    con = link_county(county)
+    id_number, method, confidence = linked_person(con, "cremation", 1)
+    assert (id_number, method) == (person.id_number, "probabilistic")
+    assert confidence >= 0.95
+
+
+def test_siblings_born_the_same_year_in_the_same_village_are_kept_apart(tmp_path):
+    county = County(tmp_path)
+    villagers(county)
+    elder = county.person(name="张建国", born="1955-02-10", village="张庄村")
+    younger = county.person(name="张建军", born="1955-11-28", village="张庄村", household_no=elder.household_no, relation="兄弟")
+    county.cremate(younger, "2026-06-03", id_number=None, age=70, address="清河县城关镇张庄村")
+    con = link_county(county)
+    assert linked_person(con, "cremation", 1)[0] == younger.id_number
+    register_ids = con.execute("select count(distinct person_id) from link.source_row where source = 'household_register'").fetchall()[0][0]
+    assert register_ids == len(county.rows["household_register"])  # every register person stays one person
+
+
+def test_outside_county_cremation_is_not_linked_to_a_register_namesake(tmp_path):
+    county = County(tmp_path)
+    villagers(county)
+    local = county.person(name="刘树成", born="1939-12-22")
+    # someone else of the same name and age, from another county, cremated here without a number
+    county.cremate(local, "2026-05-05", id_number=None, age=87, address="武城县甲马营乡王庄村")
+    con = link_county(county)
+    assert linked_person(con, "cremation", 1)[0] is None
+
+
+@pytest.mark.parametrize(
+    ("description", "left", "right"),
+    [
+        ("bullet for middle dot", "买买提•艾力", "买买提·艾力"),
+        ("katakana middle dot", "阿依古丽・吐尔逊", "阿依古丽·吐尔逊"),
+        ("full-width full stop", "买买提．艾力", "买买提·艾力"),
+        ("traditional characters", "張國榮", "张国荣"),
+        ("full-width space inside", "王\u3000丽", "王丽"),
+    ],
+)
+def test_name_variants_score_as_equal(description, left, right):
+    names = normalize_names(pl.Series([left, right]))
+    pairs = pl.DataFrame({"name_l": [names[0]], "name_r": [names[1]]}).with_columns(
+        pinyin_l=name_pinyin(pl.Series([names[0]])), pinyin_r=name_pinyin(pl.Series([names[1]]))
+    )
+    assert name_levels(pairs).to_list() == [3]  # 姓名一致
+
+
+def test_same_sound_names_score_below_equal_and_above_different():
+    pairs = pl.DataFrame({"name_l": ["王丽", "王丽"], "name_r": ["王莉", "赵强"]}).with_columns(
+        pinyin_l=name_pinyin(pl.Series(["王丽", "王丽"])), pinyin_r=name_pinyin(pl.Series(["王莉", "赵强"]))
+    )
+    assert name_levels(pairs).to_list() == [2, 0]  # 姓名同音, 姓名不同
+
+
+def test_em_recovers_m_and_prior_from_a_mixture_with_known_parameters():
+    rng = np.random.default_rng(3)
+    m_true = [np.array([0.05, 0.95]), np.array([0.1, 0.2, 0.7])]
+    u_true = [np.array([0.8, 0.2]), np.array([0.7, 0.25, 0.05])]
+    n, share = 40_000, 0.2
+    is_match = rng.random(n) < share
+    levels = np.column_stack([
+        np.where(is_match, rng.choice(2, n, p=m_true[0]), rng.choice(2, n, p=u_true[0])),
+        np.where(is_match, rng.choice(3, n, p=m_true[1]), rng.choice(3, n, p=u_true[1])),
+    ]).astype(np.int8)
+    start_u = estimate_u(levels[~is_match][:2000], [2, 3])
+    model = train(levels, [2, 3], start_u, prior=0.5)
+    assert model.prior == pytest.approx(share, abs=0.03)
+    for fitted, true in zip(model.m, m_true):
+        assert fitted == pytest.approx(true, abs=0.04)
