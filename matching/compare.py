@@ -89,6 +89,20 @@ def age_levels(pairs: pl.DataFrame) -> pl.Series:
     ).to_series()
 
 
+def death_levels(pairs: pl.DataFrame) -> pl.Series:
+    """A cremation record against the register's own word on the person: dead when, or still 正常."""
+    days = (pl.col("death_date_l") - pl.col("status_date_r")).dt.total_days().abs()
+    dead = pl.col("person_status_r") == "dead"
+    return pairs.select(
+        pl.when(pl.col("death_date_l").is_null() | pl.col("person_status_r").is_null()).then(None)
+        .when(dead & (days <= 7)).then(3)
+        .when(dead & (days <= 90)).then(2)
+        .when(pl.col("person_status_r") == "normal").then(1)  # the register is often updated late
+        .otherwise(0)
+        .cast(pl.Int8)
+    ).to_series()
+
+
 def equality_levels(column: str) -> Callable[[pl.DataFrame], pl.Series]:
     def compute(pairs: pl.DataFrame) -> pl.Series:
         return pairs.select(
@@ -118,6 +132,7 @@ COMPARISONS: tuple[Comparison, ...] = (
     Comparison("name", ("姓名不同", "姓名相近", "姓名同音", "姓名一致"), name_levels),
     Comparison("birth", ("出生日期不符", "出生年份相同", "出生日期相差不超过50天（农历生日）", "出生日期一致"), birth_levels),
     Comparison("age", ("死亡年龄不符", "死亡年龄相差1–2岁", "死亡年龄为虚岁（多一岁）", "死亡年龄一致"), age_levels),
+    Comparison("death", ("户籍死亡或迁出日期不符", "户籍尚未登记死亡", "户籍登记死亡日期相近（90天内）", "户籍登记死亡日期一致"), death_levels),
     Comparison("sex", ("性别不同", "性别一致"), equality_levels("sex")),
     Comparison("township", ("乡镇不同", "乡镇一致"), equality_levels("township")),
     Comparison("village", ("村（社区）不同", "村（社区）一致"), equality_levels("village")),

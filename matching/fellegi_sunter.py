@@ -67,16 +67,23 @@ def log2_ratio_matrix(levels: np.ndarray, m: list[np.ndarray], u: list[np.ndarra
 
 def train(levels: np.ndarray, level_counts: list[int], u: list[np.ndarray], *, m: list[np.ndarray] | None = None,
           prior: float = 0.05, iterations: int = 60, tolerance: float = 1e-5) -> Model:
-    """EM for m, u and the prior from starting values (conditional independence between comparisons)."""
+    """EM for m, u and the prior from starting values (conditional independence between comparisons).
+
+    Pairs with the same levels are the same observation: EM runs on the
+    distinct patterns weighted by how often each occurs (a few thousand
+    patterns however many millions of pairs).
+    """
+    patterns, counts = np.unique(levels, axis=0, return_counts=True)
+    counts = counts.astype(float)
     m = [x.copy() for x in (m or initial_m(level_counts))]
     u = [x.copy() for x in u]
     done = 0
     for done in range(1, iterations + 1):
-        weight = log2_ratio_matrix(levels, m, u).sum(axis=1) + np.log2(prior / (1 - prior))
+        weight = log2_ratio_matrix(patterns, m, u).sum(axis=1) + np.log2(prior / (1 - prior))
         posterior = 1.0 / (1.0 + np.exp2(-weight))
-        new_m = [level_frequencies(levels[:, k], n, posterior) for k, n in enumerate(level_counts)]
-        new_u = [level_frequencies(levels[:, k], n, 1.0 - posterior) for k, n in enumerate(level_counts)]
-        new_prior = float(np.clip(posterior.mean(), 1e-6, 1 - 1e-6))
+        new_m = [level_frequencies(patterns[:, k], n, posterior * counts) for k, n in enumerate(level_counts)]
+        new_u = [level_frequencies(patterns[:, k], n, (1.0 - posterior) * counts) for k, n in enumerate(level_counts)]
+        new_prior = float(np.clip((posterior * counts).sum() / counts.sum(), 1e-6, 1 - 1e-6))
         change = max(float(np.abs(a - b).max()) for a, b in zip(new_m + new_u, m + u))
         m, u, prior = new_m, new_u, new_prior
         if change < tolerance:

@@ -43,6 +43,7 @@ LINK_DDL = (
         township varchar,
         village varchar,
         person_status varchar,
+        status_date date,
         in_register boolean
     )""",
     """create or replace table link.person_record (
@@ -82,7 +83,8 @@ def identity_select(extract: Extract, id_column: str, role: str) -> str:
         f"{name_column} as name, "
         f"{pick('sex')} as sex, cast({pick('birth_date')} as date) as birth_date, "
         f"{pick('household_no')} as household_no, {pick('township')} as township, {pick('village')} as village, "
-        f"{pick('person_status')} as person_status, cast({pick('age_at_death')} as integer) as age_at_death, "
+        f"{pick('person_status')} as person_status, cast({pick('change_date')} as date) as change_date, "
+        f"cast({pick('age_at_death')} as integer) as age_at_death, "
         f"cast({pick('death_date')} as date) as death_date, cast({pick('address')} as varchar) as address, "
         f"cast({pick('head_id_number')} as varchar) as head_id_number, {EXTRACTS.index(extract)} as source_rank "
         f"from stg.{extract.stem}"
@@ -115,6 +117,7 @@ def link_people(con: duckdb.DuckDBPyConnection, extracts: tuple[Extract, ...] = 
             arg_min(township, (township is null, source_rank, source_row)),
             arg_min(village, (village is null, source_rank, source_row)),
             arg_min(person_status, (person_status is null, source_rank, source_row)),
+            arg_min(change_date, (person_status is null, source_rank, source_row)),
             bool_or(source = '{HOUSEHOLD_REGISTER.stem}')
         from identity_rows
         where id_number is not null
@@ -197,7 +200,10 @@ FEATURES = ("name", "pinyin", "surname", "sex", "birth_date", "birth_year", "age
 
 
 def person_features(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
-    persons = con.sql("select person_id, id_number, name, sex, birth_date, township, village, household_no, in_register from link.person").pl()
+    persons = con.sql(
+        "select person_id, id_number, name, sex, birth_date, township, village, household_no, person_status, status_date, in_register "
+        "from link.person"
+    ).pl()
     return persons.with_columns(
         name_pinyin(persons["name"]).alias("pinyin"),
         pl.col("name").str.slice(0, 1).alias("surname"),

@@ -25,7 +25,7 @@ from matching.fellegi_sunter import Model, estimate_u, level_frequencies, match_
 BLOCKING_RULES: tuple[tuple[str, ...], ...] = (
     ("pinyin", "birth_year"),
     ("surname", "birth_date"),
-    ("township", "birth_year"),
+    ("surname", "township", "birth_year"),
     ("pinyin", "township"),
     ("id_head",),  # area + birth date of a mistyped number
     ("id_tail",),  # birth month, day, sequence and check character
@@ -79,7 +79,8 @@ def pair_frame(pairs: pl.DataFrame, records: pl.DataFrame, persons: pl.DataFrame
     left = records.select("record_key", *fields, "age_at_death", "death_date", "id_text").rename(
         {f: f"{f}_l" for f in [*fields, "age_at_death", "death_date", "id_text"]}
     )
-    right = persons.select("person_id", *fields, "id_number").rename({f: f"{f}_r" for f in [*fields, "id_number"]})
+    person_fields = [*fields, "id_number", "person_status", "status_date"]
+    right = persons.select("person_id", *person_fields).rename({f: f"{f}_r" for f in person_fields})
     return pairs.join(left, on="record_key").join(right, on="person_id")
 
 
