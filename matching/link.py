@@ -60,6 +60,7 @@ LINK_DDL = (
         source_row integer,
         role varchar,
         person_id varchar,
+        register_row integer,
         match_probability double,
         confidence double,
         decision varchar,
@@ -289,10 +290,15 @@ def link_remaining(con: duckdb.DuckDBPyConnection, thresholds: Thresholds) -> di
         con.execute(
             """
             insert into link.review
-            select source, source_row, role, person_id, probability, confidence, decision, comparison_vector, explanation
-            from probabilistic_links
-            where decision in ('linked_to_confirm', 'review_only')
-            order by source, source_row
+            select links.source, links.source_row, links.role, links.person_id, register.source_row,
+                links.probability, links.confidence, links.decision, links.comparison_vector, links.explanation
+            from probabilistic_links as links
+            left join link.person_record as register
+                on register.person_id = links.person_id
+                and register.source = 'household_register'
+                and register.role = 'subject'
+            where links.decision in ('linked_to_confirm', 'review_only')
+            order by links.source, links.source_row
             """
         )
     finally:
