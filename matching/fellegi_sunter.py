@@ -65,6 +65,16 @@ def log2_ratio_matrix(levels: np.ndarray, m: list[np.ndarray], u: list[np.ndarra
     return contributions
 
 
+def distinct_patterns(levels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The distinct rows of `levels` and how often each occurs (rows packed into one integer to sort)."""
+    base = int(levels.max(initial=0)) + 2  # levels run from -1
+    codes = np.zeros(len(levels), dtype=np.int64)
+    for k in range(levels.shape[1]):
+        codes = codes * base + (levels[:, k].astype(np.int64) + 1)
+    _, first, counts = np.unique(codes, return_index=True, return_counts=True)
+    return levels[first], counts.astype(float)
+
+
 def train(levels: np.ndarray, level_counts: list[int], u: list[np.ndarray], *, m: list[np.ndarray] | None = None,
           prior: float = 0.05, iterations: int = 60, tolerance: float = 1e-5) -> Model:
     """EM for m, u and the prior from starting values (conditional independence between comparisons).
@@ -73,8 +83,7 @@ def train(levels: np.ndarray, level_counts: list[int], u: list[np.ndarray], *, m
     distinct patterns weighted by how often each occurs (a few thousand
     patterns however many millions of pairs).
     """
-    patterns, counts = np.unique(levels, axis=0, return_counts=True)
-    counts = counts.astype(float)
+    patterns, counts = distinct_patterns(levels)
     m = [x.copy() for x in (m or initial_m(level_counts))]
     u = [x.copy() for x in u]
     done = 0

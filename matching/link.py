@@ -20,7 +20,7 @@ from matching.names import name_pinyin
 from matching.probabilistic import ONE_TO_ONE_SOURCES, Thresholds, link_records
 from matching.repair import repair_id_numbers
 
-TRAINING_ROWS = 20_000  # known matches (exact links) that seed m; more adds time, not accuracy
+TRAINING_ROWS = 5_000  # about this many known matches (exact links) seed m; more adds time, not accuracy
 
 # Confidence and evidence wording per method. A 15-digit number upgraded to
 # 18 is the same number by construction, so it is as sure as an exact match.
@@ -34,7 +34,7 @@ REPAIRED_CONFIDENCE = 0.99
 
 LINK_DDL = (
     """create or replace table link.person (
-        person_id varchar primary key,
+        person_id varchar,
         id_number varchar,
         name varchar,
         sex varchar,
@@ -104,26 +104,32 @@ def link_people(con: duckdb.DuckDBPyConnection, extracts: tuple[Extract, ...] = 
     for ddl in LINK_DDL:
         con.execute(ddl)
     con.execute(f"create or replace temp table identity_rows as {identity_rows_sql(extracts)}")
-    # the register describes a person best; otherwise the first source in declaration order
+    # A person is described by one row: the register's, else the first row of
+    # the first source in declaration order (a row about the person, not a head column).
     con.execute(
         f"""
         insert into link.person
+        with described as (
+            select
+                id_number,
+                arg_min(
+                    {{'name': name, 'sex': sex, 'birth_date': birth_date, 'household_no': household_no,
+                      'township': township, 'village': village, 'person_status': person_status,
+                      'change_date': change_date}},
+                    (role <> 'subject')::bigint * 1000000000000 + source_rank::bigint * 1000000000 + source_row
+                ) as row,
+                bool_or(source = '{HOUSEHOLD_REGISTER.stem}') as in_register
+            from identity_rows
+            where id_number is not null
+            group by id_number
+        )
         select
-            'P' || substr(md5(id_number), 1, 15) as person_id,
+            'P' || substr(md5(id_number), 1, 15),
             id_number,
-            arg_min(name, (role <> 'subject', source_rank, source_row)),
-            arg_min(sex, (sex is null, source_rank, source_row)),
-            arg_min(birth_date, (birth_date is null, source_rank, source_row)),
-            arg_min(household_no, (household_no is null, source_rank, source_row)),
-            arg_min(township, (township is null, source_rank, source_row)),
-            arg_min(village, (village is null, source_rank, source_row)),
-            arg_min(person_status, (person_status is null, source_rank, source_row)),
-            arg_min(change_date, (person_status is null, source_rank, source_row)),
-            bool_or(source = '{HOUSEHOLD_REGISTER.stem}')
-        from identity_rows
-        where id_number is not null
-        group by id_number
-        order by id_number
+            row.name, row.sex, row.birth_date, row.household_no, row.township, row.village,
+            row.person_status, row.change_date,
+            in_register
+        from described
         """
     )
     cases = " ".join(f"when '{status}' then '{method}'" for status, (method, _, _) in METHODS.items())
@@ -143,7 +149,6 @@ def link_people(con: duckdb.DuckDBPyConnection, extracts: tuple[Extract, ...] = 
         from identity_rows as rows
         left join link.person as person
             on rows.id_number = person.id_number
-        order by rows.source_rank, rows.source_row, rows.role
         """
     )
     figures = {"repair": repair_invalid_numbers(con), "probabilistic": link_remaining(con, thresholds)}
@@ -171,15 +176,25 @@ order by source, row_number
 
 
 def repair_invalid_numbers(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
-    """Rows whose number fails its check, one typing slip from exactly one agreeing register person."""
+    """Rows whose number fails its check, one typing slip from exactly one agreeing register person.
+
+    Judged once per distinct (number, name, sex, birth date): a payee's typo repeats every month.
+    """
     rows = con.sql(
         "select source, source_row, role, id_number_raw, name, sex, birth_date from identity_rows "
         "where id_number_status = 'invalid' order by source_rank, source_row, role"
     ).pl()
     if rows.is_empty():
         return {}
-    register = con.sql("select person_id, id_number, name, sex, birth_date from link.person where in_register").pl()
-    repairs = repair_id_numbers(rows, register)
+    identity = ["id_number_raw", "name", "sex", "birth_date"]
+    distinct = rows.unique(identity, keep="first", maintain_order=True)
+    register = con.sql("select person_id, id_number, name, sex, birth_date from link.person where in_register order by person_id").pl()
+    verdicts = repair_id_numbers(distinct, register).join(
+        distinct.select("source", "source_row", "role", *identity), on=["source", "source_row", "role"]
+    )
+    repairs = rows.join(
+        verdicts.select(*identity, "person_id", "status", "explanation"), on=identity, how="left", nulls_equal=True
+    )
     con.register("repairs", repairs.filter(pl.col("status") == "repaired").to_arrow())
     try:
         con.execute(
@@ -203,7 +218,7 @@ FEATURES = ("name", "pinyin", "surname", "sex", "birth_date", "birth_year", "age
 def person_features(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
     persons = con.sql(
         "select person_id, id_number, name, sex, birth_date, township, village, household_no, person_status, status_date, in_register "
-        "from link.person"
+        "from link.person order by person_id"  # a fixed order: random pairs for u are drawn by position
     ).pl()
     return persons.with_columns(
         name_pinyin(persons["name"]).alias("pinyin"),
@@ -219,8 +234,8 @@ def place_in_address(addresses: pl.Series, places: pl.Series) -> pl.Series:
     found = (
         unique.join(names, how="cross")
         .filter(pl.col("address").str.contains(pl.col("place"), literal=True))
-        .sort(pl.col("place").str.len_chars(), descending=True)
-        .unique("address", keep="first")
+        .sort([pl.col("place").str.len_chars(), pl.col("place")], descending=[True, False])
+        .unique("address", keep="first", maintain_order=True)
     )
     return pl.DataFrame({"address": addresses}).join(found, on="address", how="left", maintain_order="left")["place"]
 
@@ -247,15 +262,24 @@ def record_features(rows: pl.DataFrame, persons: pl.DataFrame) -> pl.DataFrame:
 
 
 def link_remaining(con: duckdb.DuckDBPyConnection, thresholds: Thresholds) -> dict:
-    """Probabilistic links for rows exact numbers left unlinked (the register itself is the reference)."""
-    rows = con.sql(
-        f"""
-        select ids.source, ids.source_row, ids.role, rec.person_id, ids.id_number_raw, ids.name, ids.sex, ids.birth_date,
-            ids.township, ids.village, ids.age_at_death, ids.death_date, ids.address, head.household_no as head_household_no
+    """Probabilistic links for rows exact numbers left unlinked (the register itself is the reference).
+
+    Only those rows, and an evenly spread sample of rows exact numbers did
+    link (the known matches that seed the model), leave the database.
+    """
+    rows_about_people = f"""
         from identity_rows as ids
         inner join link.person_record as rec using (source, source_row, role)
         left join link.person as head on ids.head_id_number = head.id_number
         where ids.source <> '{HOUSEHOLD_REGISTER.stem}' and ids.role = 'subject' and ids.name is not null
+    """
+    stride = max(1, con.execute(f"select count(*) {rows_about_people}").fetchall()[0][0] // TRAINING_ROWS)
+    rows = con.sql(
+        f"""
+        select ids.source, ids.source_row, ids.role, rec.person_id, ids.id_number_raw, ids.name, ids.sex, ids.birth_date,
+            ids.township, ids.village, ids.age_at_death, ids.death_date, ids.address, head.household_no as head_household_no
+        {rows_about_people}
+            and (rec.person_id is null or (ids.source_row * 7 + ids.source_rank) % {stride} = 0)
         order by ids.source_rank, ids.source_row
         """
     ).pl()
@@ -267,7 +291,6 @@ def link_remaining(con: duckdb.DuckDBPyConnection, thresholds: Thresholds) -> di
     records = keyed.unique("record_key", keep="first", maintain_order=True)
     training = (
         features.filter(pl.col("person_id").is_not_null())
-        .sample(n=min(TRAINING_ROWS, features.height - unlinked.height), seed=7)
         .with_row_index("record_key", offset=records.height + 1)
         .with_columns(pl.col("record_key").cast(pl.Int64))
     )

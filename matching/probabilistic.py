@@ -25,13 +25,13 @@ from matching.fellegi_sunter import Model, estimate_u, level_frequencies, match_
 BLOCKING_RULES: tuple[tuple[str, ...], ...] = (
     ("pinyin", "birth_year"),
     ("surname", "birth_date"),
-    ("surname", "township", "birth_year"),
+    ("surname", "village", "birth_year"),  # a given name misspelt beyond its sound
     ("pinyin", "township"),
     ("id_head",),  # area + birth date of a mistyped number
     ("id_tail",),  # birth month, day, sequence and check character
 )
 ONE_TO_ONE_SOURCES = ("cremation", "tekun")
-RANDOM_PAIRS = 200_000
+RANDOM_PAIRS = 100_000
 NAME = [c.name for c in COMPARISONS].index("name")
 
 
@@ -100,7 +100,7 @@ def random_pairs(records: pl.DataFrame, persons: pl.DataFrame, count: int, seed:
     return pair_frame(picks, records, persons)
 
 
-def fit_model(training: pl.DataFrame, records: pl.DataFrame, persons: pl.DataFrame, seed: int = 11) -> Model:
+def fit_model(pool_levels: np.ndarray, training: pl.DataFrame, pool: pl.DataFrame, persons: pl.DataFrame, seed: int = 11) -> Model:
     """m by EM on candidate pairs; u and the prior as for two records drawn at random.
 
     EM runs on the candidate pairs of the unlinked records and of known
@@ -113,14 +113,11 @@ def fit_model(training: pl.DataFrame, records: pl.DataFrame, persons: pl.DataFra
     address in another township counts fully against a link.
     """
     level_counts = [c.level_count for c in COMPARISONS]
-    known_records = training.drop("person_id").with_columns(pl.lit(None, dtype=pl.String).alias("id_text"))
-    pool = pl.concat([records, known_records], how="diagonal_relaxed")
     u = estimate_u(comparison_levels(random_pairs(pool, persons, RANDOM_PAIRS, seed)), level_counts)
     known = comparison_levels(pair_frame(training.select("record_key", "person_id"), training.drop("person_id"), persons))
     m = [level_frequencies(known[:, k], n) for k, n in enumerate(level_counts)]
-    candidates = pair_frame(candidate_pairs(pool, persons), pool, persons)
-    prior = max(1e-4, min(0.5, pool.height / max(candidates.height, 1)))
-    fitted = train(comparison_levels(candidates), level_counts, u, m=m, prior=prior)
+    prior = max(1e-4, min(0.5, pool.height / max(len(pool_levels), 1)))
+    fitted = train(pool_levels, level_counts, u, m=m, prior=prior)
     return Model(m=fitted.m, u=u, prior=1.0 / persons.height, iterations=fitted.iterations)
 
 
@@ -168,15 +165,22 @@ def link_records(records: pl.DataFrame, persons: pl.DataFrame, training: pl.Data
     """Score every candidate pair and decide per record; returns decisions and figures for the run record."""
     if records.is_empty():
         return pl.DataFrame(schema={"record_key": pl.Int64, "person_id": pl.String}), {"records": 0, "candidate_pairs": 0}
-    pairs = candidate_pairs(records, persons)
+    # the pool: records to link, and known matches with their numbers hidden (they train the model)
+    known_records = training.drop("person_id").with_columns(pl.lit(None, dtype=pl.String).alias("id_text"))
+    pool = pl.concat([records, known_records], how="diagonal_relaxed")
+    pool_pairs = pair_frame(candidate_pairs(pool, persons), pool, persons).with_row_index("pool_index")
+    pool_levels = comparison_levels(pool_pairs)
+    model = fit_model(pool_levels, training, pool, persons)
     # a person already holding an exact row of a one-to-one source cannot take another
     taken = records.filter(pl.col("one_to_one")).select("record_key", "source").join(
         training.select("source", "person_id").unique(), on="source"
     ).select("record_key", "person_id")
-    pairs = pairs.join(taken, on=["record_key", "person_id"], how="anti")
-    candidates = pair_frame(pairs, records, persons)
-    model = fit_model(training, records, persons)
-    levels = comparison_levels(candidates)
+    candidates = (
+        pool_pairs.join(records.select("record_key"), on="record_key", how="semi")
+        .join(taken, on=["record_key", "person_id"], how="anti")
+        .sort("pool_index")
+    )
+    levels = pool_levels[candidates["pool_index"].to_numpy()]
     weight, contributions = match_weights(levels, model, name_frequency_u(candidates, persons))
     p = probability(weight)
     scored = candidates.select("record_key", "person_id").with_columns(
@@ -191,7 +195,8 @@ def link_records(records: pl.DataFrame, persons: pl.DataFrame, training: pl.Data
     )
     figures = {
         "records": records.height,
-        "candidate_pairs": pairs.height,
+        "candidate_pairs": candidates.height,
+        "training_pairs": pool_pairs.height,
         "em_iterations": model.iterations,
         "prior": round(model.prior, 6),
         "m": {c.name: [round(x, 4) for x in m] for c, m in zip(COMPARISONS, model.m)},
