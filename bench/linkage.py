@@ -1,6 +1,6 @@
 """Quality and speed of identity linking: hecha's linker against Splink 5, recordlinkage and an exact join.
 
-    python -m bench.linkage [--persons 60000] [--million] [--noise 1 2] [--seed N] [--skip splink,recordlinkage]
+    python -m bench.linkage [--persons 60000] [--million] [--noise 1 2] [--seed N] [--repeat N] [--skip splink,recordlinkage]
 
 For each noise level it generates a drop of ~`persons` persons (households =
 persons / 3.2) with the sample generator, loads and normalizes it once
@@ -33,7 +33,10 @@ The competitors read one record per distinct identity tuple (see
 `bench/linkage_baselines.py`); building it is not timed, as loading is not
 for hecha.
 
-Each method runs in a fresh subprocess. Wall time is the linkage call only;
+Each method runs in a fresh subprocess, on an in-memory DuckDB (Splink's
+input table, hecha's staged tables) loaded before the clock starts; with
+`--repeat N` each runs N times and the median time is reported (quality from
+the first run). Wall time is the linkage call only;
 peak memory is the process's peak resident set (VmHWM) while it runs: the
 high-water mark is reset (`/proc/self/clear_refs`) after the input is
 opened and the libraries imported, so the figure is what the process held at
@@ -56,6 +59,7 @@ import inspect
 import json
 import resource
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -264,8 +268,15 @@ def _rows_from_records(folder: Path, clusters: pl.DataFrame) -> pl.DataFrame:
 def _link_with_hecha(folder: Path, work: Path, notes: list[str]):
     from matching.link import link_people
 
-    shutil.copyfile(folder / "prepared.duckdb", work / "hecha.duckdb")
-    con = duckdb.connect(str(work / "hecha.duckdb"))
+    # like Splink: an in-memory database with the input (the staged tables) loaded before the clock starts
+    con = duckdb.connect()
+    con.execute(f"attach '{folder / 'prepared.duckdb'}' as prepared (read_only)")
+    con.execute("create schema stg")
+    for (table,) in con.execute(
+        "select table_name from duckdb_tables() where database_name = 'prepared' and schema_name = 'stg'"
+    ).fetchall():
+        con.execute(f"create table stg.{table} as select * from prepared.stg.{table}")
+    con.execute("detach prepared")
     # called as the pipeline calls it: with the policy's thresholds once the linker takes them
     parameters = inspect.signature(link_people).parameters
     options = {}
@@ -371,24 +382,33 @@ class MethodRun:
     pairs_merged: dict[str, tuple[int, int]] | None = None
     notes: list[str] = field(default_factory=list)
     error: str | None = None
+    all_seconds: list[float] = field(default_factory=list)
 
 
-def run_method(method: str, folder: Path, truth: pl.DataFrame, pairs: pl.DataFrame) -> MethodRun:
-    """Link in a fresh interpreter (clean peak memory), then score its predictions here."""
+def run_method(method: str, folder: Path, truth: pl.DataFrame, pairs: pl.DataFrame, repeat: int = 1) -> MethodRun:
+    """Link in a fresh interpreter (clean peak memory) `repeat` times, then score the first run's predictions."""
     result = MethodRun(method)
-    child = subprocess.run(
-        [sys.executable, "-m", "bench.linkage", "--measure", method, "--work", str(folder)],
-        capture_output=True, text=True, cwd=Path(__file__).resolve().parent.parent,
-    )
-    if child.returncode != 0:
-        last = [line for line in child.stderr.strip().splitlines() if line.strip()]
-        result.error = last[-1] if last else f"exit status {child.returncode}"
-        print(child.stderr, file=sys.stderr)
-        return result
-    stats = json.loads((folder / f"{method}.json").read_text(encoding="utf-8"))
-    result.seconds, result.peak_rss, result.rss_before = stats["seconds"], stats["peak_rss"], stats["rss_before"]
+    runs = []
+    for attempt in range(repeat):
+        child = subprocess.run(
+            [sys.executable, "-m", "bench.linkage", "--measure", method, "--work", str(folder)],
+            capture_output=True, text=True, cwd=Path(__file__).resolve().parent.parent,
+        )
+        if child.returncode != 0:
+            last = [line for line in child.stderr.strip().splitlines() if line.strip()]
+            result.error = last[-1] if last else f"exit status {child.returncode}"
+            print(child.stderr, file=sys.stderr)
+            return result
+        runs.append(json.loads((folder / f"{method}.json").read_text(encoding="utf-8")))
+        if attempt == 0:
+            first_predictions = pl.read_parquet(folder / f"{method}.parquet")
+    stats = runs[0]
+    result.all_seconds = sorted(run["seconds"] for run in runs)
+    result.seconds = statistics.median(result.all_seconds)
+    result.peak_rss = max(run["peak_rss"] for run in runs)
+    result.rss_before = stats["rss_before"]
     result.notes = stats["notes"]
-    rows = attach_predictions(truth, pl.read_parquet(folder / f"{method}.parquet"))
+    rows = attach_predictions(truth, first_predictions)
     result.scores = score_source_pairs(rows)
     result.false_merges = count_register_false_merges(rows)
     result.pairs_merged = count_planted_pairs_merged(rows, pairs)
@@ -440,7 +460,7 @@ def format_report(title: str, runs: dict[str, MethodRun]) -> str:
             continue
         merged = ", ".join(f"{k} {r.pairs_merged.get(k, (0, 0))[0]}/{r.pairs_merged.get(k, (0, 0))[1]}" for k in kinds)
         lines.append(
-            f"{m:<14} link {r.seconds:>8.2f} s   peak RSS {_mib(r.peak_rss):>10} (before {_mib(r.rss_before)})   "
+            f"{m:<14} link {r.seconds:>8.2f} s {'(' + ', '.join(f'{x:.2f}' for x in r.all_seconds) + ')' if len(r.all_seconds) > 1 else ''}  peak RSS {_mib(r.peak_rss):>10} (before {_mib(r.rss_before)})   "
             f"register false merges {r.false_merges:>5,}   planted pairs in one cluster: {merged}"
         )
         lines += [f"{'':<14} note: {note}" for note in r.notes]
@@ -449,7 +469,7 @@ def format_report(title: str, runs: dict[str, MethodRun]) -> str:
     return "\n".join(lines)
 
 
-def benchmark(persons: int, noise: float, seed: int, methods: list[str]) -> str:
+def benchmark(persons: int, noise: float, seed: int, methods: list[str], repeat: int = 1) -> str:
     from data.sample.generate import generate_drop
 
     households = max(1, round(persons / PERSONS_PER_HOUSEHOLD))
@@ -463,7 +483,7 @@ def benchmark(persons: int, noise: float, seed: int, methods: list[str]) -> str:
         pairs = read_planted_pairs(folder / "truth")
         runs = {}
         for method in methods:
-            runs[method] = run_method(method, folder, truth, pairs)
+            runs[method] = run_method(method, folder, truth, pairs, repeat)
             print(f"  {method}: {'failed' if runs[method].error else f'{runs[method].seconds:.1f} s'}", file=sys.stderr, flush=True)
     title = (
         f"\nnoise {noise:g}, seed {seed}: {summary['persons']:,} register persons ({households:,} households), "
@@ -481,6 +501,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--million", action="store_true", help="~1M persons; hecha, Splink and the exact join only")
     parser.add_argument("--noise", type=float, nargs="+", default=None, help="noise levels (default 1 2; 1 with --million)")
     parser.add_argument("--seed", type=int, default=DEFAULT_SEED)
+    parser.add_argument("--repeat", type=int, default=1, help="runs per method; the median time is reported")
     parser.add_argument("--skip", default="", help="comma-separated methods to leave out: " + ", ".join(m for m in METHODS if m != "hecha"))
     parser.add_argument("--measure", choices=METHODS, help=argparse.SUPPRESS)  # child process entry
     parser.add_argument("--work", type=Path, help=argparse.SUPPRESS)
@@ -499,7 +520,7 @@ def main(argv: list[str] | None = None) -> int:
     methods = [m for m in METHODS if m not in skip]
     for noise in noises:
         print(f"noise {noise:g}: generating ~{persons:,} persons…", file=sys.stderr, flush=True)
-        print(benchmark(persons, noise, args.seed, methods), flush=True)
+        print(benchmark(persons, noise, args.seed, methods, args.repeat), flush=True)
     return 0
 
 

@@ -106,22 +106,34 @@ def link_people(con: duckdb.DuckDBPyConnection, extracts: tuple[Extract, ...] = 
     con.execute(f"create or replace temp table identity_rows as {identity_rows_sql(extracts)}")
     # A person is described by one row: the register's, else the first row of
     # the first source in declaration order (a row about the person, not a head column).
+    described = (
+        "{'name': name, 'sex': sex, 'birth_date': birth_date, 'household_no': household_no, 'township': township, "
+        "'village': village, 'person_status': person_status, 'change_date': change_date}"
+    )
     con.execute(
         f"""
         insert into link.person
-        with described as (
+        with register as (
+            select id_number, arg_min({described}, source_row) as row
+            from identity_rows
+            where source = '{HOUSEHOLD_REGISTER.stem}' and id_number is not null
+            group by id_number
+        ),
+        elsewhere as (
             select
                 id_number,
-                arg_min(
-                    {{'name': name, 'sex': sex, 'birth_date': birth_date, 'household_no': household_no,
-                      'township': township, 'village': village, 'person_status': person_status,
-                      'change_date': change_date}},
-                    (role <> 'subject')::bigint * 1000000000000 + source_rank::bigint * 1000000000 + source_row
-                ) as row,
-                bool_or(source = '{HOUSEHOLD_REGISTER.stem}') as in_register
-            from identity_rows
+                arg_min({described}, (role <> 'subject')::bigint * 1000000000000 + source_rank::bigint * 1000000000 + source_row)
+                    as row
+            from identity_rows as ids
             where id_number is not null
+                and source <> '{HOUSEHOLD_REGISTER.stem}'
+                and not exists (select 1 from register where register.id_number = ids.id_number)
             group by id_number
+        ),
+        persons as (
+            select *, true as in_register from register
+            union all
+            select *, false as in_register from elsewhere
         )
         select
             'P' || substr(md5(id_number), 1, 15),
@@ -129,7 +141,7 @@ def link_people(con: duckdb.DuckDBPyConnection, extracts: tuple[Extract, ...] = 
             row.name, row.sex, row.birth_date, row.household_no, row.township, row.village,
             row.person_status, row.change_date,
             in_register
-        from described
+        from persons
         """
     )
     cases = " ".join(f"when '{status}' then '{method}'" for status, (method, _, _) in METHODS.items())
@@ -151,7 +163,8 @@ def link_people(con: duckdb.DuckDBPyConnection, extracts: tuple[Extract, ...] = 
             on rows.id_number = person.id_number
         """
     )
-    figures = {"repair": repair_invalid_numbers(con), "probabilistic": link_remaining(con, thresholds)}
+    persons = person_features(con)  # read once: repair and the probabilistic layer both compare against them
+    figures = {"repair": repair_invalid_numbers(con, persons), "probabilistic": link_remaining(con, persons, thresholds)}
     con.execute("drop table identity_rows")
     con.execute(SOURCE_ROW_SQL)
     persons, records, linked = con.execute(
@@ -164,18 +177,17 @@ def link_people(con: duckdb.DuckDBPyConnection, extracts: tuple[Extract, ...] = 
 # One line per data row of every extract: who it is, how we know, how sure.
 # Quarantined rows are listed too (unlinked): every row read is accounted for.
 SOURCE_ROW_SQL = """
-create or replace table link.source_row as
+create or replace view link.source_row as
 select source, source_row as row_number, person_id, method, confidence
 from link.person_record
 where role = 'subject'
 union all
 select distinct source, source_row, null, 'quarantined', null
 from stg.quarantine
-order by source, row_number
 """
 
 
-def repair_invalid_numbers(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
+def repair_invalid_numbers(con: duckdb.DuckDBPyConnection, persons: pl.DataFrame) -> dict[str, int]:
     """Rows whose number fails its check, one typing slip from exactly one agreeing register person.
 
     Judged once per distinct (number, name, sex, birth date): a payee's typo repeats every month.
@@ -188,7 +200,7 @@ def repair_invalid_numbers(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
         return {}
     identity = ["id_number_raw", "name", "sex", "birth_date"]
     distinct = rows.unique(identity, keep="first", maintain_order=True)
-    register = con.sql("select person_id, id_number, name, sex, birth_date from link.person where in_register order by person_id").pl()
+    register = persons.filter(pl.col("in_register")).select("person_id", "id_number", "name", "sex", "birth_date")
     verdicts = repair_id_numbers(distinct, register).join(
         distinct.select("source", "source_row", "role", *identity), on=["source", "source_row", "role"]
     )
@@ -261,7 +273,7 @@ def record_features(rows: pl.DataFrame, persons: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-def link_remaining(con: duckdb.DuckDBPyConnection, thresholds: Thresholds) -> dict:
+def link_remaining(con: duckdb.DuckDBPyConnection, persons: pl.DataFrame, thresholds: Thresholds) -> dict:
     """Probabilistic links for rows exact numbers left unlinked (the register itself is the reference).
 
     Only those rows, and an evenly spread sample of rows exact numbers did
@@ -283,7 +295,6 @@ def link_remaining(con: duckdb.DuckDBPyConnection, thresholds: Thresholds) -> di
         order by ids.source_rank, ids.source_row
         """
     ).pl()
-    persons = person_features(con)
     features = record_features(rows, persons)
     unlinked = features.filter(pl.col("person_id").is_null())
     # identical rows (a payee's 24 monthly lines) are one record to compare
