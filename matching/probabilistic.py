@@ -25,7 +25,7 @@ from matching.fellegi_sunter import Model, estimate_u, level_frequencies, match_
 BLOCKING_RULES: tuple[tuple[str, ...], ...] = (
     ("pinyin", "birth_year"),
     ("surname", "birth_date"),
-    ("surname", "village", "birth_year"),  # a given name misspelt beyond its sound
+    ("surname", "sex", "village", "birth_year"),  # a given name misspelt beyond its sound
     ("pinyin", "township"),
     ("id_head",),  # area + birth date of a mistyped number
     ("id_tail",),  # birth month, day, sequence and check character
