@@ -101,6 +101,11 @@ def identity_rows_sql(extracts: tuple[Extract, ...]) -> str:
 def link_people(con: duckdb.DuckDBPyConnection, extracts: tuple[Extract, ...] = EXTRACTS, *, thresholds: Thresholds) -> dict:
     """Link every source row: exact (and upgraded) citizen numbers, then probabilistic links for the rest."""
     con.execute("create schema if not exists link")
+    # link tables have no meaningful row order (every reader that needs one sorts),
+    # and DuckDB builds them faster when it need not keep one
+    con.execute("set preserve_insertion_order = false")
+    # a person's id is derived from the number alone: stable across runs, and no join to find it
+    con.execute("create or replace macro person_id_of(id_number) as 'P' || substr(md5(id_number), 1, 15)")
     for ddl in LINK_DDL:
         con.execute(ddl)
     con.execute(f"create or replace temp table identity_rows as {identity_rows_sql(extracts)}")
@@ -136,7 +141,7 @@ def link_people(con: duckdb.DuckDBPyConnection, extracts: tuple[Extract, ...] = 
             select *, false as in_register from elsewhere
         )
         select
-            'P' || substr(md5(id_number), 1, 15),
+            person_id_of(id_number),
             id_number,
             row.name, row.sex, row.birth_date, row.household_no, row.township, row.village,
             row.person_status, row.change_date,
@@ -151,16 +156,14 @@ def link_people(con: duckdb.DuckDBPyConnection, extracts: tuple[Extract, ...] = 
         f"""
         insert into link.person_record
         select
-            rows.source,
-            rows.source_row,
-            rows.role,
-            person.person_id,
-            case rows.id_number_status {cases} end,
-            case rows.id_number_status {confidences} end,
-            case rows.id_number_status {explanations} end
-        from identity_rows as rows
-        left join link.person as person
-            on rows.id_number = person.id_number
+            source,
+            source_row,
+            role,
+            person_id_of(id_number),  -- every usable number is a person of link.person
+            case id_number_status {cases} end,
+            case id_number_status {confidences} end,
+            case id_number_status {explanations} end
+        from identity_rows
         """
     )
     persons = person_features(con)  # read once: repair and the probabilistic layer both compare against them
@@ -285,7 +288,7 @@ def link_remaining(con: duckdb.DuckDBPyConnection, persons: pl.DataFrame, thresh
         left join link.person as head on ids.head_id_number = head.id_number
         where ids.source <> '{HOUSEHOLD_REGISTER.stem}' and ids.role = 'subject' and ids.name is not null
     """
-    stride = max(1, con.execute(f"select count(*) {rows_about_people}").fetchall()[0][0] // TRAINING_ROWS)
+    stride = max(1, con.execute("select count(*) from identity_rows").fetchall()[0][0] // TRAINING_ROWS)
     rows = con.sql(
         f"""
         select ids.source, ids.source_row, ids.role, rec.person_id, ids.id_number_raw, ids.name, ids.sex, ids.birth_date,

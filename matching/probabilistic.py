@@ -80,7 +80,8 @@ def pair_frame(pairs: pl.DataFrame, records: pl.DataFrame, persons: pl.DataFrame
         {f: f"{f}_l" for f in [*fields, "age_at_death", "death_date", "id_text"]}
     )
     person_fields = [*fields, "id_number", "person_status", "status_date"]
-    right = persons.select("person_id", *person_fields).rename({f: f"{f}_r" for f in person_fields})
+    involved = persons.join(pairs.select("person_id").unique(), on="person_id", how="semi")
+    right = involved.select("person_id", *person_fields).rename({f: f"{f}_r" for f in person_fields})
     return pairs.join(left, on="record_key").join(right, on="person_id")
 
 
