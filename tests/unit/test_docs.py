@@ -7,3 +7,12 @@ DOCS = Path(__file__).resolve().parents[2] / "docs" / "extracts.md"
 
 def test_committed_extract_docs_match_the_declarations():
     assert DOCS.read_text(encoding="utf-8") == render_extract_docs(), "run: python -m extracts.docs > docs/extracts.md"
+
+
+def test_check_descriptions_quote_the_policy_values_that_ran():
+    from checks.catalogue import BY_CODE
+    from config import load_policy
+
+    policy = load_policy() | {"window_months": 36}
+    text = BY_CODE["deceased_paid"].render_description(policy)
+    assert "最近 36 个月" in text and "{" not in text
