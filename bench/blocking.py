@@ -68,8 +68,8 @@ def measure(folder: Path) -> str:
     for source in sorted(records["source"].unique()):
         keys = records.filter(pl.col("source") == source)["record_key"]
         found = findable.filter(pl.col("source") == source)
-        n_pairs = pairs.filter(pl.col("record_key").is_in(keys)).height
-        hits = hit.filter(pl.col("record_key").is_in(found["record_key"]))["record_key"].n_unique()
+        n_pairs = pairs.filter(pl.col("record_key").is_in(keys.to_list())).height
+        hits = hit.filter(pl.col("record_key").is_in(found["record_key"].to_list()))["record_key"].n_unique()
         lines.append(
             f"{source:<16} {keys.len():>6} {found.height:>8} {n_pairs:>9} {n_pairs / max(keys.len(), 1):>9.1f} "
             f"{hits / max(found.height, 1):>7.4f}"
