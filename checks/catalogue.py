@@ -23,7 +23,26 @@ class Check:
     params: tuple[str, ...] = ()
 
     def render_description(self, policy: dict) -> str:
-        return self.description_zh.format(**flatten(policy))
+        return self.description_zh.format(**{name: quoted(value) for name, value in flatten(policy).items()})
+
+    def parameter_values(self, policy: dict) -> dict[str, object]:
+        """The policy values this check reads, by parameter name (tables as they are written)."""
+        flat = flatten(policy)
+        return {name: flat[name.replace(".", "_")] if name.replace(".", "_") in flat else _lookup(policy, name) for name in self.params}
+
+
+def _lookup(policy: dict, dotted: str) -> object:
+    value: object = policy
+    for part in dotted.split("."):
+        value = value[part]  # type: ignore[index]
+    return value
+
+
+def quoted(value: object) -> str:
+    """A parameter as inspectors read it: lists as 1、2、3."""
+    if isinstance(value, list):
+        return "、".join(str(item) for item in value)
+    return str(value)
 
 
 CATALOGUE: tuple[Check, ...] = (
@@ -48,6 +67,114 @@ CATALOGUE: tuple[Check, ...] = (
         policy_basis="《最低生活保障审核确认办法》第三十条",
         severity="high",
         params=("window_months",),
+    ),
+    Check(
+        code="person_not_household",
+        name_zh="保人不保户",
+        description_zh=(
+            "整户保障的低保家庭，户主户籍同户人员中有在世、在籍的成员未纳入保障，也未享受其他低保或特困供养。"
+            "已死亡、已迁出的成员，单人保（重度残疾或重病成年人单独纳入）家庭的其他成员不列入。"
+            "证据列出户籍同户全部成员及建档立卡系统登记的家庭人口，供入户核实；不计算金额，需重新核定。"
+        ),
+        policy_basis="《最低生活保障审核确认办法》（民发〔2021〕57号）第六条、第十一条",
+        severity="medium",
+        params=(),
+    ),
+    Check(
+        code="should_be_tekun",
+        name_zh="该吃五保吃低保",
+        description_zh=(
+            "低保保障对象在世在籍，年满 {tekun_min_age} 周岁、未满 {tekun_max_minor_age} 周岁或持有视为无劳动能力的残疾人证"
+            "（智力、精神 {tekun_no_labour_max_grade_intellectual} 级以上，肢体 {tekun_no_labour_max_grade_physical} 级以上，"
+            "视力 {tekun_no_labour_max_grade_visual} 级），户籍同户无其他在世在籍成员，未纳入特困供养，也未签订特困放弃协议。"
+            "户籍无法反映户外的子女等法定赡养人，需入户核实。不计算金额。"
+        ),
+        policy_basis="《特困人员认定办法》（民发〔2021〕43号）第六条至第十条；国发〔2016〕14号",
+        severity="medium",
+        params=("tekun.min_age", "tekun.max_minor_age", "tekun.no_labour_max_grade"),
+    ),
+    Check(
+        code="transfer_gap",
+        name_zh="转特困断档",
+        description_zh=(
+            "低保停保后转入特困供养的人员，停保月份与特困开始月份之间，既未发放低保金也未发放特困供养金的月份。"
+            "按特困名册月供养金补发；特困在停保次月开始的不列入。只计算最近 {window_months} 个月。"
+        ),
+        policy_basis="《社会救助暂行办法》第十四条、第十八条",
+        severity="high",
+        params=("window_months",),
+    ),
+    Check(
+        code="missed_living_subsidy",
+        name_zh="困难残疾人生活补贴漏发",
+        description_zh=(
+            "持有效残疾人证（{living_subsidy_grades} 级）的低保保障对象，在世在籍、未纳入特困供养，某月未发放困难残疾人生活补贴。"
+            "从发证、纳入低保、政策实施（{living_subsidy_policy_start}）和追溯期（{backpay_lookback_months} 个月）中最晚的月份起，"
+            "按每月标准补发至核查月份；只计算最近 {window_months} 个月。"
+        ),
+        policy_basis="《国务院关于全面建立困难残疾人生活补贴和重度残疾人护理补贴制度的意见》（国发〔2015〕52号）",
+        severity="high",
+        params=("living_subsidy.grades", "living_subsidy.policy_start", "living_subsidy.standards", "backpay.lookback_months",
+                "window_months"),
+    ),
+    Check(
+        code="missed_care_subsidy",
+        name_zh="重度残疾人护理补贴漏发",
+        description_zh=(
+            "持有效 {care_subsidy_grades} 级残疾人证、在世在籍的人员，某月未发放重度残疾人护理补贴（不论是否享受低保或特困）。"
+            "死亡、迁出当月之后不再符合条件，即使证件仍显示正常。从发证、政策实施（{care_subsidy_policy_start}）和追溯期"
+            "（{backpay_lookback_months} 个月）中最晚的月份起，按等级标准补发；只计算最近 {window_months} 个月。"
+        ),
+        policy_basis="《国务院关于全面建立困难残疾人生活补贴和重度残疾人护理补贴制度的意见》（国发〔2015〕52号）",
+        severity="high",
+        params=("care_subsidy.grades", "care_subsidy.policy_start", "care_subsidy.standards", "backpay.lookback_months",
+                "window_months"),
+    ),
+    Check(
+        code="duplicate_benefit",
+        name_zh="重复享受",
+        description_zh=(
+            "同一人同一月份被两个在保低保案件同时保障、同时享受低保和特困供养，或同一项目发放两次及以上。"
+            "低保与特困重叠的，追回该月低保金中本人份额（特困保留）；两个低保案件重叠的，追回后纳入案件的本人份额；"
+            "重复发放的，追回第一笔之外的各笔。低保在特困开始前一个月停保的不列入。只计算最近 {window_months} 个月。"
+        ),
+        policy_basis="《社会救助暂行办法》第十四条；《特困人员认定办法》第十三条",
+        severity="high",
+        params=("window_months",),
+    ),
+    Check(
+        code="status_mismatch",
+        name_zh="系统状态不一致",
+        description_zh=(
+            "建档立卡（防返贫监测）系统登记的兜底保障与救助名册不一致：名册所列成员中有在供特困人员的应为特困，"
+            "否则有在保低保保障对象（含单人保）的应为低保，否则为无。每户一条，列在户主名下；不计算金额。"
+        ),
+        policy_basis="民政部、国家乡村振兴局低收入人口动态监测信息共享要求",
+        severity="low",
+        params=(),
+    ),
+    Check(
+        code="invalid_certificate_paid",
+        name_zh="证件失效仍领取",
+        description_zh=(
+            "残疾人两项补贴按已过有效期、已注销（注销当月之后）或尚未发证的月份发放，以及按 {care_subsidy_grades} 级以外等级发放护理补贴。"
+            "因死亡注销的证件发放至死亡当月是正确的；死亡、迁出之后的发放列入死亡、迁出两项核查，不在此重复计算。"
+        ),
+        policy_basis="《国务院关于全面建立困难残疾人生活补贴和重度残疾人护理补贴制度的意见》（国发〔2015〕52号）",
+        severity="high",
+        params=("care_subsidy.grades", "window_months"),
+    ),
+    Check(
+        code="identity_anomaly",
+        name_zh="身份信息异常",
+        description_zh=(
+            "领取人（发放明细中的收款人、在保低保保障对象、在供特困人员）身份证号校验不通过且无法修复到户籍人员、户籍中也无其人；"
+            "或户籍身份证号中的出生日期、性别与户籍登记不符；或年龄超过 {identity_max_age} 岁。"
+            "一位之差、相邻两位颠倒、15 位旧号可修复，不列入；低保等名册的出生日期与户籍相差（农历生日）不列入。不计算金额。"
+        ),
+        policy_basis="GB 11643《公民身份号码》；《社会救助暂行办法》第六十六条",
+        severity="low",
+        params=("identity.max_age",),
     ),
 )
 

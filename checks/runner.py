@@ -9,13 +9,16 @@ from `link.person`, so check SQL stays about the rule.
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from graphlib import TopologicalSorter
 from pathlib import Path
 
 import duckdb
+import polars as pl
 
 from checks.catalogue import BY_CODE, CATALOGUE
+from config import policy_tables, run_parameters
 
 SQL_DIR = Path(__file__).resolve().parents[1] / "sql"
 PARAMETER = re.compile(r"\$([a-z_][a-z0-9_]*)")
@@ -80,12 +83,41 @@ def materialize_int(con: duckdb.DuckDBPyConnection, parameters: dict[str, object
     return built
 
 
-def run_checks(con: duckdb.DuckDBPyConnection, parameters: dict[str, object], codes: list[str] | None = None) -> dict[str, int]:
+PERSON_COLUMNS = ("id_number", "name", "township", "village")
+
+
+def install_policy_tables(con: duckdb.DuckDBPyConnection, policy: dict) -> None:
+    """`cfg.*`: the policy's tables (standards, grades), joined by SQL like any table."""
+    con.execute("create schema if not exists cfg")
+    for name, rows in policy_tables(policy).items():
+        frame = pl.DataFrame(rows, infer_schema_length=None)
+        con.register("policy_rows", frame.to_arrow())
+        try:
+            con.execute(f"create or replace table cfg.{name} as select * from policy_rows")
+        finally:
+            con.unregister("policy_rows")
+
+
+def person_columns(con: duckdb.DuckDBPyConnection, sql: str, parameters: dict[str, object]) -> str:
+    """The person columns of the output contract: link.person's, else the check's own.
+
+    A check about someone without a register person (an unrepairable number)
+    names them itself; `link.person` wins wherever the finding has a person.
+    """
+    returned = {column[0] for column in con.execute(f"select * from ({sql}) limit 0", parameters).description}
+    return ",\n".join(
+        f"coalesce(person.{column}, found.{column})" if column in returned else f"person.{column}" for column in PERSON_COLUMNS
+    )
+
+
+def run_checks(con: duckdb.DuckDBPyConnection, as_of: dt.date, policy: dict, codes: list[str] | None = None) -> dict[str, int]:
     """Build int.*, run the chosen checks (all by default) into chk.finding; return findings per check."""
     unknown = [code for code in codes or [] if code not in BY_CODE]
     if unknown:
         raise KeyError(f"unknown check code(s): {', '.join(unknown)}; known: {', '.join(BY_CODE)}")
+    parameters = run_parameters(as_of, policy)
     install_macros(con)
+    install_policy_tables(con, policy)
     materialize_int(con, parameters)
     con.execute("create schema if not exists chk")
     con.execute(FINDING_DDL)
@@ -95,6 +127,7 @@ def run_checks(con: duckdb.DuckDBPyConnection, parameters: dict[str, object], co
             continue
         path = SQL_DIR / "checks" / f"{check.code}.sql"
         sql = read_sql(path)
+        source = str(path.relative_to(SQL_DIR))
         execute(
             con,
             f"""
@@ -102,10 +135,7 @@ def run_checks(con: duckdb.DuckDBPyConnection, parameters: dict[str, object], co
             select
                 found.check_code,
                 found.person_id,
-                person.id_number,
-                person.name,
-                person.township,
-                person.village,
+                {person_columns(con, sql, bind(sql, parameters, source))},
                 found.case_no,
                 found.period_start,
                 found.period_end,
@@ -121,7 +151,7 @@ def run_checks(con: duckdb.DuckDBPyConnection, parameters: dict[str, object], co
             """,
             sql + " $identity_review_threshold",
             parameters,
-            str(path.relative_to(SQL_DIR)),
+            source,
         )
         counts[check.code] = con.execute("select count(*) from chk.finding where check_code = ?", [check.code]).fetchall()[0][0]
     return counts

@@ -8,11 +8,13 @@ with underscores (`identity.review_threshold` → `$identity_review_threshold`).
 from __future__ import annotations
 
 import datetime as dt
+import re
 from pathlib import Path
 
 import yaml
 
 POLICY_PATH = Path(__file__).with_name("policy.yaml")
+MONTH_TEXT = re.compile(r"\d{4}-\d{2}")
 
 
 def load_policy(path: Path = POLICY_PATH) -> dict:
@@ -46,9 +48,34 @@ def add_months(month: dt.date, count: int) -> dt.date:
 
 
 def run_parameters(as_of: dt.date, policy: dict) -> dict[str, object]:
-    """Every named parameter a SQL file may use: the policy plus the run's months."""
-    return flatten(policy) | {
+    """Every named parameter a SQL file may use: the policy plus the run's months.
+
+    Policy months (`"2016-01"`) arrive as dates on the 1st; tables of values
+    (standards, per-category grades) arrive through `policy_tables`, not here.
+    """
+    scalars = {
+        name: parse_month(value) if isinstance(value, str) and MONTH_TEXT.fullmatch(value) else value
+        for name, value in flatten(policy).items()
+        if not (isinstance(value, list) and value and isinstance(value[0], dict))
+    }
+    return scalars | {
         "as_of_month": as_of,
         "as_of_last_day": add_months(as_of, 1) - dt.timedelta(days=1),
         "window_start_month": add_months(as_of, 1 - policy["window_months"]),
+        "backpay_start_month": add_months(as_of, 1 - policy["backpay"]["lookback_months"]),
     }
+
+
+def policy_tables(policy: dict) -> dict[str, list[dict]]:
+    """The policy's tables, as rows for `cfg.*` (checks join them like any table).
+
+    - `subsidy_standard`: programme, grade (null: every grade), from_month, monthly_amount;
+    - `no_labour_disability`: category, max_grade (the tekun criterion).
+    """
+    standards = [
+        {"programme": programme, "grade": row.get("grade"), "from_month": parse_month(row["from"]), "monthly_amount": row["amount"]}
+        for programme in ("living_subsidy", "care_subsidy")
+        for row in policy[programme]["standards"]
+    ]
+    no_labour = [{"category": category, "max_grade": grade} for category, grade in policy["tekun"]["no_labour_max_grade"].items()]
+    return {"subsidy_standard": standards, "no_labour_disability": no_labour}

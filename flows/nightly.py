@@ -52,7 +52,7 @@ def link_people(run: Run) -> None:
 @stage_task
 def run_checks(run: Run, codes: list[str] | None = None) -> None:
     with run.stage("checks"):
-        run.record["findings"] = run_check_sql(run.con, run.parameters, codes)
+        run.record["findings"] = run_check_sql(run.con, run.as_of, run.policy, codes)
 
 
 @stage_task

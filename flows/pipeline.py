@@ -12,7 +12,7 @@ from pathlib import Path
 import duckdb
 
 from checks.runner import run_checks
-from config import load_policy, run_parameters
+from config import load_policy
 from extracts.load import load_drop
 from extracts.read import read_manifest
 from flows.run import resolve_as_of
@@ -41,4 +41,4 @@ def analyse_drop(con: duckdb.DuckDBPyConnection, drop: Path, as_of: str | None =
     """Load, normalize, link and check `drop` into `con`; return the stages' counts."""
     figures = link_drop(con, drop, as_of)
     month = resolve_as_of(read_manifest(drop), as_of)
-    return figures | {"findings": run_checks(con, run_parameters(month, load_policy()), codes)}
+    return figures | {"findings": run_checks(con, month, load_policy(), codes)}

@@ -16,6 +16,7 @@ import polars as pl
 
 from extracts.declarations import EXTRACTS, HOUSEHOLD_REGISTER
 from extracts.schema import Extract
+from matching.id_number import clean_id_number_text
 from matching.names import name_pinyin
 from matching.probabilistic import ONE_TO_ONE_SOURCES, Thresholds, link_records
 from matching.repair import repair_id_numbers
@@ -65,6 +66,14 @@ LINK_DDL = (
         confidence double,
         decision varchar,
         comparison_vector varchar,
+        explanation varchar
+    )""",
+    """create or replace table link.number_repair (
+        source varchar,
+        source_row integer,
+        role varchar,
+        id_number_clean varchar,
+        status varchar,
         explanation varchar
     )""",
 )
@@ -210,6 +219,17 @@ def repair_invalid_numbers(con: duckdb.DuckDBPyConnection, persons: pl.DataFrame
     repairs = rows.join(
         verdicts.select(*identity, "person_id", "status", "explanation"), on=identity, how="left", nulls_equal=True
     )
+    # every invalid number and what repair made of it: an unrepairable number
+    # of a recipient is an identity anomaly (sql/checks/identity_anomaly.sql)
+    outcome = repairs.select(
+        "source", "source_row", "role", clean_id_number_text(repairs["id_number_raw"]).alias("id_number_clean"),
+        pl.col("status").fill_null("no_candidate"), "explanation",
+    )
+    con.register("repair_outcome", outcome.to_arrow())
+    try:
+        con.execute("insert into link.number_repair select * from repair_outcome")
+    finally:
+        con.unregister("repair_outcome")
     con.register("repairs", repairs.filter(pl.col("status") == "repaired").to_arrow())
     try:
         con.execute(

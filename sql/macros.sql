@@ -10,3 +10,28 @@ create or replace macro month_text(month) as strftime(month, '%Y-%m');
 
 -- Yuan with two decimals, for evidence text.
 create or replace macro yuan_text(amount) as format('{:.2f}', cast(amount as double));
+
+-- Completed years on `day` (birthday not yet reached that year: one less).
+create or replace macro age_on(birth, day) as
+    year(day) - year(birth) - case when strftime(birth, '%m%d') > strftime(day, '%m%d') then 1 else 0 end;
+
+-- Whether `month` lies in the months first .. last (a null last: open-ended).
+create or replace macro month_in(month, first_month, last_month) as
+    month >= first_month and (last_month is null or month <= last_month);
+
+-- A disability as certificates print it: 肢体二级.
+create or replace macro disability_text(category, grade) as
+    case category
+        when 'visual' then '视力' when 'hearing' then '听力' when 'speech' then '言语'
+        when 'physical' then '肢体' when 'intellectual' then '智力' when 'mental' then '精神'
+        else '多重' end
+    || case grade when 1 then '一级' when 2 then '二级' when 3 then '三级' else '四级' end;
+
+-- 兜底保障 as the poverty-monitoring system writes it.
+create or replace macro safety_net_text(code) as
+    case code when 'tekun' then '特困' when 'dibao' then '低保' when 'none' then '无' else '（空）' end;
+
+-- The birth date and sex a valid 18-character citizen number embeds (GB 11643).
+create or replace macro birth_date_of(id_number) as try_strptime(substr(id_number, 7, 8), '%Y%m%d')::date;
+create or replace macro sex_of(id_number) as
+    case when cast(substr(id_number, 17, 1) as integer) % 2 = 1 then 'M' else 'F' end;

@@ -1,0 +1,202 @@
+-- duplicate_benefit 重复享受: one person covered twice for the same month.
+-- Policy: months in which a person is covered by two active dibao cases, or by a dibao case
+-- and tekun, or has two ledger lines of the same 项目. Overpaid, month by month: for dibao
+-- and tekun, the person's share of the dibao lines (tekun is the benefit that stays); for two
+-- dibao cases, their share of the later-started case's lines; for a repeated line, every line
+-- beyond the first per person, 项目 and month. A line is recovered once. Only months the
+-- person is living and present (later months belong to deceased_paid / moved_out_paid).
+with dibao_months as (
+    select
+        members.person_id,
+        members.case_no,
+        members.start_month,
+        members.roster_row,
+        members.confidence,
+        window_month.month
+    from int.dibao_member as members
+    inner join int.window_month as window_month
+        on month_in(window_month.month, members.start_month, members.end_month)
+    where members.is_covered
+        and members.person_id is not null
+),
+
+tekun_months as (
+    select tekun.person_id, tekun.case_no, tekun.roster_row, tekun.confidence, window_month.month
+    from int.tekun_member as tekun
+    inner join int.window_month as window_month
+        on month_in(window_month.month, tekun.start_month, tekun.end_month)
+    where tekun.person_id is not null
+),
+
+two_dibao as (
+    -- the later-started case is the duplicate (tie: the larger case number)
+    select
+        later.person_id,
+        later.month,
+        'two_dibao' as kind,
+        later.case_no as recovered_case_no,
+        format('低保证号 {} 与 {}', earlier.case_no, later.case_no) as cases_text,
+        earlier.case_no || '、' || later.case_no as case_nos,
+        least(earlier.confidence, later.confidence) as link_confidence
+    from dibao_months as later
+    inner join dibao_months as earlier
+        on later.person_id = earlier.person_id
+        and later.month = earlier.month
+        and (earlier.start_month < later.start_month
+            or (earlier.start_month = later.start_month and earlier.case_no < later.case_no))
+),
+
+dibao_and_tekun as (
+    select
+        dibao.person_id,
+        dibao.month,
+        'dibao_and_tekun' as kind,
+        dibao.case_no as recovered_case_no,
+        format('低保证号 {} 与特困供养证号 {}', dibao.case_no, tekun.case_no) as cases_text,
+        dibao.case_no || '、' || tekun.case_no as case_nos,
+        least(dibao.confidence, tekun.confidence) as link_confidence
+    from dibao_months as dibao
+    inner join tekun_months as tekun
+        on dibao.person_id = tekun.person_id
+        and dibao.month = tekun.month
+),
+
+roster_overlaps as (
+    select * from two_dibao
+    union all
+    select * from dibao_and_tekun
+),
+
+overlap_lines as (
+    -- the person's share of the recovered dibao case's lines in overlapping months
+    select
+        overlap.person_id,
+        overlap.month,
+        paid.ledger_row,
+        paid.amount
+    from roster_overlaps as overlap
+    inner join int.person_month_paid as paid
+        on paid.person_id = overlap.person_id
+        and paid.paid_month = overlap.month
+        and paid.programme = 'dibao'
+        and paid.case_no = overlap.recovered_case_no
+),
+
+repeated_lines as (
+    -- every line beyond the first per person, 项目 and month (低保金: per case)
+    select
+        person_id,
+        paid_month as month,
+        programme,
+        case_no,
+        ledger_row,
+        amount,
+        link_confidence
+    from int.person_month_paid
+    qualify row_number() over (
+        partition by person_id, programme, paid_month, case when programme = 'dibao' then case_no end
+        order by ledger_row
+    ) > 1
+),
+
+programme_labels as (
+    select code as programme, label as programme_label
+    from stg.vocabulary
+    where column_name = 'programme'
+),
+
+repeated_facts as (
+    select
+        repeated.person_id,
+        repeated.month,
+        'repeated_line' as kind,
+        cast(null as varchar) as recovered_case_no,
+        format('{}（证号 {}）同月重复发放（发放明细第 {} 行）', labels.programme_label, repeated.case_no, repeated.ledger_row)
+            as cases_text,
+        repeated.case_no as case_nos,
+        repeated.link_confidence
+    from repeated_lines as repeated
+    left join programme_labels as labels
+        on repeated.programme = labels.programme
+),
+
+all_facts as (
+    select facts.*
+    from (
+        select * from roster_overlaps
+        union all
+        select * from repeated_facts
+    ) as facts
+    left join int.person_departure as departure
+        on facts.person_id = departure.person_id
+    where departure.departure_month is null or facts.month <= departure.departure_month
+),
+
+recovered_lines as (
+    select distinct lines.person_id, lines.ledger_row, lines.amount
+    from (
+        select person_id, month, ledger_row, amount from overlap_lines
+        union all
+        select person_id, month, ledger_row, amount from repeated_lines
+    ) as lines
+    inner join all_facts
+        on lines.person_id = all_facts.person_id
+        and lines.month = all_facts.month
+),
+
+recovered as (
+    select person_id, sum(amount) as overpaid_amount, count(*) as lines
+    from recovered_lines
+    group by person_id
+),
+
+per_kind as (
+    select
+        person_id,
+        kind,
+        cases_text,
+        min(month) as first_month,
+        max(month) as last_month,
+        count(distinct month) as months
+    from all_facts
+    group by person_id, kind, cases_text
+),
+
+per_person as (
+    select
+        all_facts.person_id,
+        string_agg(distinct case_no.value, '、' order by case_no.value) as case_no,
+        min(all_facts.month) as period_start,
+        max(all_facts.month) as period_end,
+        min(all_facts.link_confidence) as link_confidence
+    from all_facts
+    cross join unnest(string_split(all_facts.case_nos, '、')) as case_no(value)
+    group by all_facts.person_id
+),
+
+texts as (
+    select
+        person_id,
+        string_agg(format('{} {} 至 {} 共 {} 个月重复', cases_text, month_text(first_month), month_text(last_month), months),
+            '；' order by first_month, cases_text) as facts_text
+    from per_kind
+    group by person_id
+)
+
+select
+    'duplicate_benefit' as check_code,
+    per_person.person_id,
+    per_person.case_no,
+    per_person.period_start,
+    per_person.period_end,
+    coalesce(recovered.overpaid_amount, 0) as overpaid_amount,
+    0 as backpay_amount,
+    per_person.link_confidence,
+    texts.facts_text || format('；应追回 {} 元（{} 笔，低保金按保障人数分摊的本人份额；低保与特困重叠的追回低保，两案重叠的追回后纳入案件）',
+        yuan_text(coalesce(recovered.overpaid_amount, 0)), coalesce(recovered.lines, 0)) as evidence,
+    case_key('duplicate_benefit', per_person.person_id) as case_key
+from per_person
+inner join texts
+    on per_person.person_id = texts.person_id
+left join recovered
+    on per_person.person_id = recovered.person_id

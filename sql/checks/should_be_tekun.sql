@@ -1,0 +1,99 @@
+-- should_be_tekun 该吃五保吃低保: a dibao member who meets the tekun criteria and is kept on dibao.
+-- Policy: 特困 = unable to work (age >= $tekun_min_age, under $tekun_max_minor_age, or a
+-- disability of no labour capacity: cfg.no_labour_disability) and no legal supporter able to
+-- support (no other living, present member of the register 户号), not on active tekun, no
+-- 特困放弃协议. The register cannot show children registered elsewhere: the evidence says so.
+-- No money.
+with members as (
+    select *
+    from int.dibao_member
+    where is_covered
+        and is_active
+        and person_id is not null
+),
+
+people as (
+    select *, age_on(birth_date, $as_of_last_day) as age
+    from int.register_member
+    where is_present
+),
+
+no_labour_certificates as (
+    select
+        cert.person_id,
+        arg_min(format('持残疾人证 {}（{}，有效期至 {}）', cert.case_no, disability_text(cert.category, cert.grade), cert.valid_until),
+            cert.grade) as certificate_text
+    from int.certificate as cert
+    inner join cfg.no_labour_disability as no_labour
+        on cert.category = no_labour.category
+        and cert.grade <= no_labour.max_grade
+    where month_in($as_of_month, cert.issue_month, cert.valid_through_month)
+        and cert.is_validity_known
+    group by cert.person_id
+),
+
+household_others as (
+    -- everyone else registered in the household, present or not, for the evidence
+    select
+        people.person_id,
+        count(others.person_id) filter (where others.is_present) as present_others,
+        string_agg(format('{}（{}，{}）', others.name, others.relation_label,
+                format('{} {}', others.departure_label, month_text(others.departure_month))), '、'
+            order by others.register_row) as departed_others
+    from people
+    left join int.register_member as others
+        on people.household_no = others.household_no
+        and people.person_id <> others.person_id
+    group by people.person_id
+),
+
+active_tekun as (
+    select distinct person_id from int.tekun_member where is_active
+),
+
+eligible as (
+    select
+        members.case_no,
+        members.roster_row,
+        members.confidence,
+        people.person_id,
+        people.name,
+        people.birth_date,
+        people.age,
+        people.household_no,
+        people.register_row,
+        certificates.certificate_text,
+        household_others.departed_others,
+        case
+            when people.age >= $tekun_min_age then format('年满 {} 周岁（户籍出生日期 {}，现 {} 周岁）', $tekun_min_age, people.birth_date, people.age)
+            when people.age < $tekun_max_minor_age then format('未满 {} 周岁（户籍出生日期 {}）', $tekun_max_minor_age, people.birth_date)
+            else certificates.certificate_text || '，视为无劳动能力'
+        end as unable_to_work
+    from members
+    inner join people
+        on members.person_id = people.person_id
+    inner join household_others
+        on people.person_id = household_others.person_id
+    left join no_labour_certificates as certificates
+        on people.person_id = certificates.person_id
+    where (people.age >= $tekun_min_age or people.age < $tekun_max_minor_age or certificates.person_id is not null)
+        and household_others.present_others = 0
+        and not members.has_tekun_waiver
+        and members.person_id not in (select person_id from active_tekun)
+)
+
+select
+    'should_be_tekun' as check_code,
+    person_id,
+    case_no,
+    $as_of_month as period_start,
+    $as_of_month as period_end,
+    0 as overpaid_amount,
+    0 as backpay_amount,
+    confidence as link_confidence,
+    format('{} 为低保证号 {} 保障对象（低保第 {} 行），{}；户籍户号 {}（户籍第 {} 行）无其他在世在籍成员{}；'
+        || '不在特困供养名册，低保名册未登记特困放弃协议。户籍无法反映户籍在外的子女等法定赡养人，请入户核实赡养能力后按特困认定。',
+        name, case_no, roster_row, unable_to_work, household_no, register_row,
+        coalesce(format('（{}）', departed_others), '')) as evidence,
+    case_key('should_be_tekun', person_id) as case_key
+from eligible

@@ -1,0 +1,94 @@
+-- status_mismatch 系统状态不一致: the registered-poor system's 兜底保障 disagrees with the rosters.
+-- Policy: expected = 特困 if any listed member is on active tekun, else 低保 if any is covered
+-- by an active dibao case (单人 counts), else 无. One finding per household, on its 户主. No money.
+with listed as (
+    select
+        poor.poor_household_no,
+        poor.source_row,
+        poor.safety_net,
+        poor.name,
+        poor.head_name,
+        poor.head_id_number,
+        poor.head_id_number_raw,
+        poor.township,
+        poor.village,
+        member.person_id,
+        member.confidence,
+        head.person_id as head_person_id,
+        head.confidence as head_confidence
+    from stg.registered_poor as poor
+    left join link.person_record as member
+        on member.source = 'registered_poor'
+        and member.source_row = poor.source_row
+        and member.role = 'subject'
+    left join link.person_record as head
+        on head.source = 'registered_poor'
+        and head.source_row = poor.source_row
+        and head.role = 'head'
+),
+
+on_tekun as (
+    select person_id, min(case_no) as case_no
+    from int.tekun_member
+    where is_active
+    group by person_id
+),
+
+on_dibao as (
+    select person_id, min(case_no) as case_no
+    from int.dibao_member
+    where is_covered and is_active
+    group by person_id
+),
+
+households as (
+    select
+        listed.poor_household_no,
+        any_value(listed.safety_net) as recorded,
+        any_value(listed.head_person_id) as head_person_id,
+        any_value(listed.head_id_number) as head_id_number,
+        any_value(listed.head_name) as head_name,
+        any_value(listed.township) as township,
+        any_value(listed.village) as village,
+        least(min(listed.confidence), min(listed.head_confidence)) as link_confidence,
+        count(*) as listed_members,
+        string_agg(listed.source_row::varchar, '、' order by listed.source_row) as rows_text,
+        case
+            when count(on_tekun.person_id) > 0 then 'tekun'
+            when count(on_dibao.person_id) > 0 then 'dibao'
+            else 'none'
+        end as expected,
+        string_agg(format('{}（{}）', listed.name,
+                coalesce('特困供养证号 ' || on_tekun.case_no || ' 在供', '低保证号 ' || on_dibao.case_no || ' 保障对象', '无')),
+            '、' order by listed.source_row) as members_text
+    from listed
+    left join on_tekun
+        on listed.person_id = on_tekun.person_id
+    left join on_dibao
+        on listed.person_id = on_dibao.person_id
+    group by listed.poor_household_no
+),
+
+mismatched as (
+    select *
+    from households
+    where recorded is distinct from expected
+)
+
+select
+    'status_mismatch' as check_code,
+    head_person_id as person_id,
+    head_id_number as id_number,
+    head_name as name,
+    township,
+    village,
+    poor_household_no as case_no,
+    $as_of_month as period_start,
+    $as_of_month as period_end,
+    0 as overpaid_amount,
+    0 as backpay_amount,
+    link_confidence,
+    format('建档立卡户编号 {}（户主 {}，建档立卡第 {} 行）兜底保障登记为{}，救助名册显示应为{}：{}。请核实后更正其中一个系统',
+        poor_household_no, head_name, rows_text, safety_net_text(recorded), safety_net_text(expected), members_text) as evidence,
+    case_key('status_mismatch', poor_household_no) as case_key
+from mismatched

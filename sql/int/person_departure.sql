@@ -1,0 +1,18 @@
+-- person_departure: per person, the month they left the rolls: the earlier of death and move-out.
+-- Policy: living and present in a month = no departure, or the month is not after the
+-- departure month (the event month itself is paid correctly). A person with a row here
+-- is not living and present at as_of.
+with events as (
+    select * from int.person_event
+)
+
+select
+    person_id,
+    min(event_month) as departure_month,
+    arg_min(event_kind, event_month) as departure_kind,
+    arg_min(event_label, event_month) as departure_label,
+    arg_min(event_date, event_month) as departure_date,
+    arg_min(link_confidence, event_month) as link_confidence,
+    arg_min(evidence, event_month) as evidence
+from events
+group by person_id
