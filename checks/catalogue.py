@@ -179,3 +179,33 @@ CATALOGUE: tuple[Check, ...] = (
 )
 
 BY_CODE = {check.code: check for check in CATALOGUE}
+
+
+SEVERITY_ZH = {"high": "高（涉及追回或补发资金）", "medium": "中（资格认定）", "low": "低（数据质量）"}
+
+
+def format_parameter(value: object) -> str:
+    if isinstance(value, list) and value and isinstance(value[0], dict):
+        return "；".join("，".join(f"{k} {v}" for k, v in row.items()) for row in value)
+    if isinstance(value, dict):
+        return "，".join(f"{k} {v}" for k, v in value.items())
+    return quoted(value)
+
+
+def describe_check(check: Check, policy: dict) -> list[str]:
+    """The catalogue entry as inspectors read it (the workbooks and `hecha checks` use this text)."""
+    lines = [
+        f"{check.code}  {check.name_zh}",
+        f"  {check.render_description(policy)}",
+        f"  依据：{check.policy_basis}",
+        f"  级别：{SEVERITY_ZH[check.severity]}",
+    ]
+    values = check.parameter_values(policy)
+    if values:
+        lines.append("  参数：" + "；".join(f"{name} = {format_parameter(value)}" for name, value in values.items()))
+    return lines
+
+
+def describe_catalogue(policy: dict, codes: list[str] | None = None) -> str:
+    checks = [check for check in CATALOGUE if not codes or check.code in codes]
+    return "\n\n".join("\n".join(describe_check(check, policy)) for check in checks) + "\n"

@@ -1,6 +1,8 @@
 """The `hecha` command: start flows and print where their results are.
 
-`hecha run --drop DIR [--as-of YYYY-MM] [--out DIR]` runs the nightly flow.
+`hecha run --drop DIR [--as-of YYYY-MM] [--out DIR]` runs the nightly flow;
+`hecha link` writes every row's person; `hecha checks [CODE ...]` lists the
+check catalogue as inspectors read it.
 Errors about the input (a missing file or column, an unreadable encoding, no
 as_of) print one message naming the file, row and column and exit with 2 —
 no traceback: the reader is a bureau's operator, not a Python programmer.
@@ -32,6 +34,9 @@ def build_parser() -> argparse.ArgumentParser:
     link.add_argument("--drop", required=True, type=Path, help="folder with the seven extract files (and manifest.yaml)")
     link.add_argument("--as-of", dest="as_of", help="last complete month covered, YYYY-MM (default: manifest.yaml)")
     link.add_argument("--out", required=True, type=Path, help="CSV file to write: source,row_number,person_id,method,confidence")
+    checks = commands.add_parser("checks", help="list the check catalogue: code, Chinese name, description, parameters")
+    checks.add_argument("codes", nargs="*", help="only these check codes (default: all)")
+    checks.add_argument("--policy", type=Path, help="policy.yaml to render parameters from (default: config/policy.yaml)")
     return parser
 
 
@@ -96,10 +101,24 @@ def link_command(args: argparse.Namespace) -> int:
     return 0
 
 
+def checks_command(args: argparse.Namespace) -> int:
+    from checks.catalogue import BY_CODE, describe_catalogue
+    from config import POLICY_PATH, load_policy
+
+    unknown = [code for code in args.codes if code not in BY_CODE]
+    if unknown:
+        print(f"hecha: unknown check code(s): {', '.join(unknown)}; known: {', '.join(BY_CODE)}", file=sys.stderr)
+        return EXIT_INPUT_ERROR
+    print(describe_catalogue(load_policy(args.policy or POLICY_PATH), args.codes), end="")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if args.command == "link":
         return link_command(args)
+    if args.command == "checks":
+        return checks_command(args)
     quiet_prefect()
     from flows.nightly import nightly  # Prefect reads its settings on import
 
