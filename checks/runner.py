@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import time
 from graphlib import TopologicalSorter
 from pathlib import Path
 
@@ -110,8 +111,14 @@ def person_columns(con: duckdb.DuckDBPyConnection, sql: str, parameters: dict[st
     )
 
 
-def run_checks(con: duckdb.DuckDBPyConnection, as_of: dt.date, policy: dict, codes: list[str] | None = None) -> dict[str, int]:
-    """Build int.*, run the chosen checks (all by default) into chk.finding; return findings per check."""
+def run_checks(con: duckdb.DuckDBPyConnection, as_of: dt.date, policy: dict, codes: list[str] | None = None,
+               timings: dict[str, float] | None = None) -> dict[str, int]:
+    """Build int.*, run the chosen checks (all by default) into chk.finding; return findings per check.
+
+    `timings`, when given, receives seconds per step: `int` (the shared facts) and each check code.
+    """
+    timings = {} if timings is None else timings
+    started = time.perf_counter()
     unknown = [code for code in codes or [] if code not in BY_CODE]
     if unknown:
         raise KeyError(f"unknown check code(s): {', '.join(unknown)}; known: {', '.join(BY_CODE)}")
@@ -119,12 +126,14 @@ def run_checks(con: duckdb.DuckDBPyConnection, as_of: dt.date, policy: dict, cod
     install_macros(con)
     install_policy_tables(con, policy)
     materialize_int(con, parameters)
+    timings["int"] = time.perf_counter() - started
     con.execute("create schema if not exists chk")
     con.execute(FINDING_DDL)
     counts = {}
     for check in CATALOGUE:
         if codes and check.code not in codes:
             continue
+        started = time.perf_counter()
         path = SQL_DIR / "checks" / f"{check.code}.sql"
         sql = read_sql(path)
         source = str(path.relative_to(SQL_DIR))
@@ -154,4 +163,5 @@ def run_checks(con: duckdb.DuckDBPyConnection, as_of: dt.date, policy: dict, cod
             source,
         )
         counts[check.code] = con.execute("select count(*) from chk.finding where check_code = ?", [check.code]).fetchall()[0][0]
+        timings[check.code] = time.perf_counter() - started
     return counts

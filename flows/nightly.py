@@ -52,7 +52,9 @@ def link_people(run: Run) -> None:
 @stage_task
 def run_checks(run: Run, codes: list[str] | None = None) -> None:
     with run.stage("checks"):
-        run.record["findings"] = run_check_sql(run.con, run.as_of, run.policy, codes)
+        steps: dict[str, float] = {}
+        run.record["findings"] = run_check_sql(run.con, run.as_of, run.policy, codes, timings=steps)
+        run.record["check_timings_seconds"] = {step: round(seconds, 3) for step, seconds in steps.items()}
 
 
 @stage_task
