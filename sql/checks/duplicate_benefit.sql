@@ -82,21 +82,36 @@ overlap_lines as (
         and paid.case_no = overlap.recovered_case_no
 ),
 
-repeated_lines as (
-    -- every line beyond the first per person, 项目 and month (低保金: per case)
+repeated_groups as (
+    -- person, 项目 and month (低保金: and case) paid more than once
     select
         person_id,
-        paid_month as month,
         programme,
-        case_no,
-        ledger_row,
-        amount,
-        link_confidence
+        paid_month,
+        case when programme = 'dibao' then case_no end as dibao_case_no,
+        min(ledger_row) as first_ledger_row
     from int.person_month_paid
-    qualify row_number() over (
-        partition by person_id, programme, paid_month, case when programme = 'dibao' then case_no end
-        order by ledger_row
-    ) > 1
+    group by person_id, programme, paid_month, case when programme = 'dibao' then case_no end
+    having count(*) > 1
+),
+
+repeated_lines as (
+    -- every line beyond the first
+    select
+        paid.person_id,
+        paid.paid_month as month,
+        paid.programme,
+        paid.case_no,
+        paid.ledger_row,
+        paid.amount,
+        paid.link_confidence
+    from int.person_month_paid as paid
+    inner join repeated_groups as repeated
+        on paid.person_id = repeated.person_id
+        and paid.programme = repeated.programme
+        and paid.paid_month = repeated.paid_month
+        and (repeated.dibao_case_no is null or paid.case_no = repeated.dibao_case_no)
+        and paid.ledger_row > repeated.first_ledger_row
 ),
 
 programme_labels as (

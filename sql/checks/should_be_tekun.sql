@@ -32,19 +32,38 @@ no_labour_certificates as (
     group by cert.person_id
 ),
 
-household_others as (
-    -- everyone else registered in the household, present or not, for the evidence
+candidates as (
+    -- covered members unable to work, before looking at their households
     select
-        people.person_id,
+        members.case_no,
+        members.roster_row,
+        members.confidence,
+        members.has_tekun_waiver,
+        people.*,
+        certificates.certificate_text
+    from members
+    inner join people
+        on members.person_id = people.person_id
+    left join no_labour_certificates as certificates
+        on people.person_id = certificates.person_id
+    where people.age >= $tekun_min_age
+        or people.age < $tekun_max_minor_age
+        or certificates.person_id is not null
+),
+
+household_others as (
+    -- everyone else registered in the candidate's household, present or not
+    select
+        candidates.person_id,
         count(others.person_id) filter (where others.is_present) as present_others,
         string_agg(format('{}（{}，{}）', others.name, others.relation_label,
                 format('{} {}', others.departure_label, month_text(others.departure_month))), '、'
             order by others.register_row) as departed_others
-    from people
+    from candidates
     left join int.register_member as others
-        on people.household_no = others.household_no
-        and people.person_id <> others.person_id
-    group by people.person_id
+        on candidates.household_no = others.household_no
+        and candidates.person_id <> others.person_id
+    group by candidates.person_id
 ),
 
 active_tekun as (
@@ -53,33 +72,21 @@ active_tekun as (
 
 eligible as (
     select
-        members.case_no,
-        members.roster_row,
-        members.confidence,
-        people.person_id,
-        people.name,
-        people.birth_date,
-        people.age,
-        people.household_no,
-        people.register_row,
-        certificates.certificate_text,
+        candidates.*,
         household_others.departed_others,
         case
-            when people.age >= $tekun_min_age then format('年满 {} 周岁（户籍出生日期 {}，现 {} 周岁）', $tekun_min_age, people.birth_date, people.age)
-            when people.age < $tekun_max_minor_age then format('未满 {} 周岁（户籍出生日期 {}）', $tekun_max_minor_age, people.birth_date)
-            else certificates.certificate_text || '，视为无劳动能力'
+            when candidates.age >= $tekun_min_age
+                then format('年满 {} 周岁（户籍出生日期 {}，现 {} 周岁）', $tekun_min_age, candidates.birth_date, candidates.age)
+            when candidates.age < $tekun_max_minor_age
+                then format('未满 {} 周岁（户籍出生日期 {}）', $tekun_max_minor_age, candidates.birth_date)
+            else candidates.certificate_text || '，视为无劳动能力'
         end as unable_to_work
-    from members
-    inner join people
-        on members.person_id = people.person_id
+    from candidates
     inner join household_others
-        on people.person_id = household_others.person_id
-    left join no_labour_certificates as certificates
-        on people.person_id = certificates.person_id
-    where (people.age >= $tekun_min_age or people.age < $tekun_max_minor_age or certificates.person_id is not null)
-        and household_others.present_others = 0
-        and not members.has_tekun_waiver
-        and members.person_id not in (select person_id from active_tekun)
+        on candidates.person_id = household_others.person_id
+    where household_others.present_others = 0
+        and not candidates.has_tekun_waiver
+        and candidates.person_id not in (select person_id from active_tekun)
 )
 
 select
