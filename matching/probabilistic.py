@@ -119,7 +119,8 @@ def fit_model(pool_levels: np.ndarray, training: pl.DataFrame, pool: pl.DataFram
     m = [level_frequencies(known[:, k], n) for k, n in enumerate(level_counts)]
     prior = max(1e-4, min(0.5, pool.height / max(len(pool_levels), 1)))
     fitted = train(pool_levels, level_counts, u, m=m, prior=prior)
-    return Model(m=fitted.m, u=u, prior=1.0 / persons.height, iterations=fitted.iterations)
+    # one true match among the persons; a register of one person is not a certainty
+    return Model(m=fitted.m, u=u, prior=min(0.5, 1.0 / persons.height), iterations=fitted.iterations)
 
 
 def explain(levels: np.ndarray, contributions: np.ndarray, p: float) -> str:

@@ -69,6 +69,19 @@ contradictions as (
         or age_on(coalesce(member.birth_date, birth_date_of(member.id_number)), $as_of_last_day) > $identity_max_age
 ),
 
+unregistered_too_old as (
+    -- (c) for recipients without a register record: the number's own birth date
+    select
+        person.person_id,
+        person.name,
+        cast(null as integer) as register_row,
+        format('户籍中无此人，身份证号中的出生日期 {} 计算已 {} 岁，超过 {} 岁', birth_date_of(person.id_number),
+            age_on(birth_date_of(person.id_number), $as_of_last_day), $identity_max_age) as problems
+    from link.person as person
+    where not person.in_register
+        and age_on(birth_date_of(person.id_number), $as_of_last_day) > $identity_max_age
+),
+
 recipient_contradictions as (
     select
         contradictions.person_id,
@@ -77,7 +90,11 @@ recipient_contradictions as (
         any_value(contradictions.problems) as problems,
         min(recipient_rows.row_text) as first_row_text,
         count(*) as rows
-    from contradictions
+    from (
+        select * from contradictions
+        union all
+        select * from unregistered_too_old
+    ) as contradictions
     inner join link.person_record as rec
         on rec.person_id = contradictions.person_id
         and rec.role = 'subject'
@@ -118,6 +135,7 @@ select
     0 as overpaid_amount,
     0 as backpay_amount,
     1.0 as link_confidence,
-    format('{}（户籍第 {} 行）领取救助（{} 等 {} 行）：{}。请核实户籍信息', name, register_row, first_row_text, rows, problems) as evidence,
+    format('{}{}领取救助（{} 等 {} 行）：{}。请核实身份信息', name, coalesce(format('（户籍第 {} 行）', register_row), ''),
+        first_row_text, rows, problems) as evidence,
     case_key('identity_anomaly', person_id) as case_key
 from recipient_contradictions
