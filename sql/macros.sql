@@ -35,3 +35,7 @@ create or replace macro safety_net_text(code) as
 create or replace macro birth_date_of(id_number) as try_strptime(substr(id_number, 7, 8), '%Y%m%d')::date;
 create or replace macro sex_of(id_number) as
     case when cast(substr(id_number, 17, 1) as integer) % 2 = 1 then 'M' else 'F' end;
+
+-- How a row was tied to its person, for evidence: said only when it was not an exact number.
+create or replace macro link_note(confidence, explanation) as
+    case when confidence is null then '，未关联到人员' when confidence < 1 then '，' || explanation else '' end;

@@ -37,11 +37,11 @@ select
     0 as overpaid_amount,
     sum(monthly_amount) as backpay_amount,
     min(confidence) as link_confidence,
-    format('持残疾人证 {}（{}，发证 {}，有效期至 {}，证件状态{}，残疾人证第 {} 行）；{} 至 {} 共 {} 个月未发放重度残疾人护理补贴{}，按等级标准应补发 {} 元',
+    format('持残疾人证 {}（{}，发证 {}，有效期至 {}，证件状态{}，残疾人证第 {} 行{}）；{} 至 {} 共 {} 个月未发放重度残疾人护理补贴{}，按等级标准应补发 {} 元',
         arg_max(case_no, issue_date), arg_max(disability_text(category, grade), issue_date), arg_max(issue_date, issue_date),
         arg_max(valid_until, issue_date),
         arg_max(case certificate_status when 'valid' then '正常' when 'cancelled' then '注销' else '过期' end, issue_date),
-        arg_max(roster_row, issue_date),
+        arg_max(roster_row, issue_date), link_note(arg_max(confidence, issue_date), arg_max(explanation, issue_date)),
         month_text(min(month)), month_text(max(month)), count(*),
         case when count(*) < date_diff('month', min(month), max(month)) + 1
             then format('（{}）', string_agg(month_text(month), '、' order by month)) else '' end,

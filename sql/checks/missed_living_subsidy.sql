@@ -17,7 +17,8 @@ covered_months as (
         certificate_months.*,
         members.case_no as dibao_case_no,
         members.start_month as dibao_start_month,
-        members.confidence as dibao_confidence
+        members.confidence as dibao_confidence,
+        members.explanation as dibao_explanation
     from certificate_months
     inner join int.dibao_member as members
         on certificate_months.person_id = members.person_id
@@ -58,11 +59,13 @@ select
     0 as overpaid_amount,
     sum(monthly_amount) as backpay_amount,
     least(min(confidence), min(dibao_confidence)) as link_confidence,
-    format('持残疾人证 {}（{}，发证 {}，有效期至 {}，残疾人证第 {} 行），低保证号 {} 保障对象（{} 起）；{} 至 {} 共 {} 个月未发放困难残疾人生活补贴{}，'
+    format('持残疾人证 {}（{}，发证 {}，有效期至 {}，残疾人证第 {} 行{}），低保证号 {} 保障对象（{} 起{}）；{} 至 {} 共 {} 个月未发放困难残疾人生活补贴{}，'
         || '按标准应补发 {} 元',
         arg_max(case_no, issue_date), arg_max(disability_text(category, grade), issue_date), arg_max(issue_date, issue_date),
         arg_max(valid_until, issue_date), arg_max(roster_row, issue_date),
+        link_note(arg_max(confidence, issue_date), arg_max(explanation, issue_date)),
         arg_max(dibao_case_no, month), month_text(arg_max(dibao_start_month, month)),
+        link_note(arg_max(dibao_confidence, month), arg_max(dibao_explanation, month)),
         month_text(min(month)), month_text(max(month)), count(*),
         case when count(*) < date_diff('month', min(month), max(month)) + 1
             then format('（{}）', string_agg(month_text(month), '、' order by month)) else '' end,

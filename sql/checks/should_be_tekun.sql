@@ -38,6 +38,7 @@ candidates as (
         members.case_no,
         members.roster_row,
         members.confidence,
+        members.explanation,
         members.has_tekun_waiver,
         people.*,
         certificates.certificate_text
@@ -98,9 +99,9 @@ select
     0 as overpaid_amount,
     0 as backpay_amount,
     confidence as link_confidence,
-    format('{} 为低保证号 {} 保障对象（低保第 {} 行），{}；户籍户号 {}（户籍第 {} 行）无其他在世在籍成员{}；'
+    format('{} 为低保证号 {} 保障对象（低保第 {} 行{}），{}；户籍户号 {}（户籍第 {} 行）无其他在世在籍成员{}；'
         || '不在特困供养名册，低保名册未登记特困放弃协议。户籍无法反映户籍在外的子女等法定赡养人，请入户核实赡养能力后按特困认定。',
-        name, case_no, roster_row, unable_to_work, household_no, register_row,
+        name, case_no, roster_row, link_note(confidence, explanation), unable_to_work, household_no, register_row,
         coalesce(format('（{}）', departed_others), '')) as evidence,
     case_key('should_be_tekun', person_id) as case_key
 from eligible

@@ -4,7 +4,8 @@
 -- which neither that case's 低保金 nor 特困供养金 was paid. Back-pay = gap months × the
 -- person's tekun 月供养金. Tekun starting the month after 停保 is no gap.
 with stopped_dibao as (
-    select person_id, case_no as dibao_case_no, stop_month, roster_row as dibao_row, confidence as dibao_confidence
+    select person_id, case_no as dibao_case_no, stop_month, roster_row as dibao_row, confidence as dibao_confidence,
+        explanation as dibao_explanation
     from int.dibao_member
     where is_covered
         and case_status = 'stopped'
@@ -13,7 +14,8 @@ with stopped_dibao as (
 ),
 
 tekun as (
-    select person_id, case_no, start_month, monthly_amount, roster_row as tekun_row, confidence as tekun_confidence
+    select person_id, case_no, start_month, monthly_amount, roster_row as tekun_row, confidence as tekun_confidence,
+        explanation as tekun_explanation
     from int.tekun_member
     where person_id is not null
 ),
@@ -62,10 +64,12 @@ per_transfer as (
         max(month) as period_end,
         count(*) * any_value(monthly_amount) as backpay_amount,
         least(min(dibao_confidence), min(tekun_confidence)) as link_confidence,
-        format('低保证号 {} 于 {} 停保（低保第 {} 行），特困供养证号 {} 自 {} 开始供养（特困第 {} 行）；{} 至 {} 共 {} 个月两项均未发放，'
+        format('低保证号 {} 于 {} 停保（低保第 {} 行{}），特困供养证号 {} 自 {} 开始供养（特困第 {} 行{}）；{} 至 {} 共 {} 个月两项均未发放，'
             || '按月供养金 {} 元应补发 {} 元',
             any_value(dibao_case_no), month_text(any_value(stop_month)), any_value(dibao_row),
+            link_note(any_value(dibao_confidence), any_value(dibao_explanation)),
             case_no, month_text(any_value(start_month)), any_value(tekun_row),
+            link_note(any_value(tekun_confidence), any_value(tekun_explanation)),
             month_text(min(month)), month_text(max(month)), count(*),
             yuan_text(any_value(monthly_amount)), yuan_text(count(*) * any_value(monthly_amount))) as evidence
     from unpaid_months

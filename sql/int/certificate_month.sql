@@ -21,7 +21,8 @@ select
     certificates.valid_until,
     certificates.certificate_status,
     certificates.roster_row,
-    certificates.confidence
+    certificates.confidence,
+    certificates.explanation
 from certificates
 inner join int.window_month as window_month
     on month_in(window_month.month, certificates.issue_month, certificates.valid_through_month)
