@@ -120,13 +120,13 @@ def score(found: list[Finding], planted: list[Finding], near: list[Finding], che
 
 def format_table(scores: dict[str, CheckScore], title: str) -> str:
     header = (
-        f"{'check':<16} {'planted':>7} {'exact':>5} {'found':>5} {'TP':>4} {'prec':>6} {'recall':>6} "
+        f"{'check':<24} {'planted':>7} {'exact':>5} {'found':>5} {'TP':>4} {'prec':>6} {'recall':>6} "
         f"{'rec@ex':>6} {'amt ok':>6} {'near':>4} {'n.raised':>8} {'amount err':>11}"
     )
     lines = [title, header, "-" * len(header)]
     for s in scores.values():
         lines.append(
-            f"{s.check_code:<16} {s.planted:>7} {s.planted_exact_links:>5} {s.found:>5} {s.true_positive:>4} "
+            f"{s.check_code:<24} {s.planted:>7} {s.planted_exact_links:>5} {s.found:>5} {s.true_positive:>4} "
             f"{s.precision:>6.3f} {s.recall:>6.3f} {s.recall_exact_links:>6.3f} {s.amounts_exact:>6} "
             f"{s.near_misses:>4} {s.near_misses_raised:>8} {amount_error(s):>11.2f}"
         )

@@ -94,11 +94,30 @@ class Person:
     paid_through: int | None = None
     scenario: str = ""  # planted scenario, for the findings' note
     force_noise: dict[str, str] = field(default_factory=dict)  # source stem → noise label
+    # What the rows show that is not the plain truth (identity scenarios):
+    register_birth: dt.date | None = None  # the register's 出生日期 when it contradicts the number
+    register_sex: str | None = None  # the register's 性别 when it contradicts the number
+    roster_birth: dt.date | None = None  # benefit rosters' 出生日期 (a lunar birthday)
+    written_id: str | None = None  # the number every roster writes when it is not the true one
+    near: list[tuple[str, str]] = field(default_factory=list)  # (check, exemption) planted near misses
+    on_roster: bool = False  # in a household some roster knows: its register row is never damaged
+
+    @property
+    def written_number(self) -> str:
+        return self.written_id or self.id_number
 
     @property
     def event_month(self) -> int | None:
         """Month of the earlier of death and move-out (what stops payments normally)."""
         months = [month_of(d) for d in (self.death, self.move_out) if d is not None]
+        return min(months) if months else None
+
+    @property
+    def shown_event_month(self) -> int | None:
+        """The event month the rows can show: a death the register has not recorded needs a cremation row."""
+        months = [month_of(self.move_out)] if self.move_out is not None else []
+        if self.death is not None and (not self.register_late or self.cremated):
+            months.append(month_of(self.death))
         return min(months) if months else None
 
     @property
@@ -143,6 +162,8 @@ class DibaoCase:
     covered: list[Person]  # members the case pays for (before events)
     income_stop: int | None = None  # last month when stopped for a reason other than an event
     waivers: frozenset[int] = frozenset()  # pids with 特困放弃协议 是
+    paid_after_stop: int = 0  # months the ledger goes on paying after the roster's 停保 month
+    repeat_months: frozenset[int] = frozenset()  # months the ledger carries the line twice
 
     @property
     def head(self) -> Person:
@@ -165,6 +186,7 @@ class TekunCase:
     person: Person
     start: int
     mode: str  # 分散 / 集中
+    repeat_months: frozenset[int] = frozenset()  # months the ledger carries the line twice
 
     def last_month(self, as_of: int) -> int:
         until = self.person.pay_until
@@ -181,6 +203,13 @@ class Certificate:
     issue: dt.date
     valid_until: dt.date
     status: str = "正常"  # decided once events are known
+    status_fixed: bool = False  # planted status, left alone when statuses are decided
+    care_paid: bool | None = None  # None: care subsidy paid when the grade qualifies; True: paid on any grade
+    lines_from: int | None = None  # first month subsidy lines are paid on it (default: issue month)
+    lines_until: int | None = None  # last month lines are paid on it (default: valid month)
+    living_skip: frozenset[int] = frozenset()  # months the living subsidy was not paid
+    care_skip: frozenset[int] = frozenset()  # months the care subsidy was not paid
+    repeat_months: frozenset[int] = frozenset()  # months the care line is in the ledger twice
 
     @property
     def valid_month(self) -> int:
@@ -199,3 +228,4 @@ class PoorHousehold:
     household: Household
     household_type: str  # 脱贫户 / 监测户 / 未脱贫户
     extra_members: int = 0  # relatives registered elsewhere, counted in 家庭人口数
+    safety_net_shown: str | None = None  # 兜底保障 when the system disagrees with the rosters

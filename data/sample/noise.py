@@ -78,6 +78,8 @@ class _Noise:
 
     def id_number(self, number: str, born: int, forced: str | None = None) -> tuple[str | None, list[str]]:
         rng, rates = self.rng, self.rates
+        if forced == "clean":
+            return number, []  # a number planted as written (an unrepairable one): left exactly so
         kind = forced
         if kind is None:
             draw = rng.random()
@@ -165,7 +167,8 @@ def _head_fields(noise: _Noise, row: Row) -> list[str]:
 
 def _may_lose_register_row(row: Row) -> bool:
     person = row.person
-    return not person.scenario and person.death is None and person.move_out is None and "birth_date" in row.values
+    return (not person.scenario and not person.on_roster and person.death is None and person.move_out is None
+            and "birth_date" in row.values)
 
 
 def apply_noise(rows: dict[str, list[Row]], *, seed: int, scale: float) -> None:

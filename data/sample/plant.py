@@ -8,7 +8,10 @@ from the rows actually written, so a scenario that went wrong shows up as a
 missing or unplanned finding rather than a wrong expected amount.
 
 Counts scale with the number of households (the base counts are for 5,000),
-each scenario at least once.
+each scenario at least once. The other checks' scenarios live in
+`scenarios.py` and run after these, on what they left; `plant()` then
+settles what the rows will show (certificate statuses, waivers, deaths a
+roster household's records must show) and numbers the cases.
 """
 
 from __future__ import annotations
@@ -21,7 +24,8 @@ from dataclasses import dataclass, field
 from data.sample import county
 from data.sample.households import IdIssuer, Population, new_outsider
 from data.sample.model import Calendar, DibaoCase, Person, TekunCase, full_age, month_of
-from data.sample.programmes import Programmes
+from data.sample.programmes import Programmes, number_cases
+from data.sample.scenarios import Scenarios
 
 BASE_HOUSEHOLDS = 5000
 DEATH_SCENARIOS = (
@@ -393,6 +397,8 @@ class _Planter:
         end = self.cal.end_date
         for cert in self.programmes.certificates:
             p = cert.person
+            if cert.status_fixed:
+                continue
             if p.death is not None and p.paid_through is None and p.move_out is None:
                 cert.status = "注销" if self.rng.random() < 0.6 else "正常"
             elif cert.valid_until < end:
@@ -400,7 +406,7 @@ class _Planter:
 
 
 def plant(population: Population, programmes: Programmes, cal: Calendar, seed: int) -> Planted:
-    """Plant findings and near misses, then settle cremations and certificate statuses."""
+    """Plant findings and near misses, then settle cremations, certificate statuses, waivers and case numbers."""
     planter = _Planter(population, programmes, cal, seed)
     households = len(population.households)
     issuer = IdIssuer(random.Random(f"{seed}:outsider-ids"))
@@ -441,5 +447,11 @@ def plant(population: Population, programmes: Programmes, cal: Calendar, seed: i
         if missing:
             planter.planted.short[scenario] = missing
     planter.outsiders(issuer)
+    # the other checks' scenarios, on households and people the ones above left alone
+    scenarios = Scenarios(population, programmes, cal, seed, planter.used, planter.take, planter.add_outsider,
+                          planter.planted.short, planter.tekun, planter.care)
+    scenarios.plant(lambda base: scaled(base, households))
     planter.certificate_status()
+    scenarios.settle()
+    number_cases(population, programmes)
     return planter.planted

@@ -194,15 +194,15 @@ def assign_poor(population: Population, dibao: list[DibaoCase], tekun: list[Teku
 
 
 def number_cases(population: Population, programmes: Programmes) -> None:
-    """Case numbers in township order: DB/TK + township code + sequence."""
+    """Case numbers in township order: DB/TK + township code + sequence (again after planting adds cases)."""
     for prefix, cases, place in (
-        ("DB", programmes.dibao, lambda c: c.household),
-        ("TK", programmes.tekun, lambda c: population.households[c.person.household]),
+        ("DB", programmes.dibao, lambda c: (c.household.township, c.household.index)),
+        ("TK", programmes.tekun, lambda c: (c.person.township, c.person.household if c.person.household >= 0 else len(population.households))),
     ):
-        cases.sort(key=lambda c: place(c).index)
+        cases.sort(key=place)
         sequence: dict[int, int] = {}
         for case in cases:
-            t = place(case).township
+            t = place(case)[0]
             sequence[t] = sequence.get(t, 0) + 1
             case.case_no = f"{prefix}{population.townships[t].code}{sequence[t]:05d}"
 

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 
 from data.sample import county
 from data.sample.households import Population
-from data.sample.model import Calendar, Person, full_age, month_compact, month_of, month_text, month_year
+from data.sample.model import Calendar, Certificate, Person, full_age, month_compact, month_of, month_text, month_year
 from data.sample.programmes import Programmes
 
 SEX = {"M": "男", "F": "女"}
@@ -67,8 +67,8 @@ class _Rows:
                     status, changed = "正常", None
                 township, village = self.place(p)
                 rows.append(Row({
-                    "household_no": household.household_no, "name": p.name, "id_number": p.id_number, "sex": SEX[p.sex],
-                    "birth_date": _date(p.birth), "relation": p.relation, "township": township, "village": village,
+                    "household_no": household.household_no, "name": p.name, "id_number": p.id_number,
+                    "sex": SEX[p.register_sex or p.sex], "birth_date": _date(p.register_birth or p.birth), "relation": p.relation, "township": township, "village": village,
                     "person_status": status, "change_date": _date(changed),
                 }, p))
         return rows
@@ -89,9 +89,9 @@ class _Rows:
                 is_covered = p.pid in covered and (p.pay_until is None or p.pay_until >= last)
                 rows.append(Row({
                     "case_no": case.case_no, "township": township, "village": village, "area_type": case.area_type,
-                    "head_name": case.head.name, "head_id_number": case.head.id_number,
-                    "name": p.name, "id_number": p.id_number, "relation": p.relation, "sex": SEX[p.sex],
-                    "birth_date": _date(p.birth), "is_covered": "是" if is_covered else "否", "inclusion": case.inclusion,
+                    "head_name": case.head.name, "head_id_number": case.head.written_number,
+                    "name": p.name, "id_number": p.written_number, "relation": "户主" if p is case.head else p.relation,
+                    "sex": SEX[p.sex], "birth_date": _date(p.roster_birth or p.birth), "is_covered": "是" if is_covered else "否", "inclusion": case.inclusion,
                     "start_month": month_text(case.start), "case_status": "停保" if stopped else "在保",
                     "stop_month": month_text(last) if stopped else None, "monthly_amount": f"{amount:.2f}",
                     "has_tekun_waiver": "是" if p.pid in case.waivers else None,
@@ -109,7 +109,8 @@ class _Rows:
             township, village = self.place(p)
             amount = county.standard(county.TEKUN_STANDARD[case.mode], month_year(last))
             rows.append(Row({
-                "case_no": case.case_no, "name": p.name, "id_number": p.id_number, "sex": SEX[p.sex], "birth_date": _date(p.birth),
+                "case_no": case.case_no, "name": p.name, "id_number": p.written_number, "sex": SEX[p.sex],
+                "birth_date": _date(p.roster_birth or p.birth),
                 "township": township, "village": village, "support_mode": case.mode, "monthly_amount": f"{amount:.2f}",
                 "start_month": month_text(case.start), "case_status": "终止" if stopped else "在供",
                 "stop_month": month_text(last) if stopped else None,
@@ -123,14 +124,7 @@ class _Rows:
         as_of = self.cal.as_of
         end = self.cal.end_date
         rng = self.rng
-        tekun_active = {t.person.pid for t in self.programmes.tekun if t.start <= as_of <= t.last_month(as_of)}
-        dibao_active = {
-            p.pid
-            for case in self.programmes.dibao
-            if case.last_month(as_of) == as_of
-            for p in case.covered
-            if p.pay_until is None or p.pay_until >= as_of
-        }
+        tekun_active, dibao_active = active_at(self.programmes, as_of)
         certificates = self.programmes.certificate_of()
         for poor in self.programmes.poor:
             household = poor.household
@@ -144,7 +138,7 @@ class _Rows:
             if head not in listed:
                 continue  # the household left the monitoring roster
             pids = {p.pid for p in listed}
-            safety_net = "特困" if pids & tekun_active else "低保" if pids & dibao_active else "无"
+            safety_net = poor.safety_net_shown or ("特困" if pids & tekun_active else "低保" if pids & dibao_active else "无")
             township, village = self.place(head)
             for p in listed:
                 cert = certificates.get(p.pid)
@@ -158,8 +152,8 @@ class _Rows:
                 else:
                     health = "健康"
                 rows.append(Row({
-                    "poor_household_no": poor.number, "head_name": head.name, "head_id_number": head.id_number,
-                    "name": p.name, "id_number": p.id_number, "relation": p.relation,
+                    "poor_household_no": poor.number, "head_name": head.name, "head_id_number": head.written_number,
+                    "name": p.name, "id_number": p.written_number, "relation": p.relation,
                     "household_size": str(len(listed) + poor.extra_members), "township": township, "village": village,
                     "household_type": poor.household_type, "health": health, "safety_net": safety_net,
                 }, p, head=head))
@@ -197,7 +191,7 @@ class _Rows:
             p = cert.person
             township, village = self.place(p)
             rows.append(Row({
-                "case_no": p.id_number + CATEGORY_DIGIT[cert.category] + str(cert.grade), "name": p.name, "id_number": p.id_number,
+                "case_no": certificate_number(cert), "name": p.name, "id_number": p.written_number,
                 "sex": SEX[p.sex], "disability_category": cert.category, "disability_grade": GRADE[cert.grade],
                 "issue_date": _date(cert.issue), "valid_until": _date(cert.valid_until), "certificate_status": cert.status,
                 "township": township, "village": village,
@@ -206,46 +200,78 @@ class _Rows:
 
     # -- payments ------------------------------------------------------------------
     def payments(self) -> list[Row]:
-        """One line per programme, case and month paid inside the window."""
+        """One line per programme, case and month paid inside the window (twice where planted)."""
         cal = self.cal
         as_of, first = cal.as_of, cal.window_start
         lines: list[tuple[int, str, str, Person, int, int, str]] = []  # month, programme, case_no, payee, amount, township, stream
-        covering = self.programmes.dibao_covering()
+
+        def pay(month: int, programme: str, case_no: str, payee: Person, amount: int, stream: str, repeat: frozenset[int]) -> None:
+            line = (month, programme, case_no, payee, amount, payee.township, stream)
+            lines.extend((line, line) if month in repeat else (line,))
+
+        living_months: dict[int, set[int]] = {}  # pid → months a dibao case covers the person
         for case in self.programmes.dibao:
             table = county.DIBAO_STANDARD[case.area_type]
-            for month in range(max(case.start, first), case.last_month(as_of) + 1):
+            last = case.last_month(as_of)
+            for month in range(max(case.start, first), min(last + case.paid_after_stop, as_of) + 1):
                 count = case.paid_count(month)
                 if count:
                     amount = count * county.standard(table, month_year(month))
-                    lines.append((month, "低保金", case.case_no, case.head, amount, case.head.township, case.case_no))
+                    pay(month, "低保金", case.case_no, case.head, amount, case.case_no, case.repeat_months)
+            for p in case.covered:
+                months = living_months.setdefault(p.pid, set())
+                months.update(m for m in range(max(case.start, first), last + 1) if p.runs_in(m))
         for case in self.programmes.tekun:
             table = county.TEKUN_STANDARD[case.mode]
             for month in range(max(case.start, first), case.last_month(as_of) + 1):
                 amount = county.standard(table, month_year(month))
-                lines.append((month, "特困供养金", case.case_no, case.person, amount, case.person.township, case.case_no))
+                pay(month, "特困供养金", case.case_no, case.person, amount, case.case_no, case.repeat_months)
+        living_paid: set[tuple[int, int]] = set()  # one living-subsidy line per person and month
         for cert in self.programmes.certificates:
             p = cert.person
-            number = p.id_number + CATEGORY_DIGIT[cert.category] + str(cert.grade)
+            number = certificate_number(cert)
             until = p.pay_until
-            last = min(cert.valid_month, as_of if until is None else until, as_of)
-            if cert.grade in county.CARE_SUBSIDY:
-                for month in range(max(cert.issue_month, first), last + 1):
-                    lines.append((month, "重度残疾人护理补贴", number, p, county.CARE_SUBSIDY[cert.grade], p.township, number + "care"))
-            case = covering.get(p.pid)
-            if case is not None:
-                case_last = min(last, case.last_month(as_of))
-                for month in range(max(cert.issue_month, case.start, first), case_last + 1):
-                    if p.runs_in(month):
-                        lines.append((month, "困难残疾人生活补贴", number, p, county.LIVING_SUBSIDY, p.township, number + "living"))
+            cap = as_of if until is None else min(until, as_of)
+            last = min(cert.valid_month if cert.lines_until is None else cert.lines_until, cap)
+            start = max(cert.issue_month if cert.lines_from is None else cert.lines_from, first)
+            care = cert.grade in county.CARE_SUBSIDY if cert.care_paid is None else cert.care_paid
+            if care:
+                amount = county.CARE_SUBSIDY.get(cert.grade, county.CARE_SUBSIDY[2])
+                for month in range(start, last + 1):
+                    if month not in cert.care_skip:
+                        pay(month, "重度残疾人护理补贴", number, p, amount, number + "care", cert.repeat_months)
+            covered = living_months.get(p.pid, set())
+            for month in range(start, last + 1):
+                if month in covered and month not in cert.living_skip and (p.pid, month) not in living_paid:
+                    living_paid.add((p.pid, month))
+                    pay(month, "困难残疾人生活补贴", number, p, county.LIVING_SUBSIDY, number + "living", frozenset())
         lines.sort(key=lambda line: (line[0], PROGRAMME_ORDER[line[1]], line[5], line[2]))
         townships = self.population.townships
         return [
             Row({
                 "paid_month": month_compact(month), "programme": programme, "case_no": case_no, "name": payee.name,
-                "id_number": payee.id_number, "amount": f"{amount:.2f}", "township": townships[township].name,
+                "id_number": payee.written_number, "amount": f"{amount:.2f}", "township": townships[township].name,
             }, payee, stream=stream)
             for month, programme, case_no, payee, amount, township, stream in lines
         ]
+
+
+def certificate_number(cert: Certificate) -> str:
+    """残疾人证号: the holder's citizen number, the category digit, the grade digit."""
+    return cert.person.id_number + CATEGORY_DIGIT[cert.category] + str(cert.grade)
+
+
+def active_at(programmes: Programmes, as_of: int) -> tuple[set[int], set[int]]:
+    """(people on tekun active at as_of, people covered 是 by a dibao case active at as_of), as the rosters will say."""
+    tekun = {t.person.pid for t in programmes.tekun if t.start <= as_of <= t.last_month(as_of)}
+    dibao = {
+        p.pid
+        for case in programmes.dibao
+        if case.last_month(as_of) == as_of
+        for p in case.covered
+        if p.pay_until is None or p.pay_until >= as_of
+    }
+    return tekun, dibao
 
 
 def build_rows(population: Population, programmes: Programmes, cal: Calendar, seed: int) -> dict[str, list[Row]]:

@@ -87,7 +87,7 @@ eligible as (
         on candidates.person_id = household_others.person_id
     where household_others.present_others = 0
         and not candidates.has_tekun_waiver
-        and candidates.person_id not in (select person_id from active_tekun)
+        and not exists (select 1 from active_tekun where active_tekun.person_id = candidates.person_id)
 )
 
 select

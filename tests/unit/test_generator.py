@@ -1,14 +1,16 @@
 """The sample generator: deterministic, realistic file formats, truth that matches the ledger.
 
-Runs the generator on ~200 households (fractions of a second). Expected
-amounts are recomputed here from the written payments and dibao rows, by the
-rule in POLICY.md, without the generator's own truth code.
+Runs the generator on 600 households (a fraction of a second each), enough
+for every scenario to be planted once. Expected amounts are recomputed here
+from the written payments and dibao rows, by the rule in POLICY.md, without
+the generator's own truth code.
 """
 
 from __future__ import annotations
 
 import csv
 import hashlib
+import json
 import zipfile
 from collections import defaultdict
 from decimal import ROUND_HALF_UP, Decimal
@@ -20,7 +22,7 @@ import pytest
 from data.sample.generate import generate_drop
 from extracts.read import read_xlsx
 
-HOUSEHOLDS = 200
+HOUSEHOLDS = 600
 EXEMPTIONS = (
     "paid_through_death_month",
     "not_covered_member_died",
@@ -28,6 +30,20 @@ EXEMPTIONS = (
     "namesake_alive",
     "outside_county_cremation",
 )
+# near misses planted for the other checks, one per exemption of ../shared/POLICY.md and the spec
+NEAR_MISSES = {
+    "person_not_household": {"single_inclusion", "uncovered_member_gone", "covered_by_other_case", "on_tekun"},
+    "should_be_tekun": {"waiver", "other_member_present", "age_edge_59", "on_tekun"},
+    "transfer_gap": {"no_gap", "gap_paid"},
+    "missed_living_subsidy": {"not_covered_single_case", "on_tekun", "expired_certificate"},
+    "missed_care_subsidy": {"grade_2_paid", "grade_3_not_paid", "died_certificate_normal"},
+    "duplicate_benefit": {"stopped_month_before_tekun"},
+    "status_mismatch": {"single_case_dibao"},
+    "invalid_certificate_paid": {"death_cancelled_paid_to_death", "grade_2_care_paid", "reassessed_switched"},
+    "identity_anomaly": {"one_slip_typo", "fifteen_digit", "lunar_birthday", "age_110"},
+}
+CHECKS = {"deceased_paid", "moved_out_paid", *NEAR_MISSES}
+NO_MONEY = {"person_not_household", "should_be_tekun", "status_mismatch", "identity_anomaly"}
 WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 FULL_WIDTH = str.maketrans("０１２３４５６７８９Ｘｘ", "0123456789XX")
 
@@ -164,8 +180,68 @@ def test_generator_plants_near_misses_for_each_exemption(sample: Path) -> None:
     near_misses = {f["note"] for f in findings if f["kind"] == "near_miss"}
     assert set(EXEMPTIONS) <= near_misses
     planted = [f for f in findings if f["kind"] == "planted"]
-    assert {f["check_code"] for f in planted} == {"deceased_paid", "moved_out_paid"}
+    assert {f["check_code"] for f in planted} == CHECKS
     assert not [f for f in planted if f["note"].startswith("unplanned")]
+
+
+def test_generator_plants_every_check_with_near_misses_for_each_exemption(sample: Path) -> None:
+    findings = _read(sample / "truth" / "findings.csv")
+    summary = json.loads((sample / "truth" / "summary.json").read_text(encoding="utf-8"))
+    assert not [scenario for scenario in summary["planted_short"] if scenario.split(":")[0] in NEAR_MISSES]
+    for check, labels in NEAR_MISSES.items():
+        assert summary["findings"][check]["planted"] >= 1, check
+        assert set(summary["findings"][check]["near_miss"]) == labels, check
+    planted = {(f["check_code"], f["true_id_number"]) for f in findings if f["kind"] == "planted"}
+    near = [(f["check_code"], f["true_id_number"]) for f in findings if f["kind"] == "near_miss"]
+    assert not planted & set(near)  # a near miss is never a finding of its own check
+
+
+def test_generator_findings_carry_months_and_money_by_kind_of_check(sample: Path) -> None:
+    for f in _read(sample / "truth" / "findings.csv"):
+        if f["kind"] != "planted" or f["check_code"] in ("deceased_paid", "moved_out_paid"):
+            continue
+        overpaid, backpay = Decimal(f["overpaid_amount"]), Decimal(f["backpay_amount"])
+        if f["check_code"] in NO_MONEY:
+            assert (f["period_start"], f["period_end"], overpaid, backpay) == ("2026-10", "2026-10", 0, 0), f
+        elif f["check_code"] in ("transfer_gap", "missed_living_subsidy", "missed_care_subsidy"):
+            assert backpay > 0 and overpaid == 0 and "2024-11" <= f["period_start"] <= f["period_end"] <= "2026-10", f
+        else:
+            assert overpaid > 0 and backpay == 0 and "2024-11" <= f["period_start"] <= f["period_end"] <= "2026-10", f
+
+
+def test_generator_repeated_ledger_lines_are_overpaid_beyond_the_first(sample: Path) -> None:
+    """Repeated lines recomputed from the ledger: every line beyond the first, 低保金 split over the covered."""
+    drop, truth = sample / "drop", sample / "truth"
+    true_ids = {(r["source"], int(r["row_number"])): r["true_id_number"] for r in _read(truth / "records.csv")}
+    covered: dict[str, list[str]] = defaultdict(list)
+    for number, row in enumerate(_read(drop / "dibao.csv"), start=1):
+        if row["是否保障对象"].strip() == "是":
+            covered[row["低保证号"]].append(true_ids[("dibao", number)])
+    seen: dict[tuple[str, str, int], int] = defaultdict(int)
+    extra: dict[str, Fraction] = defaultdict(Fraction)
+    for number, row in enumerate(_read(drop / "payments.csv"), start=1):
+        key = (row["项目"].strip(), row["证号"], _month(row["发放年月"]))
+        seen[key] += 1
+        if seen[key] > 1:
+            amount = Fraction(Decimal(row["金额"]))
+            members = covered[row["证号"]] if key[0] == "低保金" else [true_ids[("payments", number)]]
+            for person in members:
+                extra[person] += amount / len(members)
+    findings = [f for f in _read(truth / "findings.csv") if f["note"] == "a ledger line entered twice in one month"]
+    assert findings
+    for f in findings:
+        expected = Decimal(extra[f["true_id_number"]].numerator) / Decimal(extra[f["true_id_number"]].denominator)
+        assert Decimal(f["overpaid_amount"]) == expected.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP), f
+
+
+def test_generator_unrepairable_numbers_are_written_as_the_truth_says(sample: Path) -> None:
+    """identity_anomaly (a): the finding's number is the one written, invalid, and in no register row."""
+    register = {row["身份证号"] for row in _read(sample / "drop" / "household_register.csv")}
+    written = {row["身份证号"] for row in _read(sample / "drop" / "tekun.csv")}
+    findings = [f for f in _read(sample / "truth" / "findings.csv") if f["note"].startswith("on tekun, in no register")]
+    assert findings
+    for f in findings:
+        assert f["true_id_number"] in written and not _valid_18(f["true_id_number"]) and f["true_id_number"] not in register
 
 
 def test_generator_noise_zero_leaves_rows_clean(tmp_path: Path) -> None:
