@@ -177,6 +177,7 @@ def link_people(con: duckdb.DuckDBPyConnection, extracts: tuple[Extract, ...] = 
     )
     persons = person_features(con)  # read once: repair and the probabilistic layer both compare against them
     figures = {"repair": repair_invalid_numbers(con, persons), "probabilistic": link_remaining(con, persons, thresholds)}
+    figures["same_invalid_number"] = link_same_invalid_numbers(con)
     con.execute("drop table identity_rows")
     con.execute(SOURCE_ROW_SQL)
     persons, records, linked = con.execute(
@@ -244,6 +245,66 @@ def repair_invalid_numbers(con: duckdb.DuckDBPyConnection, persons: pl.DataFrame
     finally:
         con.unregister("repairs")
     return dict(repairs.group_by("status").len().sort("status").iter_rows())
+
+
+# Rows left unlinked whose number fails its check and is no slip from a register
+# number: someone the register does not know (an identity anomaly). Rows with the
+# same written number and name — a payee's monthly lines, their roster row — are
+# one such person; the link is not to a register person, so it is not a fact.
+SAME_INVALID_NUMBER_CONFIDENCE = 0.9
+SAME_INVALID_NUMBER_TEXT = "身份证号校验不通过且无法修复、户籍无此人，按相同号码和姓名归为同一人"
+
+
+def link_same_invalid_numbers(con: duckdb.DuckDBPyConnection) -> int:
+    """Give rows sharing an unrepairable number and a name one person outside the register."""
+    con.execute(
+        """
+        create or replace temp table same_invalid_number as
+        select
+            rec.source,
+            rec.source_row,
+            rec.role,
+            person_id_of(repair.id_number_clean || '|' || ids.name) as person_id,
+            repair.id_number_clean,
+            ids.name, ids.sex, ids.birth_date, ids.household_no, ids.township, ids.village,
+            ids.source_rank
+        from link.person_record as rec
+        inner join link.number_repair as repair using (source, source_row, role)
+        inner join identity_rows as ids using (source, source_row, role)
+        where rec.person_id is null
+            and repair.status in ('no_candidate', 'not_18')
+            and ids.name is not null
+        """
+    )
+    con.execute(
+        """
+        insert into link.person
+        select
+            person_id,
+            arg_min(id_number_clean, source_rank::bigint * 1000000000 + source_row),
+            arg_min(name, source_rank::bigint * 1000000000 + source_row),
+            arg_min(sex, source_rank::bigint * 1000000000 + source_row),
+            arg_min(birth_date, source_rank::bigint * 1000000000 + source_row),
+            arg_min(household_no, source_rank::bigint * 1000000000 + source_row),
+            arg_min(township, source_rank::bigint * 1000000000 + source_row),
+            arg_min(village, source_rank::bigint * 1000000000 + source_row),
+            null, null, false
+        from same_invalid_number
+        group by person_id
+        """
+    )
+    con.execute(
+        f"""
+        update link.person_record as rec
+        set person_id = same.person_id, method = 'same_invalid_number', confidence = {SAME_INVALID_NUMBER_CONFIDENCE},
+            explanation = '{SAME_INVALID_NUMBER_TEXT}'
+        from same_invalid_number as same
+        where rec.source = same.source and rec.source_row = same.source_row and rec.role = same.role
+        """
+    )
+    linked = con.execute("select count(*) from same_invalid_number").fetchall()[0][0]
+    con.execute("drop table same_invalid_number")
+    return linked
 
 
 FEATURES = ("name", "pinyin", "surname", "sex", "birth_date", "birth_year", "age_at_death", "death_date",

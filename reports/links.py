@@ -2,7 +2,9 @@
 
 `source` is the file stem, `row_number` the 1-based data row (header
 excluded; for .xlsx sheet row 2 is row 1), `person_id` blank when the row is
-linked to nobody, `method` exact / upgraded / repaired / probabilistic (or
+linked to nobody, `method` exact / upgraded / repaired / probabilistic /
+same_invalid_number (rows sharing an unrepairable number and a name: one
+person the register does not know) (or
 quarantined), `confidence` 0–1. The same rows are `link.source_row` in a
 run's database.
 """

@@ -9,7 +9,7 @@ import pytest
 from flows.cli import main
 
 SAMPLE = Path(__file__).resolve().parents[2] / "data" / "sample"
-METHODS = {"exact", "upgraded", "repaired", "probabilistic", "quarantined", ""}
+METHODS = {"exact", "upgraded", "repaired", "probabilistic", "same_invalid_number", "quarantined", ""}
 
 
 @pytest.fixture(scope="module")

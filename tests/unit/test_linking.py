@@ -100,3 +100,23 @@ def test_em_recovers_m_and_prior_from_a_mixture_with_known_parameters():
     assert model.prior == pytest.approx(share, abs=0.03)
     for fitted, true in zip(model.m, m_true):
         assert fitted == pytest.approx(true, abs=0.04)
+
+
+def test_rows_sharing_an_unrepairable_number_are_one_person_outside_the_register(tmp_path):
+    county = County(tmp_path)
+    villagers(county)
+    # two characters wrong: fails the check and is no slip from any register number
+    stranger = county.person(name="赵桂香", born="1951-03-08", sex="女", registered=False, id_number="13053419510308552Y")
+    county.tekun(stranger, case_no="TK0009", start="2025-01", amount=900)
+    county.pay(stranger, programme="tekun", months=("2026-08", "2026-10"), amount=900, case_no="TK0009")
+    con = link_county(county)
+    tekun_row = linked_person(con, "tekun", 1)
+    lines = con.execute("select source_row from stg.payments where name = '赵桂香' order by source_row").fetchall()
+    ledger_rows = [linked_person(con, "payments", row) for (row,) in lines]
+    assert tekun_row[1] == "same_invalid_number" and tekun_row[2] < 0.95
+    assert ledger_rows == [tekun_row] * 3
+    (in_register,) = con.execute(
+        "select distinct person.in_register from link.person_record as rec inner join link.person as person using (person_id) "
+        "where rec.method = 'same_invalid_number'"
+    ).fetchall()
+    assert in_register == (False,)
