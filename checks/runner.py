@@ -23,6 +23,7 @@ from config import policy_tables, run_parameters
 
 SQL_DIR = Path(__file__).resolve().parents[1] / "sql"
 PARAMETER = re.compile(r"\$([a-z_][a-z0-9_]*)")
+COMMENT = re.compile(r"--[^\n]*")
 INT_REFERENCE = re.compile(r"\bint\.([a-z_][a-z0-9_]*)")
 
 FINDING_DDL = """
@@ -52,7 +53,7 @@ def read_sql(path: Path) -> str:
 
 def bind(sql: str, parameters: dict[str, object], source: str) -> dict[str, object]:
     """The parameters `sql` uses; a missing one is an error naming the file."""
-    used = sorted(set(PARAMETER.findall(sql)))
+    used = sorted(set(PARAMETER.findall(COMMENT.sub("", sql))))  # a header comment may name a parameter
     missing = [name for name in used if name not in parameters]
     if missing:
         raise KeyError(f"{source}: no value for parameter(s) {', '.join('$' + m for m in missing)}")
@@ -70,7 +71,7 @@ def install_macros(con: duckdb.DuckDBPyConnection) -> None:
 def int_table_order() -> list[Path]:
     """sql/int/*.sql in an order where every table is built after those it reads."""
     files = {path.stem: path for path in sorted((SQL_DIR / "int").glob("*.sql"))}
-    graph = {stem: set(INT_REFERENCE.findall(read_sql(path))) & set(files) - {stem} for stem, path in files.items()}
+    graph = {stem: set(INT_REFERENCE.findall(COMMENT.sub("", read_sql(path)))) & set(files) - {stem} for stem, path in files.items()}
     return [files[stem] for stem in TopologicalSorter(graph).static_order()]
 
 

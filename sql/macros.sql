@@ -39,3 +39,18 @@ create or replace macro sex_of(id_number) as
 -- How a row was tied to its person, for evidence: said only when it was not an exact number.
 create or replace macro link_note(confidence, explanation) as
     case when confidence is null then '，未关联到人员' when confidence < 1 then '，' || explanation else '' end;
+
+-- Months as a span, with the months listed when the span has holes (an aggregate).
+create or replace macro months_text(month) as
+    format('{} 至 {} 共 {} 个月', month_text(min(month)), month_text(max(month)), count(distinct month))
+    || case when count(distinct month) < date_diff('month', min(month), max(month)) + 1
+        then format('（{}）', string_agg(distinct month_text(month), '、' order by month_text(month))) else '' end;
+
+-- A certificate as evidence names it (aggregates: the latest-issued one of the group).
+create or replace macro certificate_text(case_no, category, grade, issue_date, valid_until, certificate_status, roster_row,
+        confidence, explanation) as
+    format('残疾人证 {}（{}，发证 {}，有效期至 {}，证件状态{}，残疾人证第 {} 行{}）',
+        arg_max(case_no, issue_date), arg_max(disability_text(category, grade), issue_date), max(issue_date),
+        arg_max(valid_until, issue_date),
+        arg_max(case certificate_status when 'valid' then '正常' when 'cancelled' then '注销' else '过期' end, issue_date),
+        arg_max(roster_row, issue_date), link_note(arg_max(confidence, issue_date), arg_max(explanation, issue_date)));

@@ -5,66 +5,28 @@
 -- dibao cases, their share of the later-started case's lines; for a repeated line, every line
 -- beyond the first per person, 项目 and month. A line is recovered once. Only months the
 -- person is living and present (later months belong to deceased_paid / moved_out_paid).
-with dibao_months as (
+with roster_overlaps as (
+    -- a dibao case's month also covered by tekun, or by a dibao case started earlier (tie: the
+    -- smaller case number): the dibao case is the one recovered
     select
-        members.person_id,
-        members.case_no,
-        members.start_month,
-        members.roster_row,
-        members.confidence,
-        window_month.month
-    from int.dibao_member as members
-    inner join int.window_month as window_month
-        on month_in(window_month.month, members.start_month, members.end_month)
-    where members.is_covered
-        and members.person_id is not null
-),
-
-tekun_months as (
-    select tekun.person_id, tekun.case_no, tekun.roster_row, tekun.confidence, window_month.month
-    from int.tekun_member as tekun
-    inner join int.window_month as window_month
-        on month_in(window_month.month, tekun.start_month, tekun.end_month)
-    where tekun.person_id is not null
-),
-
-two_dibao as (
-    -- the later-started case is the duplicate (tie: the larger case number)
-    select
-        later.person_id,
-        later.month,
-        'two_dibao' as kind,
-        later.case_no as recovered_case_no,
-        format('低保证号 {} 与 {}', earlier.case_no, later.case_no) as cases_text,
-        earlier.case_no || '、' || later.case_no as case_nos,
-        least(earlier.confidence, later.confidence) as link_confidence
-    from dibao_months as later
-    inner join dibao_months as earlier
-        on later.person_id = earlier.person_id
-        and later.month = earlier.month
-        and (earlier.start_month < later.start_month
-            or (earlier.start_month = later.start_month and earlier.case_no < later.case_no))
-),
-
-dibao_and_tekun as (
-    select
-        dibao.person_id,
-        dibao.month,
-        'dibao_and_tekun' as kind,
-        dibao.case_no as recovered_case_no,
-        format('低保证号 {} 与特困供养证号 {}', dibao.case_no, tekun.case_no) as cases_text,
-        dibao.case_no || '、' || tekun.case_no as case_nos,
-        least(dibao.confidence, tekun.confidence) as link_confidence
-    from dibao_months as dibao
-    inner join tekun_months as tekun
-        on dibao.person_id = tekun.person_id
-        and dibao.month = tekun.month
-),
-
-roster_overlaps as (
-    select * from two_dibao
-    union all
-    select * from dibao_and_tekun
+        recovered.person_id,
+        recovered.month,
+        case other.programme when 'tekun' then 'dibao_and_tekun' else 'two_dibao' end as kind,
+        recovered.case_no as recovered_case_no,
+        case other.programme
+            when 'tekun' then format('低保证号 {} 与特困供养证号 {}', recovered.case_no, other.case_no)
+            else format('低保证号 {} 与 {}', other.case_no, recovered.case_no)
+        end as cases_text,
+        other.case_no || '、' || recovered.case_no as case_nos,
+        least(recovered.confidence, other.confidence) as link_confidence
+    from int.coverage_month as recovered
+    inner join int.coverage_month as other
+        on recovered.person_id = other.person_id
+        and recovered.month = other.month
+        and (other.programme = 'tekun'
+            or other.start_month < recovered.start_month
+            or (other.start_month = recovered.start_month and other.case_no < recovered.case_no))
+    where recovered.programme = 'dibao'
 ),
 
 overlap_lines as (
