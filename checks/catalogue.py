@@ -209,3 +209,28 @@ def describe_check(check: Check, policy: dict) -> list[str]:
 def describe_catalogue(policy: dict, codes: list[str] | None = None) -> str:
     checks = [check for check in CATALOGUE if not codes or check.code in codes]
     return "\n\n".join("\n".join(describe_check(check, policy)) for check in checks) + "\n"
+
+
+def render_catalogue_docs(policy: dict) -> str:
+    """docs/checks.md: the catalogue with the default policy (`python -m checks.catalogue > docs/checks.md`)."""
+    lines = [
+        "# Check catalogue",
+        "",
+        "Rendered from `checks/catalogue.py` with `config/policy.yaml` (`python -m checks.catalogue > docs/checks.md`);",
+        "`hecha checks` prints the same text. The rules are in `../shared/POLICY.md`; each check is",
+        "`sql/checks/<code>.sql`.",
+        "",
+    ]
+    for check in CATALOGUE:
+        lines += [f"## `{check.code}` {check.name_zh}", "", check.render_description(policy), "",
+                  f"- 依据：{check.policy_basis}", f"- 级别：{SEVERITY_ZH[check.severity]}"]
+        for name, value in check.parameter_values(policy).items():
+            lines.append(f"- `{name}` = {format_parameter(value)}")
+        lines.append("")
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    from config import load_policy
+
+    print(render_catalogue_docs(load_policy()), end="")

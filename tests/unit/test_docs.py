@@ -9,6 +9,14 @@ def test_committed_extract_docs_match_the_declarations():
     assert DOCS.read_text(encoding="utf-8") == render_extract_docs(), "run: python -m extracts.docs > docs/extracts.md"
 
 
+def test_committed_check_docs_match_the_catalogue():
+    from checks.catalogue import render_catalogue_docs
+    from config import load_policy
+
+    page = DOCS.with_name("checks.md").read_text(encoding="utf-8")
+    assert page == render_catalogue_docs(load_policy()), "run: python -m checks.catalogue > docs/checks.md"
+
+
 def test_check_descriptions_quote_the_policy_values_that_ran():
     from checks.catalogue import BY_CODE
     from config import load_policy
