@@ -75,13 +75,17 @@ def int_table_order() -> list[Path]:
     return [files[stem] for stem in TopologicalSorter(graph).static_order()]
 
 
-def materialize_int(con: duckdb.DuckDBPyConnection, parameters: dict[str, object]) -> list[str]:
+def materialize_int(con: duckdb.DuckDBPyConnection, parameters: dict[str, object],
+                    timings: dict[str, float] | None = None) -> list[str]:
     con.execute("create schema if not exists int")
     built = []
     for path in int_table_order():
+        started = time.perf_counter()
         sql = read_sql(path)
         execute(con, f"create or replace table int.{path.stem} as {sql}", sql, parameters, str(path.relative_to(SQL_DIR)))
         built.append(path.stem)
+        if timings is not None:
+            timings[f"int.{path.stem}"] = time.perf_counter() - started
     return built
 
 
@@ -126,8 +130,10 @@ def run_checks(con: duckdb.DuckDBPyConnection, as_of: dt.date, policy: dict, cod
     parameters = run_parameters(as_of, policy)
     install_macros(con)
     install_policy_tables(con, policy)
-    materialize_int(con, parameters)
+    int_timings: dict[str, float] = {}
+    materialize_int(con, parameters, int_timings)
     timings["int"] = time.perf_counter() - started
+    timings |= int_timings
     con.execute("create schema if not exists chk")
     con.execute(FINDING_DDL)
     counts = {}

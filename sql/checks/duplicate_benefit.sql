@@ -5,7 +5,26 @@
 -- dibao cases, their share of the later-started case's lines; for a repeated line, every line
 -- beyond the first per person, 项目 and month. A line is recovered once. Only months the
 -- person is living and present (later months belong to deceased_paid / moved_out_paid).
-with roster_overlaps as (
+with multiply_covered as (
+    -- people on more than one roster case: the only ones whose months can overlap
+    select person_id
+    from (
+        select person_id, case_no from int.dibao_member where is_covered
+        union all
+        select person_id, case_no from int.tekun_member
+    ) as cases
+    where person_id is not null
+    group by person_id
+    having count(distinct case_no) > 1
+),
+
+coverage as (
+    select *
+    from int.coverage_month
+    where person_id in (select person_id from multiply_covered)
+),
+
+roster_overlaps as (
     -- a dibao case's month also covered by tekun, or by a dibao case started earlier (tie: the
     -- smaller case number): the dibao case is the one recovered
     select
@@ -19,8 +38,8 @@ with roster_overlaps as (
         end as cases_text,
         other.case_no || '、' || recovered.case_no as case_nos,
         least(recovered.confidence, other.confidence) as link_confidence
-    from int.coverage_month as recovered
-    inner join int.coverage_month as other
+    from coverage as recovered
+    inner join coverage as other
         on recovered.person_id = other.person_id
         and recovered.month = other.month
         and (other.programme = 'tekun'

@@ -5,36 +5,11 @@
 -- or sex digit contradicts the register's 出生日期 or 性别; or who would be older than
 -- $identity_max_age. A number one slip or a 15-digit form away from a register person is
 -- repairable, not an anomaly; a lunar birthday in a benefit roster is not one. No money.
-with recipient_rows as (
-    select 'payments' as source, source_row, format('发放明细第 {} 行', source_row) as row_text, name, township
-    from stg.payments
-    where paid_month between $window_start_month and $as_of_month
-    union all
-    select 'dibao', roster_row, format('低保证号 {} 保障对象（低保第 {} 行）', case_no, roster_row), roster_name, township
-    from int.dibao_member
-    where is_covered and is_active
-    union all
-    select 'tekun', tekun.roster_row, format('特困供养证号 {}（特困第 {} 行）', tekun.case_no, tekun.roster_row), stg_tekun.name,
-        stg_tekun.township
-    from int.tekun_member as tekun
-    inner join stg.tekun as stg_tekun
-        on tekun.roster_row = stg_tekun.source_row
-    where tekun.is_active
-),
-
-unrepairable as (
-    -- (a) a recipient's number that fails its check, is no slip from a register number,
-    -- and whose row is on no register person
-    select
-        repair.id_number_clean,
-        any_value(recipient_rows.name) as name,
-        any_value(recipient_rows.township) as township,
-        min(recipient_rows.row_text) as first_row_text,
-        count(*) as rows
+with unrepairable_rows as (
+    -- (a) rows whose number fails its check, is no slip from a register number, and that
+    -- are on no register person
+    select repair.source, repair.source_row, repair.id_number_clean
     from link.number_repair as repair
-    inner join recipient_rows
-        on repair.source = recipient_rows.source
-        and repair.source_row = recipient_rows.source_row
     inner join link.person_record as rec
         on rec.source = repair.source
         and rec.source_row = repair.source_row
@@ -44,7 +19,6 @@ unrepairable as (
     where repair.role = 'subject'
         and repair.status in ('no_candidate', 'not_18')
         and not coalesce(person.in_register, false)
-    group by repair.id_number_clean
 ),
 
 contradictions as (
@@ -70,7 +44,7 @@ contradictions as (
 ),
 
 unregistered_too_old as (
-    -- (c) for recipients without a register record: the number's own birth date
+    -- (c) for recipients without a register record: the birth date in their own (valid) number
     select
         person.person_id,
         person.name,
@@ -80,28 +54,84 @@ unregistered_too_old as (
     from link.person as person
     where not person.in_register
         and age_on(birth_date_of(person.id_number), $as_of_last_day) > $identity_max_age
+        and not exists (
+            select 1 from link.person_record as rec
+            where rec.person_id = person.person_id
+                and rec.method = 'same_invalid_number'
+        )
+),
+
+suspects as (
+    select * from contradictions
+    union all
+    select * from unregistered_too_old
+),
+
+suspect_rows as (
+    select rec.source, rec.source_row, suspects.person_id
+    from suspects
+    inner join link.person_record as rec
+        on rec.person_id = suspects.person_id
+        and rec.role = 'subject'
+),
+
+candidate_rows as (
+    select source, source_row from unrepairable_rows
+    union
+    select source, source_row from suspect_rows
+),
+
+recipient_rows as (
+    -- of those rows, the ones that make their person a recipient
+    select 'payments' as source, source_row, format('发放明细第 {} 行', source_row) as row_text, name, township
+    from stg.payments
+    where paid_month between $window_start_month and $as_of_month
+        and source_row in (select source_row from candidate_rows where source = 'payments')
+    union all
+    select 'dibao', roster_row, format('低保证号 {} 保障对象（低保第 {} 行）', case_no, roster_row), roster_name, township
+    from int.dibao_member
+    where is_covered
+        and is_active
+        and roster_row in (select source_row from candidate_rows where source = 'dibao')
+    union all
+    select 'tekun', tekun.source_row, format('特困供养证号 {}（特困第 {} 行）', tekun.case_no, tekun.source_row), tekun.name,
+        tekun.township
+    from stg.tekun as tekun
+    inner join int.tekun_member as member
+        on tekun.source_row = member.roster_row
+    where member.is_active
+        and tekun.source_row in (select source_row from candidate_rows where source = 'tekun')
+),
+
+unrepairable as (
+    select
+        unrepairable_rows.id_number_clean,
+        any_value(recipient_rows.name) as name,
+        any_value(recipient_rows.township) as township,
+        min(recipient_rows.row_text) as first_row_text,
+        count(*) as rows
+    from unrepairable_rows
+    inner join recipient_rows
+        on unrepairable_rows.source = recipient_rows.source
+        and unrepairable_rows.source_row = recipient_rows.source_row
+    group by unrepairable_rows.id_number_clean
 ),
 
 recipient_contradictions as (
     select
-        contradictions.person_id,
-        any_value(contradictions.name) as name,
-        any_value(contradictions.register_row) as register_row,
-        any_value(contradictions.problems) as problems,
+        suspects.person_id,
+        any_value(suspects.name) as name,
+        any_value(suspects.register_row) as register_row,
+        any_value(suspects.problems) as problems,
         min(recipient_rows.row_text) as first_row_text,
         count(*) as rows
-    from (
-        select * from contradictions
-        union all
-        select * from unregistered_too_old
-    ) as contradictions
-    inner join link.person_record as rec
-        on rec.person_id = contradictions.person_id
-        and rec.role = 'subject'
+    from suspects
+    inner join suspect_rows
+        on suspects.person_id = suspect_rows.person_id
     inner join recipient_rows
-        on rec.source = recipient_rows.source
-        and rec.source_row = recipient_rows.source_row
-    group by contradictions.person_id
+        on suspect_rows.source = recipient_rows.source
+        and suspect_rows.source_row = recipient_rows.source_row
+    group by suspects.person_id
 )
 
 select

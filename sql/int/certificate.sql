@@ -63,7 +63,8 @@ select
         when cancellations.cancelled_month is null then null
         else least(cancellations.cancelled_month, certificates.valid_until_month)
     end as valid_through_month,
-    certificates.certificate_status <> 'cancelled' or cancellations.cancelled_month is not null as is_validity_known
+    certificates.certificate_status <> 'cancelled' or cancellations.cancelled_month is not null as is_validity_known,
+    count(*) over (partition by certificates.person_id) as holder_certificates
 from certificates
 left join cancellations
     on certificates.roster_row = cancellations.roster_row

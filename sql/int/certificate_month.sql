@@ -22,7 +22,8 @@ select
     certificates.certificate_status,
     certificates.roster_row,
     certificates.confidence,
-    certificates.explanation
+    certificates.explanation,
+    certificates.holder_certificates
 from certificates
 inner join int.window_month as window_month
     on month_in(window_month.month, certificates.issue_month, certificates.valid_through_month)

@@ -2,9 +2,19 @@
 -- are still living and present at as_of.
 -- Policy: the household is the register 户号, the people registered together; the
 -- register cannot show relatives registered elsewhere.
-with register_rows as (
+with first_rows as (
+    -- a number registered twice is one person, described by its first row
+    select person_id, min(source_row) as register_row
+    from link.person_record
+    where source = 'household_register'
+        and role = 'subject'
+        and person_id is not null
+    group by person_id
+),
+
+register_rows as (
     select
-        rec.person_id,
+        first_rows.person_id,
         reg.source_row as register_row,
         reg.household_no,
         reg.relation,
@@ -12,13 +22,9 @@ with register_rows as (
         reg.birth_date,
         reg.sex,
         reg.id_number
-    from stg.household_register as reg
-    inner join link.person_record as rec
-        on rec.source = 'household_register'
-        and rec.source_row = reg.source_row
-        and rec.role = 'subject'
-    where rec.person_id is not null
-    qualify row_number() over (partition by rec.person_id order by reg.source_row) = 1
+    from first_rows
+    inner join stg.household_register as reg
+        on reg.source_row = first_rows.register_row
 ),
 
 relation_labels as (

@@ -16,7 +16,7 @@ with qualifying as (
         and month >= $care_subsidy_policy_start
 ),
 
-due as (
+standard_months as (
     select qualifying.*, standard.monthly_amount
     from qualifying
     inner join int.subsidy_standard_month as standard
@@ -24,10 +24,16 @@ due as (
         and standard.month = qualifying.month
         and (standard.grade is null or standard.grade = qualifying.grade)
     where qualifying.month >= $backpay_start_month
-    qualify row_number() over (
-        partition by qualifying.programme, qualifying.person_id, qualifying.month
-        order by qualifying.grade, qualifying.issue_date desc
-    ) = 1
+),
+
+due as (
+    -- most holders have one certificate; only the others need choosing between
+    select * from standard_months
+    where holder_certificates = 1
+    union all
+    select * from standard_months
+    where holder_certificates > 1
+    qualify row_number() over (partition by programme, person_id, month order by grade, issue_date desc) = 1
 ),
 
 paid as (
