@@ -120,3 +120,19 @@ def test_rows_sharing_an_unrepairable_number_are_one_person_outside_the_register
         "where rec.method = 'same_invalid_number'"
     ).fetchall()
     assert in_register == (False,)
+
+
+def test_register_odds_follow_each_sources_share_of_register_people():
+    from matching.probabilistic import REGISTER_SHARE_BOUNDS, register_odds
+
+    persons = pl.DataFrame({"person_id": ["a", "b", "c", "d"], "in_register": [True, True, True, False]})
+    # cremation: 3 of 4 exact rows are register people; payments: all of them (capped)
+    training = pl.DataFrame({
+        "source": ["cremation"] * 4 + ["payments"] * 3,
+        "person_id": ["a", "b", "c", "d", "a", "b", "c"],
+    })
+    records = pl.DataFrame({"record_key": [1, 2, 3], "source": ["cremation", "payments", "tekun"]})
+    candidates = pl.DataFrame({"record_key": [2, 1, 1, 3]})
+    odds = register_odds(records, training, persons, candidates)
+    high = REGISTER_SHARE_BOUNDS[1]
+    assert odds == pytest.approx([np.log2(high / (1 - high)), np.log2(3), np.log2(3), 0.0])
