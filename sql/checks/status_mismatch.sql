@@ -6,6 +6,7 @@ with listed as (
         poor.poor_household_no,
         poor.source_row,
         poor.safety_net,
+        poor.relation,
         poor.name,
         poor.head_name,
         poor.head_id_number,
@@ -45,7 +46,9 @@ households as (
     select
         listed.poor_household_no,
         any_value(listed.safety_net) as recorded,
-        any_value(listed.head_person_id) as head_person_id,
+        -- the 户主 columns; where their number is unusable, the head's own member row
+        coalesce(any_value(listed.head_person_id), any_value(listed.person_id) filter (where listed.relation = 'head'))
+            as head_person_id,
         any_value(listed.head_id_number) as head_id_number,
         any_value(listed.head_name) as head_name,
         any_value(listed.township) as township,
