@@ -172,3 +172,10 @@ def run_checks(con: duckdb.DuckDBPyConnection, as_of: dt.date, policy: dict, cod
         counts[check.code] = con.execute("select count(*) from chk.finding where check_code = ?", [check.code]).fetchall()[0][0]
         timings[check.code] = time.perf_counter() - started
     return counts
+
+
+def keep_townships(con: duckdb.DuckDBPyConnection, townships: list[str] | None) -> int:
+    """A campaign's scope: drop findings outside `townships` (None keeps all); return findings kept."""
+    if townships:
+        con.execute("delete from chk.finding where township is null or township <> all(?)", [list(townships)])
+    return con.execute("select count(*) from chk.finding").fetchall()[0][0]

@@ -34,6 +34,15 @@ def build_parser() -> argparse.ArgumentParser:
     link.add_argument("--drop", required=True, type=Path, help="folder with the seven extract files (and manifest.yaml)")
     link.add_argument("--as-of", dest="as_of", help="last complete month covered, YYYY-MM (default: manifest.yaml)")
     link.add_argument("--out", required=True, type=Path, help="CSV file to write: source,row_number,person_id,method,confidence")
+    feedback = commands.add_parser("feedback", help="inspectors' feedback")
+    feedback_commands = feedback.add_subparsers(dest="feedback_command", required=True)
+    feedback_import = feedback_commands.add_parser("import", help="record the 核查结论 of a filled-in workbook")
+    feedback_import.add_argument("workbook", type=Path, help="a workbook hecha wrote, filled in by an inspector (.xlsx)")
+    feedback_import.add_argument("--out", type=Path, default=Path("out"), help="the output folder the run published to (default: out)")
+    feedback_import.add_argument("--inspector", help="who filled it in (default: the workbook's last author)")
+    diff = commands.add_parser("diff", help="what changed between two published runs, per check")
+    diff.add_argument("run_a", type=Path, help="the earlier run folder")
+    diff.add_argument("run_b", type=Path, help="the later run folder")
     checks = commands.add_parser("checks", help="list the check catalogue: code, Chinese name, description, parameters")
     checks.add_argument("codes", nargs="*", help="only these check codes (default: all)")
     checks.add_argument("--policy", type=Path, help="policy.yaml to render parameters from (default: config/policy.yaml)")
@@ -113,8 +122,38 @@ def checks_command(args: argparse.Namespace) -> int:
     return 0
 
 
+def feedback_command(args: argparse.Namespace) -> int:
+    from reports.feedback import FeedbackError, import_feedback
+
+    try:
+        result = import_feedback(args.workbook, args.out, inspector=args.inspector)
+    except FeedbackError as error:
+        print(f"hecha: feedback not recorded:\n{error}", file=sys.stderr)
+        return EXIT_INPUT_ERROR
+    recorded = ", ".join(f"{k} {v}" for k, v in result.dispositions.items()) or "none"
+    links = ", ".join(f"{k} {v}" for k, v in result.link_decisions.items()) or "none"
+    print(f"{result.file} (run {result.run_id}, {result.township}): recorded {recorded}; "
+          f"identity links {links}; {result.unchanged} already recorded")
+    return 0
+
+
+def diff_command(args: argparse.Namespace) -> int:
+    from reports.history import diff_runs, format_diff
+
+    try:
+        print(format_diff(args.run_a, args.run_b, diff_runs(args.run_a, args.run_b)))
+    except FileNotFoundError as error:
+        print(f"hecha: {error}", file=sys.stderr)
+        return EXIT_INPUT_ERROR
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    if args.command == "feedback":
+        return feedback_command(args)
+    if args.command == "diff":
+        return diff_command(args)
     if args.command == "link":
         return link_command(args)
     if args.command == "checks":

@@ -26,14 +26,15 @@ def link_thresholds(policy: dict) -> Thresholds:
     return Thresholds(link=policy["identity"]["link_threshold"], review=policy["identity"]["review_threshold"])
 
 
-def link_drop(con: duckdb.DuckDBPyConnection, drop: Path, as_of: str | None = None) -> dict:
-    """Load, normalize and link `drop` into `con`; return the stages' counts."""
+def link_drop(con: duckdb.DuckDBPyConnection, drop: Path, as_of: str | None = None,
+              decisions: list[tuple[str, str, str, str]] = ()) -> dict:
+    """Load, normalize and link `drop` into `con` (with inspectors' link `decisions`); return the stages' counts."""
     manifest = read_manifest(drop)
     resolve_as_of(manifest, as_of)  # a drop without a known as_of is refused here as in a full run
     return {
         "files": load_drop(con, drop, manifest),
         "id_number_status": normalize_identities(con),
-        "links": link_people(con, thresholds=link_thresholds(load_policy())),
+        "links": link_people(con, thresholds=link_thresholds(load_policy()), decisions=decisions),
     }
 
 

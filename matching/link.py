@@ -107,7 +107,8 @@ def identity_rows_sql(extracts: tuple[Extract, ...]) -> str:
     return " union all ".join(selects)
 
 
-def link_people(con: duckdb.DuckDBPyConnection, extracts: tuple[Extract, ...] = EXTRACTS, *, thresholds: Thresholds) -> dict:
+def link_people(con: duckdb.DuckDBPyConnection, extracts: tuple[Extract, ...] = EXTRACTS, *, thresholds: Thresholds,
+                decisions: list[tuple[str, str, str, str]] = ()) -> dict:
     """Link every source row: exact (and upgraded) citizen numbers, then probabilistic links for the rest."""
     con.execute("create schema if not exists link")
     # link tables have no meaningful row order (every reader that needs one sorts),
@@ -178,6 +179,7 @@ def link_people(con: duckdb.DuckDBPyConnection, extracts: tuple[Extract, ...] = 
     persons = person_features(con)  # read once: repair and the probabilistic layer both compare against them
     figures = {"repair": repair_invalid_numbers(con, persons), "probabilistic": link_remaining(con, persons, thresholds)}
     figures["same_invalid_number"] = link_same_invalid_numbers(con)
+    figures["inspector_decisions"] = apply_link_decisions(con, decisions)
     con.execute("drop table identity_rows")
     con.execute(SOURCE_ROW_SQL)
     persons, records, linked = con.execute(
@@ -245,6 +247,70 @@ def repair_invalid_numbers(con: duckdb.DuckDBPyConnection, persons: pl.DataFrame
     finally:
         con.unregister("repairs")
     return dict(repairs.group_by("status").len().sort("status").iter_rows())
+
+
+# An inspector's word on a link outranks every score. A row is known across
+# drops by its signature (source, number as written, name), the same one
+# reports/feedback.py records.
+def record_signature_sql(alias: str) -> str:
+    return f"substr(md5({alias}.source || '|' || coalesce({alias}.id_number_raw, '') || '|' || coalesce({alias}.name, '')), 1, 16)"
+
+
+CONFIRMED_TEXT = "核查人员确认为同一人"
+REJECTED_TEXT = "核查人员确认不是同一人"
+
+
+def apply_link_decisions(con: duckdb.DuckDBPyConnection, decisions: list[tuple[str, str, str, str]]) -> dict[str, int]:
+    """Confirmed links are made (method `confirmed`, confidence 1); rejected ones are undone and kept out of review."""
+    if not decisions:
+        return {}
+    frame = pl.DataFrame(list(decisions), schema=["source", "record_signature", "person_id", "decision"], orient="row")
+    con.register("decisions", frame.to_arrow())
+    try:
+        con.execute(
+            f"""
+            create or replace temp table decided_rows as
+            select ids.source, ids.source_row, ids.role, decisions.person_id, decisions.decision
+            from identity_rows as ids
+            inner join decisions
+                on ids.source = decisions.source
+                and {record_signature_sql('ids')} = decisions.record_signature
+            where ids.role = 'subject'
+                and decisions.person_id in (select person_id from link.person)
+            """
+        )
+    finally:
+        con.unregister("decisions")
+    con.execute(
+        f"""
+        update link.person_record as rec
+        set person_id = decided.person_id, method = 'confirmed', confidence = 1.0, explanation = '{CONFIRMED_TEXT}'
+        from decided_rows as decided
+        where decided.decision = 'same'
+            and rec.source = decided.source and rec.source_row = decided.source_row and rec.role = decided.role
+        """
+    )
+    con.execute(
+        f"""
+        update link.person_record as rec
+        set person_id = null, method = null, confidence = null, explanation = '{REJECTED_TEXT}'
+        from decided_rows as decided
+        where decided.decision = 'different'
+            and rec.source = decided.source and rec.source_row = decided.source_row and rec.role = decided.role
+            and rec.person_id = decided.person_id
+        """
+    )
+    con.execute(
+        """
+        delete from link.review as review
+        using decided_rows as decided
+        where review.source = decided.source and review.source_row = decided.source_row
+            and (decided.decision = 'same' or review.person_id = decided.person_id)
+        """
+    )
+    counts = dict(con.execute("select decision, count(*) from decided_rows group by decision order by decision").fetchall())
+    con.execute("drop table decided_rows")
+    return counts
 
 
 # Rows left unlinked whose number fails its check and is no slip from a register

@@ -136,3 +136,33 @@ def test_register_odds_follow_each_sources_share_of_register_people():
     odds = register_odds(records, training, persons, candidates)
     high = REGISTER_SHARE_BOUNDS[1]
     assert odds == pytest.approx([np.log2(high / (1 - high)), np.log2(3), np.log2(3), 0.0])
+
+
+def test_inspectors_link_decisions_outrank_the_score(tmp_path):
+    import duckdb
+
+    from flows.pipeline import link_drop
+    from reports.feedback import record_signature
+
+    county = County(tmp_path)
+    villagers(county)
+    person = county.person(name="王丽", born="1948-05-20", sex="女")
+    other = county.person(name="王莉", born="1961-06-02", sex="女", village="西关村")
+    county.cremate(person, "2026-03-01", id_number=None, name="王莉", age=78)
+    drop = county.write()
+    signature = record_signature("cremation", None, "王莉")
+    ids = duckdb.connect()
+    link_drop(ids, drop)
+    person_id, other_id = (
+        ids.execute("select person_id from link.person where id_number = ?", [number]).fetchall()[0][0]
+        for number in (person.id_number, other.id_number)
+    )
+    assert linked_person(ids, "cremation", 1)[:2] == (person.id_number, "probabilistic")
+
+    rejected = duckdb.connect()
+    link_drop(rejected, drop, decisions=[("cremation", signature, person_id, "different")])
+    assert linked_person(rejected, "cremation", 1) == (None, None, None)
+
+    confirmed = duckdb.connect()
+    link_drop(confirmed, drop, decisions=[("cremation", signature, other_id, "same")])
+    assert linked_person(confirmed, "cremation", 1) == (other.id_number, "confirmed", 1.0)
