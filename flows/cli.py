@@ -34,6 +34,17 @@ def build_parser() -> argparse.ArgumentParser:
     link.add_argument("--drop", required=True, type=Path, help="folder with the seven extract files (and manifest.yaml)")
     link.add_argument("--as-of", dest="as_of", help="last complete month covered, YYYY-MM (default: manifest.yaml)")
     link.add_argument("--out", required=True, type=Path, help="CSV file to write: source,row_number,person_id,method,confidence")
+    campaign = commands.add_parser("campaign", help="re-run chosen checks for chosen townships; compared with the campaign's last run")
+    campaign.add_argument("--drop", required=True, type=Path, help="folder with the seven extract files (and manifest.yaml)")
+    campaign.add_argument("--name", required=True, help="campaign name: results go to <out>/campaigns/<name>/")
+    campaign.add_argument("--checks", help="comma-separated check codes (default: all)")
+    campaign.add_argument("--townships", help="comma-separated township names (default: all)")
+    campaign.add_argument("--as-of", dest="as_of", help="last complete month covered, YYYY-MM (default: manifest.yaml)")
+    campaign.add_argument("--out", type=Path, default=Path("out"), help="output folder (default: out)")
+    serve = commands.add_parser("serve", help="serve the nightly flow on a schedule and the campaign flow on demand (Prefect)")
+    serve.add_argument("--drop", required=True, type=Path, help="the folder each night's drop is delivered to")
+    serve.add_argument("--out", type=Path, default=Path("out"), help="output folder (default: out)")
+    serve.add_argument("--cron", default="0 2 * * *", help="nightly schedule, cron syntax (default: 02:00 every day)")
     feedback = commands.add_parser("feedback", help="inspectors' feedback")
     feedback_commands = feedback.add_subparsers(dest="feedback_command", required=True)
     feedback_import = feedback_commands.add_parser("import", help="record the 核查结论 of a filled-in workbook")
@@ -148,6 +159,10 @@ def diff_command(args: argparse.Namespace) -> int:
     return 0
 
 
+def split_list(text: str | None) -> list[str] | None:
+    return [item.strip() for item in text.split(",") if item.strip()] if text else None
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if args.command == "feedback":
@@ -162,8 +177,24 @@ def main(argv: list[str] | None = None) -> int:
     from flows.nightly import nightly  # Prefect reads its settings on import
 
     quiet_input_errors()
+    if args.command == "serve":
+        from flows.serve import serve_flows
+
+        serve_flows(drop=args.drop, out=args.out, cron=args.cron)
+        return 0
     try:
-        run_dir = nightly(drop=args.drop, as_of=args.as_of, out=args.out)
+        if args.command == "campaign":
+            from checks.catalogue import BY_CODE
+            from flows.campaign import campaign
+
+            unknown = [code for code in split_list(args.checks) or [] if code not in BY_CODE]
+            if unknown:
+                print(f"hecha: unknown check code(s): {', '.join(unknown)}; known: {', '.join(BY_CODE)}", file=sys.stderr)
+                return EXIT_INPUT_ERROR
+            run_dir = campaign(drop=args.drop, campaign=args.name, checks=split_list(args.checks),
+                               townships=split_list(args.townships), as_of=args.as_of, out=args.out)
+        else:
+            run_dir = nightly(drop=args.drop, as_of=args.as_of, out=args.out)
     except DropError as error:
         # the failed frames hold the run's database objects; release them before exit
         traceback.clear_frames(error.__traceback__)

@@ -95,7 +95,17 @@ def open_state(state: Path, *, read_only: bool = False):
 
 
 def evidence_hash_sql(column: str) -> str:
-    return f"md5(coalesce({column}, ''))"
+    """The evidence's fingerprint: its facts, not where they sit in tonight's files.
+
+    Row numbers change with every extract and a probabilistic link's score
+    moves a little each time the model is fitted; neither is a change of
+    evidence. Dates, months, amounts, names and case numbers are.
+    """
+    text = f"coalesce({column}, '')"
+    text = f"regexp_replace({text}, '第 [0-9、]+ 行', '第…行', 'g')"
+    text = f"regexp_replace({text}, '概率匹配 [0-9.]+', '概率匹配', 'g')"
+    text = f"regexp_replace({text}, '\\([+-][0-9.]+\\)', '', 'g')"
+    return f"md5({text})"
 
 
 def apply_history(con: duckdb.DuckDBPyConnection, *, state: Path, run_id: str, checks: list[str] | None = None,

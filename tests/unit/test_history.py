@@ -136,3 +136,12 @@ def test_diff_counts_added_gone_and_changed_cases_per_check(folder):
     assert diff["deceased_paid"] == {"added": 1, "gone": 1, "changed": 1, "unchanged": 0,
                                      "overpaid_delta": pytest.approx(100.0), "backpay_delta": 0.0}
     assert diff["missed_care_subsidy"]["unchanged"] == 1
+
+
+def test_new_row_numbers_or_a_refitted_link_score_are_not_new_evidence(folder):
+    before = "火化记录 HH1（火化第 662 行，概率匹配 0.998：姓名同音(+8.4)）；发放明细第 5229、5838 行共 1760.00 元"
+    after = "火化记录 HH1（火化第 700 行，概率匹配 0.997：姓名同音(+8.1)）；发放明细第 12、13 行共 1760.00 元"
+    run_dir, _, _, _ = folder.run([finding("k1", evidence=before)])
+    import_feedback(folder.workbook(run_dir, [("k1", "不属实", None)]), folder.path, inspector="张科员")
+    _, statuses, _, _ = folder.run([finding("k1", evidence=after)])
+    assert statuses == {"k1": "suppressed"}
