@@ -1,0 +1,320 @@
+"""Inspectors' workbooks: masking, one township per book, what is listed where, order, formats, drop-downs, _meta."""
+
+import datetime as dt
+import re
+
+import duckdb
+import openpyxl
+import pytest
+
+from config import load_policy
+from reports.workbooks import (
+    CONFIRM_SHEET,
+    SUMMARY_SHEET,
+    mask_id_number,
+    mask_text,
+    render_sheet_html,
+    write_workbooks,
+)
+
+CITIZEN_NUMBER = re.compile(r"\d{17}[\dXx]|\d{15}")
+EAST, XIELU = "城东街道", "谢炉镇"
+RUN_ID = "2026-10_20261101T020000000000"
+
+# (case_key, check_code, person_id, id_number, name, township, case_no, overpaid, backpay, confidence,
+#  needs_confirmation, evidence, status)
+FINDINGS = (
+    ("ka01", "deceased_paid", "P01", "130529193602068743", "王兰华", EAST, "TK00100017", 6300.0, 0.0, 1.0, False,
+     "户籍登记死亡（户籍第 1368 行，身份证号 130529193602068743 一致）；死亡后仍发放 7 个月 6300.00 元", "new"),
+    ("ka02", "deceased_paid", "P02", "13052919320106053X", "杨长山", EAST, "DB10300003", 10080.0, 0.0, 0.98, False,
+     "死亡后仍发放低保金 19 个月 10080.00 元", "persisting"),
+    ("ka03", "deceased_paid", "P03", "130529194501011234", "李立民", EAST, "TK00100005", 500.0, 0.0, 1.0, False,
+     "死亡后仍发放 1 个月 500.00 元", "suppressed"),
+    ("ka04", "deceased_paid", "P04", "130529195002021111", "赵红", XIELU, "TK00200001", 1200.0, 0.0, 1.0, False,
+     "死亡后仍发放 2 个月 1200.00 元", "recurred"),
+    ("ka05", "moved_out_paid", "P05", "130529196003032222", "钱进", XIELU, "DB20000008", 900.0, 0.0, 0.62, True,
+     "迁出后仍发放 3 个月 900.00 元", "reopened"),
+    ("ka06", "missed_care_subsidy", "P06", "130531197410039067", "孙立", EAST, "13053119741003906722", 0.0, 1800.0, 1.0,
+     False, "持一级残疾人证（证号 13053119741003906722）未发放护理补贴 12 个月", "new"),
+    ("ka07", "missed_care_subsidy", "P07", "130529500101123", "周老汉", XIELU, "13052950010112341", 0.0, 2400.0, 0.97,
+     False, "15 位旧号 130529500101123 的残疾人证未发放护理补贴", "new"),
+    ("ka08", "moved_out_paid", "P08", "130529197001014444", "吴芳", EAST, "DB10300009", 300.0, 0.0, 1.0, False,
+     "迁出后仍发放 1 个月 300.00 元", "new"),
+    ("ka10", "deceased_paid", "P10", "130529197101015555", "郑一", EAST, "TK00100021", 600.0, 0.0, 1.0, False,
+     "死亡后仍发放 1 个月 600.00 元", "new"),
+    ("ka09", "deceased_paid", "P09", "130529197201016666", "冯二", EAST, "TK00100022", 0.0, 600.0, 1.0, False,
+     "与 ka10 同额，按案件编号排列", "new"),
+)
+# Sorted by money at stake, then case_key: the East deceased_paid sheet.
+EAST_DECEASED_ORDER = ["ka02", "ka01", "ka09", "ka10"]
+
+REVIEWS = (
+    # source, source_row, role, person_id, register_row, probability, confidence, decision, comparison_vector, explanation
+    ("dibao", 5, "subject", "P06", 12, 0.93, 0.81, "linked_to_confirm", "2,1,0", "概率匹配 0.930：姓名相同(+9.1)、出生日期相近(+3.2)"),
+    ("payments", 9, "subject", "P04", 31, 0.71, 0.55, "review_only", "1,1,0", "概率匹配 0.710：姓名拼音相同(+6.0)"),
+)
+STAGED = {
+    "dibao": [(5, "孙立", "1305 3119 7410 0390 67", EAST)],
+    "payments": [(9, "赵红", "13052919500202111x", None)],
+}
+PERSONS = (
+    ("P06", "130531197410039067", "孙立", EAST, "东关社区"),
+    ("P04", "130529195002021111", "赵红", XIELU, "赵庄村"),
+)
+RESOLVED = (
+    ("kr01", "deceased_paid", "130529198001017777", "陈旧", EAST, "东关社区", "TK1", "2026-09_r1", "属实"),
+    ("kr02", "moved_out_paid", "130529198101018888", "褚旧", XIELU, "赵庄村", "DB1", "2026-09_r1", None),
+)
+
+
+def build_run_database(path, *, with_history=True):
+    """A run's database as the pipeline leaves it, with the tables the workbooks read."""
+    con = duckdb.connect(str(path))
+    con.execute("create schema chk; create schema link; create schema stg")
+    con.execute(
+        """create table chk.finding (check_code varchar, person_id varchar, id_number varchar, name varchar,
+        township varchar, village varchar, case_no varchar, period_start date, period_end date,
+        overpaid_amount double, backpay_amount double, link_confidence double, needs_confirmation boolean,
+        evidence varchar, case_key varchar)"""
+    )
+    con.executemany(
+        "insert into chk.finding values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [(code, person, number, name, town, "东关社区", case_no, dt.date(2025, 4, 1), dt.date(2026, 10, 1),
+          overpaid, backpay, confidence, confirm, evidence, key)
+         for key, code, person, number, name, town, case_no, overpaid, backpay, confidence, confirm, evidence, _ in FINDINGS],
+    )
+    if with_history:
+        con.execute(
+            """create table chk.finding_status (case_key varchar, status varchar, first_seen_run varchar,
+            previous_conclusion varchar, previous_note varchar)"""
+        )
+        previous = {"recurred": ("已整改", "已停发"), "reopened": ("不属实", "同名不同人"), "suppressed": ("不属实", None)}
+        con.executemany(
+            "insert into chk.finding_status values (?, ?, ?, ?, ?)",
+            [(row[0], row[-1], "2026-09_r1", *previous.get(row[-1], (None, None))) for row in FINDINGS],
+        )
+        con.execute(
+            """create table chk.resolved (case_key varchar, check_code varchar, id_number varchar, name varchar,
+            township varchar, village varchar, case_no varchar, last_seen_run varchar, previous_conclusion varchar)"""
+        )
+        con.executemany("insert into chk.resolved values (?, ?, ?, ?, ?, ?, ?, ?, ?)", RESOLVED)
+    con.execute(
+        """create table link.review (source varchar, source_row integer, role varchar, person_id varchar,
+        register_row integer, match_probability double, confidence double, decision varchar,
+        comparison_vector varchar, explanation varchar)"""
+    )
+    con.executemany("insert into link.review values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", REVIEWS)
+    con.execute(
+        """create table link.person (person_id varchar, id_number varchar, name varchar, township varchar,
+        village varchar, in_register boolean)"""
+    )
+    con.executemany("insert into link.person values (?, ?, ?, ?, ?, true)", PERSONS)
+    for source, rows in STAGED.items():
+        con.execute(f"create table stg.{source} (source_row integer, name varchar, id_number_raw varchar, township varchar)")
+        con.executemany(f"insert into stg.{source} values (?, ?, ?, ?)", rows)
+    return con
+
+
+@pytest.fixture(scope="module")
+def books(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("run")
+    con = build_run_database(folder / "hecha.duckdb")
+    try:
+        paths = write_workbooks(con, folder / "workbooks", run_id=RUN_ID, as_of="2026-10", county="130529",
+                                policy=load_policy())
+    finally:
+        con.close()
+    return {path.stem: path for path in paths}
+
+
+def table(sheet):
+    """Data rows of a sheet whose header is row 1, as dicts by header."""
+    rows = list(sheet.iter_rows(values_only=True))
+    return [dict(zip(rows[0], values)) for values in rows[1:] if any(value is not None for value in values)]
+
+
+def header_column(sheet, header):
+    return next(cell.column_letter for cell in sheet[1] if cell.value == header)
+
+
+def drop_down(sheet, header):
+    """The list a column's data cells offer (one validation covering every data row), or None."""
+    column = header_column(sheet, header)
+    cells = [f"{column}{row}" for row in range(2, sheet.max_row + 1)]
+    for validation in sheet.data_validations.dataValidation:
+        if validation.type == "list" and all(cell in validation.sqref for cell in cells):
+            return validation.formula1
+    return None
+
+
+def case_keys(book):
+    keys = {}
+    for sheet in book.worksheets:
+        if sheet.title in (SUMMARY_SHEET, "_meta"):
+            continue
+        keys[sheet.title] = [row["案件编号"] for row in table(sheet) if row.get("案件编号")]
+    return keys
+
+
+@pytest.mark.parametrize(
+    ("description", "value", "expected"),
+    [
+        ("18-character number", "130529193602068743", "130529********8743"),
+        ("check character X", "13052919320106053X", "130529********053X"),
+        ("spaces in a raw number", "1305 3119 7410 0390 67", "130531********9067"),
+        ("15-digit first-generation number", "130529500101123", "130529********1123"),
+        ("blank", None, ""),
+        ("too short to be a number", "12345", "*****"),
+    ],
+)
+def test_mask_id_number_keeps_first_six_and_last_four(description, value, expected):
+    assert mask_id_number(value) == expected, description
+
+
+@pytest.mark.parametrize(
+    ("description", "value", "expected"),
+    [
+        ("number inside evidence", "身份证号 130529193602068743 一致", "身份证号 130529********8743 一致"),
+        ("disability certificate: number plus category and grade", "13053119741003906722", "130531********906722"),
+        ("lower-case x", "13052919500202111x", "130529********111x"),
+        ("list of case numbers", "13053119961217965742、DB20000008", "130531********965742、DB20000008"),
+        ("row numbers are left alone", "发放明细第 8797、9396 行", "发放明细第 8797、9396 行"),
+        ("two numbers run together", "130529193602068743130529193602068743", "130529********8743130529********8743"),
+    ],
+)
+def test_mask_text_masks_every_citizen_number_in_text(description, value, expected):
+    assert mask_text(value) == expected, description
+    assert not CITIZEN_NUMBER.search(mask_text(value))
+
+
+def test_workbooks_are_one_per_township_and_one_for_the_county(books):
+    assert set(books) == {EAST, XIELU, "全县"}
+
+
+def test_workbooks_mask_every_citizen_number_in_every_cell(books):
+    seen = []
+    for path in books.values():
+        book = openpyxl.load_workbook(path)
+        for sheet in book.worksheets:
+            for row in sheet.iter_rows():
+                for cell in row:
+                    if cell.value is not None:
+                        assert not CITIZEN_NUMBER.search(str(cell.value)), f"{path.name} {sheet.title}!{cell.coordinate}"
+                        seen.append(str(cell.value))
+    text = "\n".join(seen)
+    for masked in ("130529********8743",  # a finding's number
+                   "130531********906722",  # a disability certificate (number + category + grade) in 证号 and evidence
+                   "130529********1123",  # a 15-digit number
+                   "130531********9067",  # a staged row's raw number with spaces (link to confirm)
+                   "130529********111x"):  # a raw number with lower-case x
+        assert masked in text
+
+
+def test_township_workbook_holds_only_its_township_and_the_county_book_all(books):
+    expected = {
+        town: {row[0] for row in FINDINGS if row[5] == town and row[-1] != "suppressed"} for town in (EAST, XIELU)
+    }
+    for town in (EAST, XIELU):
+        book = openpyxl.load_workbook(books[town])
+        keys = case_keys(book)
+        assert {key for sheet_keys in keys.values() for key in sheet_keys} == expected[town]
+        for sheet in book.worksheets:
+            if sheet.title in (SUMMARY_SHEET, "_meta"):
+                continue
+            assert {row["乡镇"] for row in table(sheet)} <= {town}, sheet.title
+    county = case_keys(openpyxl.load_workbook(books["全县"]))
+    assert {key for sheet_keys in county.values() for key in sheet_keys} == expected[EAST] | expected[XIELU]
+
+
+def test_suppressed_findings_are_not_listed_and_unconfirmed_ones_only_on_the_confirm_sheet(books):
+    keys = case_keys(openpyxl.load_workbook(books["全县"]))
+    everywhere = [key for sheet_keys in keys.values() for key in sheet_keys]
+    assert "ka03" not in everywhere  # suppressed
+    assert keys[CONFIRM_SHEET] == ["ka05"]  # needs_confirmation
+    assert everywhere.count("ka05") == 1
+    assert set(keys) == {"死亡人员仍领取", "迁出仍领取", "重度残疾人护理补贴漏发", CONFIRM_SHEET}
+
+
+def test_confirm_sheet_lists_the_townships_links_keyed_for_feedback(books):
+    links = [row for row in table(openpyxl.load_workbook(books["全县"])[CONFIRM_SHEET]) if row["关联编号"]]
+    assert [row["关联编号"] for row in links] == ["dibao:5:P06", "payments:9:P04"]
+    dibao = links[0]
+    assert (dibao["来源"], dibao["行号"], dibao["姓名"], dibao["候选人姓名"]) == ("低保在册家庭成员", 5, "孙立", "孙立")
+    assert dibao["身份证号"] == "130531********9067" and dibao["候选人身份证号"] == "130531********9067"
+    assert dibao["关联可信度"] == pytest.approx(0.81) and "姓名相同" in dibao["证据"]
+    # the payments row has no township of its own: the candidate's (谢炉镇) decides which book holds it
+    east = [row["关联编号"] for row in table(openpyxl.load_workbook(books[EAST])[CONFIRM_SHEET]) if row["关联编号"]]
+    xielu = [row["关联编号"] for row in table(openpyxl.load_workbook(books[XIELU])[CONFIRM_SHEET]) if row["关联编号"]]
+    assert (east, xielu) == (["dibao:5:P06"], ["payments:9:P04"])
+
+
+def test_rows_are_sorted_by_money_at_stake_with_numeric_two_decimal_amounts(books):
+    sheet = openpyxl.load_workbook(books[EAST])["死亡人员仍领取"]
+    rows = table(sheet)
+    assert [row["案件编号"] for row in rows] == EAST_DECEASED_ORDER
+    for header in ("应追回金额", "应补发金额"):
+        column = header_column(sheet, header)
+        for cell in sheet[column][1:]:
+            assert isinstance(cell.value, float | int) and cell.number_format == "0.00"
+    assert rows[0]["应追回金额"] == pytest.approx(10080.0)
+    assert (rows[0]["起始月份"], rows[0]["截止月份"], rows[0]["状态"]) == ("2025-04", "2026-10", "持续存在")
+
+
+def test_check_sheets_have_conclusion_drop_down_frozen_header_and_filter(books):
+    book = openpyxl.load_workbook(books["全县"])
+    for title in ("死亡人员仍领取", "迁出仍领取", "重度残疾人护理补贴漏发", CONFIRM_SHEET):
+        sheet = book[title]
+        assert sheet.freeze_panes == "A2", title
+        assert sheet.auto_filter.ref == f"A1:{openpyxl.utils.get_column_letter(sheet.max_column)}{sheet.max_row}", title
+        assert drop_down(sheet, "核查结论") == '"属实,不属实,已整改"', title
+    assert drop_down(book[CONFIRM_SHEET], "身份确认") == '"是同一人,不是同一人"'
+
+
+def test_meta_sheet_names_county_run_as_of_and_township_and_is_hidden(books):
+    for name, path in books.items():
+        meta = openpyxl.load_workbook(path)["_meta"]
+        assert meta.sheet_state == "hidden"
+        assert [tuple(row) for row in meta.iter_rows(min_row=1, max_row=4, max_col=2, values_only=True)] == [
+            ("county", "130529"), ("run_id", RUN_ID), ("as_of", "2026-10"), ("township", name)]
+
+
+def test_summary_counts_statuses_suppressed_resolved_and_links(books):
+    sheet = openpyxl.load_workbook(books[EAST])[SUMMARY_SHEET]
+    rows = list(sheet.iter_rows(values_only=True))
+    header = next(index for index, row in enumerate(rows) if row[0] == "检查项目")
+    by_check = {row[0]: dict(zip(rows[header], row)) for row in rows[header + 1:] if row[0]}
+    deceased = by_check["死亡人员仍领取"]
+    # East: ka01 new 6300, ka02 persisting 10080, ka09 new (600 back-pay), ka10 new 600; ka03 suppressed; kr01 resolved
+    assert (deceased["发现（条）"], deceased["新发现"], deceased["持续存在"]) == (4, 3, 1)
+    assert deceased["核为不属实或已整改，不再列出"] == 1 and deceased["上次列出、本次已消除"] == 1
+    assert deceased["应追回金额（元）"] == pytest.approx(16980.0) and deceased["应补发金额（元）"] == pytest.approx(600.0)
+    assert "死亡当月" in deceased["检查说明"]
+    assert by_check["合计"]["发现（条）"] == 6
+    assert any(isinstance(row[0], str) and row[0].startswith("待确认身份关联：1 条") for row in rows)
+    county = openpyxl.load_workbook(books["全县"])[SUMMARY_SHEET]
+    county_rows = {row[0]: row for row in county.iter_rows(values_only=True) if row[0]}
+    moved = dict(zip(next(row for row in county.iter_rows(values_only=True) if row[0] == "检查项目"), county_rows["迁出仍领取"]))
+    assert (moved["其中待确认"], moved["证据变化重新列出"], moved["上次列出、本次已消除"]) == (1, 1, 1)
+
+
+def test_workbooks_without_case_history_list_everything_as_new(tmp_path):
+    con = build_run_database(tmp_path / "hecha.duckdb", with_history=False)
+    try:
+        paths = write_workbooks(con, tmp_path / "books", run_id=RUN_ID, as_of="2026-10", county=None, policy=load_policy())
+    finally:
+        con.close()
+    book = openpyxl.load_workbook(tmp_path / "books" / "全县.xlsx")
+    assert len(paths) == 3
+    rows = table(book["死亡人员仍领取"])
+    assert {row["状态"] for row in rows} == {"新发现"} and "ka03" in {row["案件编号"] for row in rows}
+    assert book["_meta"]["B1"].value is None
+
+
+def test_render_sheet_html_is_a_plain_table_with_styled_header_and_widths(books):
+    page = render_sheet_html(books[EAST], "死亡人员仍领取")
+    assert page.startswith("<!DOCTYPE html>") and "<table" in page and "<colgroup>" in page
+    assert "http://" not in page and "https://" not in page and "<script" not in page
+    assert "font-weight:bold" in page and "background:#DDEBF7" in page  # the header row as Excel shows it
+    assert "130529********8743" in page and "10080.00" in page
+    assert page.count("<tr>") == 1 + 1 + len(EAST_DECEASED_ORDER)  # column letters, header, rows
+    assert "width:" in page and "▾" in page
