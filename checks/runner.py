@@ -174,8 +174,8 @@ def run_checks(con: duckdb.DuckDBPyConnection, as_of: dt.date, policy: dict, cod
     return counts
 
 
-def keep_townships(con: duckdb.DuckDBPyConnection, townships: list[str] | None) -> int:
-    """A campaign's scope: drop findings outside `townships` (None keeps all); return findings kept."""
+def keep_townships(con: duckdb.DuckDBPyConnection, townships: list[str] | None) -> dict[str, int]:
+    """A campaign's scope: drop findings outside `townships` (None keeps all); return findings kept per check."""
     if townships:
         con.execute("delete from chk.finding where township is null or township <> all(?)", [list(townships)])
-    return con.execute("select count(*) from chk.finding").fetchall()[0][0]
+    return dict(con.execute("select check_code, count(*) from chk.finding group by check_code order by check_code").fetchall())

@@ -191,8 +191,12 @@ def main(argv: list[str] | None = None) -> int:
             if unknown:
                 print(f"hecha: unknown check code(s): {', '.join(unknown)}; known: {', '.join(BY_CODE)}", file=sys.stderr)
                 return EXIT_INPUT_ERROR
-            run_dir = campaign(drop=args.drop, campaign=args.name, checks=split_list(args.checks),
-                               townships=split_list(args.townships), as_of=args.as_of, out=args.out)
+            try:
+                run_dir = campaign(drop=args.drop, campaign=args.name, checks=split_list(args.checks),
+                                   townships=split_list(args.townships), as_of=args.as_of, out=args.out)
+            except ValueError as error:  # a campaign name that is no folder name, an unknown check
+                print(f"hecha: {error}", file=sys.stderr)
+                return EXIT_INPUT_ERROR
         else:
             run_dir = nightly(drop=args.drop, as_of=args.as_of, out=args.out)
     except DropError as error:

@@ -2,10 +2,12 @@
 
 A run works in `<out>/.work-<run_id>/` and is renamed to `<out>/<run_id>/`
 only when every stage has succeeded, so the final folder never holds a
-half-written result. The run record (`run.json`) keeps the parameters,
-per-file counts, the validation summary, the findings per check and the
-time each stage took; a failed run leaves its record, marked failed, in the
-work folder.
+half-written result and a failed run leaves the last good publication as it
+was. The run record (`run.json`) keeps the parameters, per-file counts, the
+validation summary, the findings per check and the time each stage took; a
+failed run leaves its record, marked failed with the stage and the error, in
+the work folder. The out folder's case history (`audit.duckdb`) sits beside
+its runs; a campaign is just another out folder (`<out>/campaigns/<name>/`).
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from extracts.errors import DropError
 from extracts.read import Manifest, read_manifest
 
 DATABASE = "hecha.duckdb"
+AUDIT_DATABASE = "audit.duckdb"
 
 
 @dataclass
@@ -45,6 +48,11 @@ class Run:
     @property
     def final_dir(self) -> Path:
         return self.out / self.run_id
+
+    @property
+    def state(self) -> Path:
+        """The out folder's case history, shared by its successive runs."""
+        return self.out / AUDIT_DATABASE
 
     @property
     def parameters(self) -> dict[str, object]:
@@ -71,7 +79,9 @@ class Run:
             self.record.setdefault("timings_seconds", {})[name] = round(time.perf_counter() - started, 3)
 
     def write_record(self) -> Path:
-        path = self.work_dir / "run.json"
+        # once published, the record lives in the final folder
+        folder = self.work_dir if self.work_dir.exists() or not self.final_dir.exists() else self.final_dir
+        path = folder / "run.json"
         path.write_text(json.dumps(self.record, ensure_ascii=False, indent=2, default=str), encoding="utf-8")
         return path
 
@@ -87,7 +97,8 @@ def resolve_as_of(manifest: Manifest, as_of: str | None) -> dt.date:
         raise DropError(f"as_of: {error}", file="manifest.yaml" if not as_of else None) from error
 
 
-def start_run(drop: Path, as_of: str | None, out: Path) -> Run:
+def start_run(drop: Path, as_of: str | None, out: Path, scope: dict[str, object] | None = None) -> Run:
+    """Create the run's work folder and record; `scope` adds parameters (a campaign's checks, townships, name)."""
     drop = Path(drop)
     if not drop.is_dir():
         raise DropError(f"drop folder not found: {drop}", file=str(drop))
@@ -100,7 +111,9 @@ def start_run(drop: Path, as_of: str | None, out: Path) -> Run:
         "run_id": run_id,
         "status": "running",
         "started_at": dt.datetime.now(dt.timezone.utc).isoformat(),
-        "parameters": {"drop": str(drop.resolve()), "as_of": f"{month:%Y-%m}", "out": str(Path(out).resolve()), "county": manifest.county},
+        "parameters": {
+            "drop": str(drop.resolve()), "as_of": f"{month:%Y-%m}", "out": str(Path(out).resolve()), "county": manifest.county,
+        } | (scope or {}),
         "policy": run.policy,
     }
     run.write_record()

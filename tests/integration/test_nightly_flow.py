@@ -51,7 +51,7 @@ def test_run_record_counts_add_up_for_every_file(run_dir):
         assert counts["rows_read"] == counts["rows_staged"] + counts["rows_quarantined"], counts["file"]
     encodings = {f["source"]: f["encoding"] for f in record["files"]}
     assert encodings["cremation"] == "gb18030" and encodings["disability"] is None
-    assert set(record["timings_seconds"]) == {"load", "normalize", "validate", "link", "checks", "publish"}
+    assert set(record["timings_seconds"]) == {"load", "normalize", "validate", "link", "checks", "history", "reports", "publish", "record"}
     assert record["validation"]["files"].keys() == {e.stem for e in EXTRACTS}
 
 

@@ -1,0 +1,52 @@
+"""`hecha serve`: the nightly flow on a schedule and the campaign flow on demand.
+
+Both are Prefect deployments served by one long-running process (Prefect's
+`serve`): the nightly run starts from the cron schedule, a campaign starts
+when someone asks for it from the Prefect UI or CLI with its parameters, e.g.
+`prefect deployment run campaign/hecha -p campaign=t1 -p 'checks=["deceased_paid"]'`.
+The drop and out folders are the deployments' default parameters. Runs
+execute in a subprocess that imports the flows by module path, so serving
+works from any working directory.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from prefect import serve
+from prefect.deployments.runner import EntrypointType, RunnerDeployment
+from prefect.schedules import Cron
+
+from flows.campaign import campaign
+from flows.nightly import nightly
+
+DEPLOYMENT = "hecha"
+NIGHTLY_DEPLOYMENT = f"{nightly.name}/{DEPLOYMENT}"
+CAMPAIGN_DEPLOYMENT = f"{campaign.name}/{DEPLOYMENT}"
+TIMEZONE = "Asia/Shanghai"  # the cron reads as the bureau's clock, not UTC
+
+
+def build_deployments(*, drop: Path, out: Path, cron: str = "0 2 * * *", timezone: str = TIMEZONE) -> list[RunnerDeployment]:
+    """The nightly deployment on `cron` and the on-demand campaign deployment, both defaulting to `drop` and `out`."""
+    folders = {"drop": str(Path(drop).resolve()), "out": str(Path(out).resolve())}
+    return [
+        nightly.to_deployment(
+            DEPLOYMENT,
+            schedule=Cron(cron, timezone=timezone),
+            parameters=folders,
+            description="All checks, all townships, published under out and compared with the previous nightly run.",
+            entrypoint_type=EntrypointType.MODULE_PATH,
+        ),
+        campaign.to_deployment(
+            DEPLOYMENT,
+            parameters=folders,
+            description="Chosen checks in chosen townships, published under out/campaigns/<campaign>/ "
+            "and compared with that campaign's previous run.",
+            entrypoint_type=EntrypointType.MODULE_PATH,
+        ),
+    ]
+
+
+def serve_flows(*, drop: Path, out: Path, cron: str = "0 2 * * *", limit: int | None = None, timezone: str = TIMEZONE) -> None:
+    """Serve nightly on `cron` and campaign on demand until interrupted; `limit` caps concurrent runs."""
+    serve(*build_deployments(drop=drop, out=out, cron=cron, timezone=timezone), limit=limit)

@@ -1,0 +1,168 @@
+"""The inspectors' cycle on the sample: workbooks out, 核查结论 in, the next run remembers.
+
+Run 1 publishes workbooks. An inspector marks three 死亡人员仍领取 rows in the
+county workbook (不属实 / 已整改 / 属实) with openpyxl and re-sorts the sheet,
+as Excel or WPS would leave it. The import records them. Before run 2 the
+next extract changes two things: the 已整改 person is paid one more month
+(new evidence), and another person's overpaid lines are gone (put right).
+"""
+
+import csv
+import datetime as dt
+import shutil
+from pathlib import Path
+
+import duckdb
+import openpyxl
+import pytest
+
+from flows.cli import main
+from flows.nightly import nightly
+from reports.feedback import import_feedback
+
+SAMPLE = Path(__file__).resolve().parents[2] / "data" / "sample" / "drop"
+SHEET = "死亡人员仍领取"
+
+
+def tekun_findings(run_dir: Path) -> list[dict]:
+    """deceased_paid findings on a single tekun case, ended before as_of (room for one more month)."""
+    with (run_dir / "exceptions.csv").open(encoding="utf-8") as handle:
+        rows = [row for row in csv.DictReader(handle) if row["check_code"] == "deceased_paid"]
+    return [row for row in rows if row["case_no"].startswith("TK") and "、" not in row["case_no"]
+            and row["period_end"] < "2026-10" and row["needs_confirmation"].lower() == "false"]
+
+
+def month_after(text: str) -> str:
+    month = dt.date.fromisoformat(text + "-01") + dt.timedelta(days=32)
+    return f"{month:%Y%m}"
+
+
+def edit_payments(drop: Path, *, pay_once_more: dict, put_right: dict) -> None:
+    path = drop / "payments.csv"
+    with path.open(encoding="utf-8", newline="") as handle:
+        rows = list(csv.reader(handle))
+    header, lines = rows[0], rows[1:]
+    month, case = header.index("发放年月"), header.index("证号")
+    first, last = put_right["period_start"].replace("-", ""), put_right["period_end"].replace("-", "")
+    kept = [line for line in lines if not (line[case] == put_right["case_no"] and first <= line[month] <= last)]
+    template = next(line for line in lines if line[case] == pay_once_more["case_no"])
+    extra = list(template)
+    extra[month] = month_after(pay_once_more["period_end"])
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        csv.writer(handle).writerows([header, *kept, extra])
+
+
+def statuses(run_dir: Path) -> tuple[dict[str, str], set[str]]:
+    con = duckdb.connect(str(run_dir / "hecha.duckdb"), read_only=True)
+    try:
+        status = dict(con.execute("select case_key, status from chk.finding_status").fetchall())
+        resolved = {key for (key,) in con.execute("select case_key from chk.resolved").fetchall()}
+    finally:
+        con.close()
+    return status, resolved
+
+
+def sheet_keys(workbook: Path, sheet: str) -> dict[str, dict]:
+    book = openpyxl.load_workbook(workbook, read_only=True)
+    rows = list(book[sheet].iter_rows(values_only=True))
+    header = list(rows[0])
+    return {row[header.index("案件编号")]: dict(zip(header, row)) for row in rows[1:] if row[header.index("案件编号")]}
+
+
+@pytest.fixture(scope="module")
+def cycle(tmp_path_factory):
+    base = tmp_path_factory.mktemp("cycle")
+    out = base / "out"
+    drop = base / "drop"
+    shutil.copytree(SAMPLE, drop)
+    first = nightly(drop=drop, out=out)
+    candidates = tekun_findings(first)
+    not_true, rectified, true, put_right = candidates[:4]
+
+    # the inspector fills in the county workbook, then sorts the sheet by name
+    book_path = first / "workbooks" / "全县.xlsx"
+    book = openpyxl.load_workbook(book_path)
+    sheet = book[SHEET]
+    header = [cell.value for cell in sheet[1]]
+    key_column, conclusion_column, note_column = (header.index(h) + 1 for h in ("案件编号", "核查结论", "核查说明"))
+    marks = {not_true["case_key"]: ("不属实", "同名不同人"), rectified["case_key"]: ("已整改", "已停发"), true["case_key"]: ("属实", None)}
+    body = [[cell.value for cell in row] for row in sheet.iter_rows(min_row=2)]
+    body.sort(key=lambda values: str(values[header.index("姓名")]))
+    for number, values in enumerate(body, start=2):
+        for column, value in enumerate(values, start=1):
+            sheet.cell(number, column, value)
+        mark = marks.get(values[key_column - 1])
+        if mark:
+            sheet.cell(number, conclusion_column, mark[0])
+            sheet.cell(number, note_column, mark[1])
+    filled = base / "全县_已核查.xlsx"
+    book.save(filled)
+    recorded = import_feedback(filled, out, inspector="测试核查员")
+
+    edit_payments(drop, pay_once_more=rectified, put_right=put_right)
+    second = nightly(drop=drop, out=out)
+    return {"first": first, "second": second, "recorded": recorded, "not_true": not_true, "rectified": rectified,
+            "true": true, "put_right": put_right}
+
+
+def test_feedback_import_records_each_marked_row(cycle):
+    assert cycle["recorded"].dispositions == {"不属实": 1, "已整改": 1, "属实": 1}
+
+
+def test_next_run_suppresses_recurs_persists_and_resolves(cycle):
+    status, resolved = statuses(cycle["second"])
+    assert status[cycle["not_true"]["case_key"]] == "suppressed"  # evidence unchanged
+    assert status[cycle["rectified"]["case_key"]] == "recurred"  # paid again after 已整改
+    assert status[cycle["true"]["case_key"]] == "persisting"  # 属实 keeps showing until resolved
+    assert cycle["put_right"]["case_key"] not in status and cycle["put_right"]["case_key"] in resolved
+
+
+def test_next_workbooks_hide_the_suppressed_and_flag_the_recurred(cycle):
+    rows = sheet_keys(cycle["second"] / "workbooks" / "全县.xlsx", SHEET)
+    assert cycle["not_true"]["case_key"] not in rows
+    assert rows[cycle["rectified"]["case_key"]]["状态"] == "整改后复发"
+    assert rows[cycle["true"]["case_key"]]["状态"] == "持续存在"
+
+
+def test_hecha_diff_reports_the_change_between_the_runs(cycle, capsys):
+    assert main(["diff", str(cycle["first"]), str(cycle["second"])]) == 0
+    line = next(line for line in capsys.readouterr().out.splitlines() if line.startswith("deceased_paid"))
+    added, gone, changed = (int(value) for value in line.split()[2:5])
+    assert (gone, changed) == (1, 1) and added == 0
+
+
+NUMBER = __import__("re").compile(r"\d{17}[\dXx]|\d{15}")
+KEY_HEADERS = ("案件编号", "关联编号")  # hex keys the import reads back; not citizen numbers
+
+
+def test_sample_workbooks_mask_every_citizen_number(cycle):
+    books = sorted((cycle["first"] / "workbooks").glob("*.xlsx"))
+    assert len(books) > 2
+    for path in books:
+        book = openpyxl.load_workbook(path, read_only=True)
+        for sheet in book.worksheets:
+            rows = list(sheet.iter_rows(values_only=True))
+            keys = {index for index, value in enumerate(rows[0] if rows else ()) if value in KEY_HEADERS}
+            for number, row in enumerate(rows, start=1):
+                for index, value in enumerate(row):
+                    if index not in keys and value is not None:
+                        assert not NUMBER.search(str(value)), f"{path.name} {sheet.title} row {number}: {value}"
+
+
+def test_township_workbook_holds_only_its_township(cycle):
+    with (cycle["first"] / "exceptions.csv").open(encoding="utf-8") as handle:
+        township_of = {row["case_key"]: row["township"] for row in csv.DictReader(handle)}
+    checked = 0
+    for path in (cycle["first"] / "workbooks").glob("*.xlsx"):
+        if path.stem == "全县":
+            continue
+        book = openpyxl.load_workbook(path, read_only=True)
+        for sheet in book.worksheets:
+            rows = list(sheet.iter_rows(values_only=True))
+            if not rows or "案件编号" not in rows[0]:
+                continue
+            column = list(rows[0]).index("案件编号")
+            keys = [row[column] for row in rows[1:] if row[column] and row[column] in township_of]
+            assert {township_of[key] for key in keys} <= {path.stem}, f"{path.name} {sheet.title}"
+            checked += len(keys)
+    assert checked > 0
