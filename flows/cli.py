@@ -89,7 +89,18 @@ def summarize(run_dir: Path) -> str:
     from extracts.validate import format_validation_failures  # imports Great Expectations: only when needed
 
     record = json.loads((run_dir / "run.json").read_text(encoding="utf-8"))
-    lines = [f"exceptions: {run_dir / 'exceptions.csv'}", "findings per check:"]
+    lines = [f"exceptions: {run_dir / 'exceptions.csv'}"]
+    books = sorted((run_dir / "workbooks").glob("*.xlsx"))
+    if books:
+        lines.append(f"workbooks: {run_dir / 'workbooks'} ({len(books)}: {', '.join(book.stem for book in books)})")
+    if (run_dir / "report.html").exists():
+        lines.append(f"report: {run_dir / 'report.html'}")
+    history = record.get("history") or {}
+    if history:
+        statuses = ", ".join(f"{status} {history[status]}" for status in ("new", "persisting", "recurred", "reopened", "suppressed",
+                                                                          "resolved") if history.get(status))
+        lines.append(f"since {history.get('previous_run') or 'no earlier run'}: {statuses or 'no findings'}")
+    lines.append("findings per check:")
     lines += [f"  {code:<24} {count}" for code, count in record["findings"].items()]
     lines.append("files (read = staged + quarantined):")
     for counts in record["files"]:
