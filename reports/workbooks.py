@@ -69,13 +69,14 @@ FILE_NAME_FORBIDDEN = re.compile(r'[\\/:*?"<>|\s]')
 IDENTIFIER = re.compile(r"[a-z_][a-z0-9_]*")
 
 # (header, width in characters, kind) — kind picks the cell format.
-FINDING_COLUMNS: tuple[tuple[str, float, str], ...] = (
-    ("状态", 15, "text"),
+PLACE_AND_PERSON: tuple[tuple[str, float, str], ...] = (
     ("乡镇", 12, "text"),
     ("村", 12, "text"),
     ("姓名", 9, "text"),
     ("身份证号", 21, "text"),
     ("证号", 23, "text"),
+)
+MONTHS_MONEY_EVIDENCE: tuple[tuple[str, float, str], ...] = (
     ("起始月份", 9, "text"),
     ("截止月份", 9, "text"),
     ("应追回金额", 12, "amount"),
@@ -84,6 +85,11 @@ FINDING_COLUMNS: tuple[tuple[str, float, str], ...] = (
     ("证据", 60, "wrap"),
     ("上次核查结论", 12, "text"),
     ("上次核查说明", 20, "wrap"),
+)
+FINDING_COLUMNS: tuple[tuple[str, float, str], ...] = (
+    ("状态", 15, "text"),
+    *PLACE_AND_PERSON,
+    *MONTHS_MONEY_EVIDENCE,
     (CONCLUSION_HEADER, 11, "choice"),
     (NOTE_HEADER, 30, "input"),
     (CASE_KEY_HEADER, 18, "key"),
@@ -93,24 +99,13 @@ CONFIRM_COLUMNS: tuple[tuple[str, float, str], ...] = (
     ("类别", 14, "text"),
     ("检查项目", 18, "text"),
     ("状态", 15, "text"),
-    ("乡镇", 12, "text"),
-    ("村", 12, "text"),
-    ("姓名", 9, "text"),
-    ("身份证号", 21, "text"),
-    ("证号", 23, "text"),
+    *PLACE_AND_PERSON,
     ("来源", 16, "text"),
     ("行号", 8, "integer"),
     ("候选人姓名", 10, "text"),
     ("候选人身份证号", 21, "text"),
     ("候选人村", 12, "text"),
-    ("起始月份", 9, "text"),
-    ("截止月份", 9, "text"),
-    ("应追回金额", 12, "amount"),
-    ("应补发金额", 12, "amount"),
-    ("关联可信度", 10, "ratio"),
-    ("证据", 60, "wrap"),
-    ("上次核查结论", 12, "text"),
-    ("上次核查说明", 20, "wrap"),
+    *MONTHS_MONEY_EVIDENCE,
     (CONCLUSION_HEADER, 11, "choice"),
     (LINK_DECISION_HEADER, 12, "choice"),
     (NOTE_HEADER, 30, "input"),
