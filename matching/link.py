@@ -66,7 +66,8 @@ LINK_DDL = (
         confidence double,
         decision varchar,
         comparison_vector varchar,
-        explanation varchar
+        explanation varchar,
+        record_signature varchar  -- how an inspector's decision on this row is remembered (apply_link_decisions)
     )""",
     """create or replace table link.number_repair (
         source varchar,
@@ -472,15 +473,20 @@ def link_remaining(con: duckdb.DuckDBPyConnection, persons: pl.DataFrame, thresh
             """
         )
         con.execute(
-            """
+            f"""
             insert into link.review
             select links.source, links.source_row, links.role, links.person_id, register.source_row,
-                links.probability, links.confidence, links.decision, links.comparison_vector, links.explanation
+                links.probability, links.confidence, links.decision, links.comparison_vector, links.explanation,
+                {record_signature_sql('ids')}
             from probabilistic_links as links
             left join link.person_record as register
                 on register.person_id = links.person_id
                 and register.source = 'household_register'
                 and register.role = 'subject'
+            left join identity_rows as ids
+                on ids.source = links.source
+                and ids.source_row = links.source_row
+                and ids.role = links.role
             where links.decision in ('linked_to_confirm', 'review_only')
             order by links.source, links.source_row
             """

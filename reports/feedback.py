@@ -66,21 +66,14 @@ def _text(value: object) -> str:
     return str(value).strip()
 
 
-def record_signature(source: str, id_number_raw: str | None, name: str | None) -> str:
-    """A source row's identity across drops (row numbers change from one extract to the next)."""
-    import hashlib
-
-    return hashlib.md5(f"{source}|{id_number_raw or ''}|{name or ''}".encode("utf-8")).hexdigest()[:16]
-
-
 def read_workbook(path: Path) -> tuple[dict[str, str], list[_Row], list[_Row], list[str]]:
-    """(meta, case rows, link rows, problems) as the workbook holds them."""
+    """(meta, case rows, link rows, problems) as the workbook holds them; meta["author"] is its last author."""
     problems: list[str] = []
     try:
         book = openpyxl.load_workbook(path, data_only=True)
     except Exception as error:  # not a workbook at all
         raise FeedbackError(f"{path.name}: not a readable .xlsx workbook ({error})") from error
-    meta: dict[str, str] = {}
+    meta: dict[str, str] = {"author": _text(book.properties.lastModifiedBy)}
     if META_SHEET in book.sheetnames:
         for label, value, *_ in book[META_SHEET].iter_rows(min_row=1, max_col=2, values_only=True):
             if label:
@@ -150,7 +143,7 @@ def import_feedback(path: Path, out: Path, *, inspector: str | None = None) -> F
         signatures = _signatures(run[0][0] if run else None, link_rows, problems, path.name)
         if problems:
             raise FeedbackError("\n".join(problems))
-        who = inspector or _last_modified_by(path) or "unknown"
+        who = inspector or meta["author"] or "unknown"
         now = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
         result = FeedbackResult(path.name, run_id, meta.get("township", ""))
         for row in cases:
@@ -182,34 +175,25 @@ def _run_county(run_dir: Path) -> str | None:
 
 
 def _signatures(run_dir: str | None, link_rows: list, problems: list[str], file: str) -> list[str]:
-    """The record signature of each decided row, read from the run's own database."""
+    """The record signature of each decided row, as the run's linker wrote it in link.review."""
     if not link_rows or run_dir is None:
         return []
     con = duckdb.connect(str(Path(run_dir) / "hecha.duckdb"), read_only=True)
     try:
         signatures = []
-        for row, source, source_row, _ in link_rows:
-            found = []
-            if source.isidentifier():
-                try:
-                    found = con.execute(f"select id_number_raw, name from stg.{source} where source_row = ?", [source_row]).fetchall()
-                except duckdb.Error:
-                    found = []
-            if not found:
-                problems.append(f"{file} sheet {row.sheet} row {row.row}: 关联编号 {row.key!r} names no row of that run")
+        for row, source, source_row, person_id in link_rows:
+            found = con.execute(
+                "select record_signature from link.review where source = ? and source_row = ? and person_id = ? and role = 'subject'",
+                [source, source_row, person_id],
+            ).fetchall()
+            if not found or not found[0][0]:
+                problems.append(f"{file} sheet {row.sheet} row {row.row}: 关联编号 {row.key!r} is not a link to confirm of that run")
                 signatures.append("")
                 continue
-            signatures.append(record_signature(source, *found[0]))
+            signatures.append(found[0][0])
         return signatures
     finally:
         con.close()
-
-
-def _last_modified_by(path: Path) -> str | None:
-    try:
-        return openpyxl.load_workbook(path, read_only=True).properties.lastModifiedBy
-    except Exception:
-        return None
 
 
 def link_decisions(state: Path) -> list[tuple[str, str, str, str]]:

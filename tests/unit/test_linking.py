@@ -142,7 +142,7 @@ def test_inspectors_link_decisions_outrank_the_score(tmp_path):
     import duckdb
 
     from flows.pipeline import link_drop
-    from reports.feedback import record_signature
+    from matching.link import record_signature_sql
 
     county = County(tmp_path)
     villagers(county)
@@ -150,7 +150,8 @@ def test_inspectors_link_decisions_outrank_the_score(tmp_path):
     other = county.person(name="王莉", born="1961-06-02", sex="女", village="西关村")
     county.cremate(person, "2026-03-01", id_number=None, name="王莉", age=78)
     drop = county.write()
-    signature = record_signature("cremation", None, "王莉")
+    (signature,), = duckdb.sql(f"select {record_signature_sql('row')} from (select 'cremation' as source, "
+                               "null as id_number_raw, '王莉' as name) as row").fetchall()
     ids = duckdb.connect()
     link_drop(ids, drop)
     person_id, other_id = (
