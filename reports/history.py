@@ -117,36 +117,39 @@ def apply_history(con: duckdb.DuckDBPyConnection, *, state: Path, run_id: str, c
     """
     state = Path(state)
     con.execute("create schema if not exists chk")
-    attached = state.exists()
-    if attached:
+    run_database = con.execute("select current_database()").fetchall()[0][0]
+    if state.exists():
         con.execute(f"attach '{state}' as state (read_only)")
-    else:
+    else:  # the folder's first run: an empty history
         con.execute("attach ':memory:' as state")
+        con.execute("use state")
         for ddl in STATE_DDL:
-            con.execute(ddl.replace("audit.", "state.audit.").replace("schema if not exists audit", "schema if not exists state.audit"))
+            con.execute(ddl)
+        con.execute(f"use {run_database}")
     try:
         previous = con.execute("select run_id from state.audit.run order by published_at desc, run_id desc limit 1").fetchall()
         previous_run = previous[0][0] if previous else None
         con.execute(
+            """
+            create or replace temp view latest_disposition as
+            select *
+            from state.audit.disposition
+            qualify row_number() over (partition by case_key order by recorded_at desc, source_row desc) = 1
+            """
+        )
+        con.execute(
             f"""
             create or replace table chk.finding_status as
-            with latest_disposition as (
-                select *
-                from state.audit.disposition
-                qualify row_number() over (partition by case_key order by recorded_at desc, source_row desc) = 1
-            ),
-            seen as (
-                select case_key, first_seen_run, last_seen_run
-                from state.audit.case
+            with findings as (
+                select case_key, {evidence_hash_sql('evidence')} as evidence_hash
+                from chk.finding
             )
             select
-                finding.case_key,
+                findings.case_key,
                 case
-                    when disposition.conclusion = '不属实' and disposition.evidence_hash = {evidence_hash_sql('finding.evidence')}
+                    when disposition.conclusion in ('不属实', '已整改') and disposition.evidence_hash = findings.evidence_hash
                         then 'suppressed'
                     when disposition.conclusion = '不属实' then 'reopened'
-                    when disposition.conclusion = '已整改' and disposition.evidence_hash = {evidence_hash_sql('finding.evidence')}
-                        then 'suppressed'
                     when disposition.conclusion = '已整改' then 'recurred'
                     when seen.case_key is null then 'new'
                     when seen.last_seen_run is distinct from ? then 'recurred'
@@ -155,23 +158,18 @@ def apply_history(con: duckdb.DuckDBPyConnection, *, state: Path, run_id: str, c
                 coalesce(seen.first_seen_run, ?) as first_seen_run,
                 disposition.conclusion as previous_conclusion,
                 disposition.note as previous_note,
-                {evidence_hash_sql('finding.evidence')} as evidence_hash
-            from chk.finding as finding
-            left join seen
-                on finding.case_key = seen.case_key
+                findings.evidence_hash
+            from findings
+            left join state.audit.case as seen
+                on findings.case_key = seen.case_key
             left join latest_disposition as disposition
-                on finding.case_key = disposition.case_key
+                on findings.case_key = disposition.case_key
             """,
             [previous_run, run_id],
         )
         con.execute(
             """
             create or replace table chk.resolved as
-            with latest_disposition as (
-                select case_key, conclusion
-                from state.audit.disposition
-                qualify row_number() over (partition by case_key order by recorded_at desc, source_row desc) = 1
-            )
             select
                 cases.case_key, cases.check_code, cases.id_number, cases.name, cases.township, cases.village, cases.case_no,
                 cases.last_seen_run, disposition.conclusion as previous_conclusion
@@ -188,6 +186,7 @@ def apply_history(con: duckdb.DuckDBPyConnection, *, state: Path, run_id: str, c
             [previous_run, checks, checks, townships, townships],
         )
     finally:
+        con.execute("drop view if exists latest_disposition")
         con.execute("detach state")
     counts = dict(con.execute("select status, count(*) from chk.finding_status group by status order by status").fetchall())
     counts["resolved"] = con.execute("select count(*) from chk.resolved").fetchall()[0][0]
