@@ -52,5 +52,17 @@ create or replace macro certificate_text(case_no, category, grade, issue_date, v
     format('残疾人证 {}（{}，发证 {}，有效期至 {}，证件状态{}，残疾人证第 {} 行{}）',
         arg_max(case_no, issue_date), arg_max(disability_text(category, grade), issue_date), max(issue_date),
         arg_max(valid_until, issue_date),
-        arg_max(case certificate_status when 'valid' then '正常' when 'cancelled' then '注销' else '过期' end, issue_date),
+        arg_max(certificate_status_text(certificate_status), issue_date),
         arg_max(roster_row, issue_date), link_note(arg_max(confidence, issue_date), arg_max(explanation, issue_date)));
+
+-- A code's Chinese label, as the extract declarations map it (stg.vocabulary).
+create or replace macro vocabulary_label(vocabulary_column, vocabulary_code) as (
+    select any_value(vocabulary.label)
+    from stg.vocabulary as vocabulary
+    where vocabulary.column_name = vocabulary_column
+        and vocabulary.code = vocabulary_code
+);
+
+-- 证件状态 as certificates print it.
+create or replace macro certificate_status_text(certificate_status) as
+    case certificate_status when 'valid' then '正常' when 'cancelled' then '注销' else '过期' end;

@@ -95,25 +95,17 @@ repeated_lines as (
         and paid.ledger_row > repeated.first_ledger_row
 ),
 
-programme_labels as (
-    select code as programme, label as programme_label
-    from stg.vocabulary
-    where column_name = 'programme'
-),
-
 repeated_facts as (
     select
         repeated.person_id,
         repeated.month,
         'repeated_line' as kind,
         cast(null as varchar) as recovered_case_no,
-        format('{}（证号 {}）同月重复发放（发放明细第 {} 行）', labels.programme_label, repeated.case_no, repeated.ledger_row)
+        format('{}（证号 {}）同月重复发放（发放明细第 {} 行）', vocabulary_label('programme', repeated.programme), repeated.case_no, repeated.ledger_row)
             as cases_text,
         repeated.case_no as case_nos,
         repeated.link_confidence
     from repeated_lines as repeated
-    left join programme_labels as labels
-        on repeated.programme = labels.programme
 ),
 
 all_facts as (

@@ -50,12 +50,6 @@ invalid_lines as (
         or (programme = 'care_subsidy' and not list_contains($care_subsidy_grades, grade))
 ),
 
-programme_labels as (
-    select code as programme, label as programme_label
-    from stg.vocabulary
-    where column_name = 'programme'
-),
-
 per_certificate as (
     select
         invalid_lines.person_id,
@@ -67,14 +61,12 @@ per_certificate as (
         format('残疾人证 {}（{}，{}起有效，有效至 {}，证件状态{}，残疾人证第 {} 行）{}仍发放{} {} 至 {} 共 {} 笔 {} 元（发放明细第 {} 行）',
             invalid_lines.case_no, any_value(disability_text(category, grade)), month_text(any_value(issue_month)),
             coalesce(month_text(any_value(valid_through_month)), '不详'),
-            any_value(case certificate_status when 'valid' then '正常' when 'cancelled' then '注销' else '过期' end),
+            any_value(certificate_status_text(certificate_status)),
             any_value(roster_row), string_agg(distinct reason, '、'),
-            string_agg(distinct labels.programme_label, '、'),
+            string_agg(distinct vocabulary_label('programme', programme), '、'),
             month_text(min(paid_month)), month_text(max(paid_month)), count(*), yuan_text(sum(amount)),
             string_agg(ledger_row::varchar, '、' order by ledger_row)) as evidence
     from invalid_lines
-    left join programme_labels as labels
-        on invalid_lines.programme = labels.programme
     group by invalid_lines.person_id, invalid_lines.case_no
 )
 

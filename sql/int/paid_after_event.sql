@@ -9,12 +9,6 @@ paid as (
     select * from int.person_month_paid
 ),
 
-programme_labels as (
-    select code as programme, label as programme_label
-    from stg.vocabulary
-    where column_name = 'programme'
-),
-
 lines_after_event as (
     select
         paid.*,
@@ -46,7 +40,7 @@ programme_lines as (
         min(link_confidence) as link_confidence,
         format('{}后仍发放{}（证号 {}）{} 至 {} 共 {} 个月 {} 元{}（发放明细第 {} 行）',
             any_value(event_label),
-            any_value(programme_label),
+            any_value(vocabulary_label('programme', programme)),
             case_no,
             month_text(min(paid_month)), month_text(max(paid_month)),
             count(distinct paid_month), yuan_text(sum(amount)),
@@ -57,7 +51,6 @@ programme_lines as (
         any_value(event_evidence) as event_evidence,
         any_value(event_confidence) as event_confidence
     from lines_after_event
-    left join programme_labels using (programme)
     group by person_id, event_kind, programme, case_no
 )
 

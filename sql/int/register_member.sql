@@ -25,22 +25,14 @@ register_rows as (
     from first_rows
     inner join stg.household_register as reg
         on reg.source_row = first_rows.register_row
-),
-
-relation_labels as (
-    select code as relation, label as relation_label
-    from stg.vocabulary
-    where column_name = 'relation'
 )
 
 select
     register_rows.*,
-    coalesce(relation_labels.relation_label, '关系不详') as relation_label,
+    coalesce(vocabulary_label('relation', register_rows.relation), '关系不详') as relation_label,
     departure.departure_month,
     departure.departure_label,
     departure.departure_month is null as is_present
 from register_rows
-left join relation_labels
-    on register_rows.relation = relation_labels.relation
 left join int.person_departure as departure
     on register_rows.person_id = departure.person_id
