@@ -21,26 +21,39 @@ with unrepairable_rows as (
         and not coalesce(person.in_register, false)
 ),
 
+register_facts as (
+    -- what each register record says, and what its own number says
+    select
+        person_id,
+        name,
+        register_row,
+        birth_date,
+        sex,
+        birth_date_of(id_number) as number_birth_date,
+        sex_of(id_number) as number_sex,
+        age_on(coalesce(birth_date, birth_date_of(id_number)), $as_of_last_day) as age
+    from int.register_member
+),
+
 contradictions as (
     -- (b) and (c), on the register's own record
     select
-        member.person_id,
-        member.name,
-        member.register_row,
+        person_id,
+        name,
+        register_row,
         concat_ws('；',
-            case when member.birth_date <> birth_date_of(member.id_number)
-                then format('户籍身份证号中的出生日期为 {}，户籍登记出生日期为 {}', birth_date_of(member.id_number), member.birth_date) end,
-            case when member.sex <> sex_of(member.id_number)
-                then format('身份证号第十七位表示{}性，户籍登记为{}性', case sex_of(member.id_number) when 'M' then '男' else '女' end,
-                    case member.sex when 'M' then '男' else '女' end) end,
-            case when age_on(coalesce(member.birth_date, birth_date_of(member.id_number)), $as_of_last_day) > $identity_max_age
-                then format('按出生日期 {} 计算已 {} 岁，超过 {} 岁', coalesce(member.birth_date, birth_date_of(member.id_number)),
-                    age_on(coalesce(member.birth_date, birth_date_of(member.id_number)), $as_of_last_day), $identity_max_age) end
+            case when birth_date <> number_birth_date
+                then format('户籍身份证号中的出生日期为 {}，户籍登记出生日期为 {}', number_birth_date, birth_date) end,
+            case when sex <> number_sex
+                then format('身份证号第十七位表示{}性，户籍登记为{}性', case number_sex when 'M' then '男' else '女' end,
+                    case sex when 'M' then '男' else '女' end) end,
+            case when age > $identity_max_age
+                then format('按出生日期 {} 计算已 {} 岁，超过 {} 岁', coalesce(birth_date, number_birth_date), age, $identity_max_age) end
         ) as problems
-    from int.register_member as member
-    where member.birth_date <> birth_date_of(member.id_number)
-        or member.sex <> sex_of(member.id_number)
-        or age_on(coalesce(member.birth_date, birth_date_of(member.id_number)), $as_of_last_day) > $identity_max_age
+    from register_facts
+    where birth_date <> number_birth_date
+        or sex <> number_sex
+        or age > $identity_max_age
 ),
 
 unregistered_too_old as (

@@ -38,6 +38,7 @@ lines_on_certificates as (
 invalid_lines as (
     select
         *,
+        vocabulary_label('programme', programme) as programme_label,
         case
             when paid_month < issue_month then '发证之前'
             when paid_month > valid_through_month then
@@ -62,8 +63,8 @@ per_certificate as (
             invalid_lines.case_no, any_value(disability_text(category, grade)), month_text(any_value(issue_month)),
             coalesce(month_text(any_value(valid_through_month)), '不详'),
             any_value(certificate_status_text(certificate_status)),
-            any_value(roster_row), string_agg(distinct reason, '、'),
-            string_agg(distinct vocabulary_label('programme', programme), '、'),
+            any_value(roster_row), string_agg(distinct reason, '、' order by reason),
+            string_agg(distinct programme_label, '、' order by programme_label),
             month_text(min(paid_month)), month_text(max(paid_month)), count(*), yuan_text(sum(amount)),
             string_agg(ledger_row::varchar, '、' order by ledger_row)) as evidence
     from invalid_lines

@@ -91,24 +91,12 @@ uncovered as (
 poor_view as (
     -- the registered-poor roster's family of the member, if listed
     select
-        rec.person_id,
+        person_id,
         format('建档立卡户编号 {} 登记家庭人口数 {} 人，列出成员 {} 人，兜底保障登记为{}',
-            poor.poor_household_no, any_value(poor.household_size), any_value(listed.members),
-            any_value(case poor.safety_net when 'dibao' then '低保' when 'tekun' then '特困' else '无' end)) as poor_text
-    from stg.registered_poor as poor
-    inner join link.person_record as rec
-        on rec.source = 'registered_poor'
-        and rec.source_row = poor.source_row
-        and rec.role = 'subject'
-    inner join (
-        select poor_household_no, count(*) as members
-        from stg.registered_poor
-        group by poor_household_no
-    ) as listed
-        on poor.poor_household_no = listed.poor_household_no
-    where rec.person_id is not null
-    group by rec.person_id, poor.poor_household_no
-    qualify row_number() over (partition by rec.person_id order by poor.poor_household_no) = 1
+            poor_household_no, household_size, listed_members, safety_net_text(safety_net)) as poor_text
+    from int.poor_member
+    where person_id is not null
+    qualify row_number() over (partition by person_id order by poor_household_no, roster_row) = 1
 )
 
 select

@@ -2,30 +2,7 @@
 -- Policy: expected = 特困 if any listed member is on active tekun, else 低保 if any is covered
 -- by an active dibao case (单人 counts), else 无. One finding per household, on its 户主. No money.
 with listed as (
-    select
-        poor.poor_household_no,
-        poor.source_row,
-        poor.safety_net,
-        poor.relation,
-        poor.name,
-        poor.head_name,
-        poor.head_id_number,
-        poor.head_id_number_raw,
-        poor.township,
-        poor.village,
-        member.person_id,
-        member.confidence,
-        head.person_id as head_person_id,
-        head.confidence as head_confidence
-    from stg.registered_poor as poor
-    left join link.person_record as member
-        on member.source = 'registered_poor'
-        and member.source_row = poor.source_row
-        and member.role = 'subject'
-    left join link.person_record as head
-        on head.source = 'registered_poor'
-        and head.source_row = poor.source_row
-        and head.role = 'head'
+    select * from int.poor_member
 ),
 
 on_tekun as (
@@ -54,8 +31,7 @@ households as (
         any_value(listed.township) as township,
         any_value(listed.village) as village,
         least(min(listed.confidence), min(listed.head_confidence)) as link_confidence,
-        count(*) as listed_members,
-        string_agg(listed.source_row::varchar, '、' order by listed.source_row) as rows_text,
+        string_agg(listed.roster_row::varchar, '、' order by listed.roster_row) as rows_text,
         case
             when count(on_tekun.person_id) > 0 then 'tekun'
             when count(on_dibao.person_id) > 0 then 'dibao'
@@ -63,7 +39,7 @@ households as (
         end as expected,
         string_agg(format('{}（{}）', listed.name,
                 coalesce('特困供养证号 ' || on_tekun.case_no || ' 在供', '低保证号 ' || on_dibao.case_no || ' 保障对象', '无')),
-            '、' order by listed.source_row) as members_text
+            '、' order by listed.roster_row) as members_text
     from listed
     left join on_tekun
         on listed.person_id = on_tekun.person_id
