@@ -30,7 +30,7 @@ from pathlib import Path
 import duckdb
 
 from checks.catalogue import BY_CODE, CATALOGUE
-from reports.workbooks import mask_id_number
+from reports.run_tables import mask_id_number, read_findings, read_resolved, table_columns
 
 REPORT_FILE = "report.html"
 TOP_FINDINGS = 20
@@ -152,50 +152,21 @@ def dump_dom(html_path: Path) -> str:
 # --------------------------------------------------------------------------- reading the run database
 
 
-def table_exists(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> bool:
-    row = con.execute(
-        "select count(*) from information_schema.tables"
-        " where table_catalog = current_database() and table_schema = ? and table_name = ?",
-        [schema, table],
-    ).fetchone()
-    return bool(row and row[0])
-
-
 def read_report_data(con: duckdb.DuckDBPyConnection) -> dict:
     """Everything the page shows from the run's database, as plain Python values."""
-    has_finding = table_exists(con, "chk", "finding")
-    has_status = has_finding and table_exists(con, "chk", "finding_status")
-    has_resolved = table_exists(con, "chk", "resolved")
-    findings_from = (
-        "chk.finding as f left join chk.finding_status as s on s.case_key = f.case_key"
-        if has_status
-        else "chk.finding as f, (select null::varchar as status) as s"
-    )
-    data: dict = {
-        "has_status": has_status,
-        "has_resolved": has_resolved,
-        "findings": [],
-        "resolved": [],
+    unknown = "（未知乡镇）"
+    findings = [
+        row | {"township": row["township"] or unknown, "overpaid": row["overpaid_amount"] or 0.0,
+               "backpay": row["backpay_amount"] or 0.0}
+        for row in read_findings(con)
+    ] if table_columns(con, "chk", "finding") else []
+    resolved = [row | {"township": row["township"] or unknown} for row in read_resolved(con)]
+    return {
+        "has_status": bool(table_columns(con, "chk", "finding_status")),
+        "has_resolved": bool(table_columns(con, "chk", "resolved")),
+        "findings": findings,
+        "resolved": resolved,
     }
-    if has_finding:
-        rows = con.execute(
-            f"""
-            select f.check_code, coalesce(f.township, '（未知乡镇）'), f.village, f.name, f.id_number, f.case_no,
-                coalesce(f.overpaid_amount, 0)::double, coalesce(f.backpay_amount, 0)::double,
-                coalesce(f.needs_confirmation, false), coalesce(s.status, 'new'), f.case_key,
-                f.period_start, f.period_end
-            from {findings_from}
-            """
-        ).fetchall()
-        keys = ("check_code", "township", "village", "name", "id_number", "case_no", "overpaid", "backpay",
-                "needs_confirmation", "status", "case_key", "period_start", "period_end")
-        data["findings"] = [dict(zip(keys, row)) for row in rows]
-    if has_resolved:
-        rows = con.execute(
-            "select check_code, coalesce(township, '（未知乡镇）') from chk.resolved"
-        ).fetchall()
-        data["resolved"] = [{"check_code": code, "township": township} for code, township in rows]
-    return data
 
 
 def check_order(codes) -> list[str]:

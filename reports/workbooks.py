@@ -51,6 +51,7 @@ from reports.feedback import (
     NOTE_HEADER,
 )
 from reports.history import STATUS_LABELS
+from reports.run_tables import mask_id_number, mask_text, read_findings, read_resolved, records, table_columns
 
 COUNTY_BOOK = "全县"
 SUMMARY_SHEET = "汇总"
@@ -62,8 +63,6 @@ KIND_FINDING = "待确认发现"
 KIND_LINK = "待确认身份关联"
 
 # A citizen number in any text: 18 characters (last may be X) or a 15-digit first-generation number.
-ID_RUN = re.compile(r"\d{17}[\dXx]|\d{15}")
-MASK = "********"
 SHEET_NAME_FORBIDDEN = re.compile(r"[\[\]:*?/\\]")
 FILE_NAME_FORBIDDEN = re.compile(r'[\\/:*?"<>|\s]')
 IDENTIFIER = re.compile(r"[a-z_][a-z0-9_]*")
@@ -156,30 +155,6 @@ GUIDE = (
 )
 
 
-def mask_id_number(value: object) -> str:
-    """A citizen number as inspectors see it: first 6, eight asterisks, last 4 (spaces dropped)."""
-    if value is None:
-        return ""
-    text = re.sub(r"\s", "", str(value))
-    if not text:
-        return ""
-    if len(text) <= 10:  # too short to be a number anyone could use; show its length only
-        return "*" * len(text)
-    return mask_text(text[:6] + MASK + text[-4:])
-
-
-def mask_text(value: object) -> str:
-    """Text with every citizen number inside it masked (evidence, certificate numbers, lists of numbers)."""
-    if value is None:
-        return ""
-    text = str(value)
-    # Masking leaves at most four digits of each number; repeat until no run of 15 is left
-    # (digits following a masked number can join the next run).
-    while ID_RUN.search(text):
-        text = ID_RUN.sub(lambda match: match.group()[:6] + MASK + match.group()[-4:], text)
-    return text
-
-
 def write_workbooks(con: duckdb.DuckDBPyConnection, folder: Path, *, run_id: str, as_of: str, county: str | None,
                     policy: dict) -> list[Path]:
     """Write `folder/<乡镇>.xlsx` for each township with findings and `folder/全县.xlsx`; return their paths."""
@@ -215,75 +190,18 @@ def _file_stem(township: str) -> str:
 # ---------------------------------------------------------------------------------------------- reading
 
 
-def _table_columns(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> list[str]:
-    """Column names of schema.table in the connection's own database ([] when it does not exist)."""
-    return [
-        name
-        for (name,) in con.execute(
-            """
-            select column_name
-            from information_schema.columns
-            where table_catalog = current_database() and table_schema = ? and table_name = ?
-            order by ordinal_position
-            """,
-            [schema, table],
-        ).fetchall()
-    ]
-
-
-def _records(con: duckdb.DuckDBPyConnection, sql: str) -> list[dict]:
-    cursor = con.execute(sql)
-    names = [column[0] for column in cursor.description]
-    return [dict(zip(names, values)) for values in cursor.fetchall()]
-
-
-def read_findings(con: duckdb.DuckDBPyConnection) -> list[dict]:
-    """chk.finding with its status, sorted by money at stake (overpaid + backpay, desc), then case_key.
-
-    Without chk.finding_status (a database history was never applied to) every finding is new.
-    """
-    status_columns = _table_columns(con, "chk", "finding_status")
-    if status_columns:
-        status = "coalesce(status.status, 'new') as status, status.previous_conclusion, status.previous_note"
-        join = "left join chk.finding_status as status on finding.case_key = status.case_key"
-    else:
-        status = "'new' as status, null as previous_conclusion, null as previous_note"
-        join = ""
-    return _records(
-        con,
-        f"""
-        select
-            finding.check_code, finding.id_number, finding.name, finding.township, finding.village, finding.case_no,
-            finding.period_start, finding.period_end, finding.overpaid_amount, finding.backpay_amount,
-            finding.link_confidence, coalesce(finding.needs_confirmation, false) as needs_confirmation,
-            finding.evidence, finding.case_key,
-            {status}
-        from chk.finding as finding
-        {join}
-        order by coalesce(finding.overpaid_amount, 0) + coalesce(finding.backpay_amount, 0) desc, finding.case_key
-        """,
-    )
-
-
-def read_resolved(con: duckdb.DuckDBPyConnection) -> list[dict]:
-    """chk.resolved: cases the previous run of this folder listed and this run no longer finds."""
-    if not _table_columns(con, "chk", "resolved"):
-        return []
-    return _records(con, "select case_key, check_code, township from chk.resolved order by case_key")
-
-
 def read_reviews(con: duckdb.DuckDBPyConnection) -> list[dict]:
     """link.review with the source row's name, raw number and township, and the candidate person.
 
     A row's township is its own (stg) township, else the candidate's; cremation rows carry none.
     """
-    if not {"source", "source_row", "role", "person_id"} <= set(_table_columns(con, "link", "review")):
+    if not {"source", "source_row", "role", "person_id"} <= set(table_columns(con, "link", "review")):
         return []
     parts = []
     for source, role in con.execute("select distinct source, role from link.review order by 1, 2").fetchall():
         if not (source and IDENTIFIER.fullmatch(source) and role and IDENTIFIER.fullmatch(role)):
             continue
-        columns = set(_table_columns(con, "stg", source))
+        columns = set(table_columns(con, "stg", source))
         if "source_row" not in columns:
             continue
         prefix = "head_" if role == "head" else ""
@@ -301,12 +219,12 @@ def read_reviews(con: duckdb.DuckDBPyConnection) -> list[dict]:
             "select null::varchar as source, null::varchar as role, null::integer as source_row, null::varchar as name, "
             "null::varchar as id_number_raw, null::varchar as township where false"
         )
-    if _table_columns(con, "link", "person"):
+    if table_columns(con, "link", "person"):
         person = "link.person"
     else:
         person = "(select null::varchar as person_id, null::varchar as name, null::varchar as id_number, " \
                  "null::varchar as township, null::varchar as village where false)"
-    return _records(
+    return records(
         con,
         f"""
         with source_rows as (

@@ -8,14 +8,8 @@ import openpyxl
 import pytest
 
 from config import load_policy
-from reports.workbooks import (
-    CONFIRM_SHEET,
-    SUMMARY_SHEET,
-    mask_id_number,
-    mask_text,
-    render_sheet_html,
-    write_workbooks,
-)
+from reports.run_tables import mask_id_number, mask_text
+from reports.workbooks import CONFIRM_SHEET, SUMMARY_SHEET, render_sheet_html, write_workbooks
 
 CITIZEN_NUMBER = re.compile(r"\d{17}[\dXx]|\d{15}")
 EAST, XIELU = "城东街道", "谢炉镇"
