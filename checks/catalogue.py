@@ -27,8 +27,7 @@ class Check:
 
     def parameter_values(self, policy: dict) -> dict[str, object]:
         """The policy values this check reads, by parameter name (tables as they are written)."""
-        flat = flatten(policy)
-        return {name: flat[name.replace(".", "_")] if name.replace(".", "_") in flat else _lookup(policy, name) for name in self.params}
+        return {name: _lookup(policy, name) for name in self.params}
 
 
 def _lookup(policy: dict, dotted: str) -> object:

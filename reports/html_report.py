@@ -256,20 +256,28 @@ def render_overview(data: dict) -> str:
     return f'<section id="overview"><h2>概览</h2><div class="cards">{html_cards}</div></section>'
 
 
+def count_and_amount_charts(key: str, subject: str, labels: list[str], entries: list[dict], colors: list[str]) -> tuple[str, str]:
+    """The pair of bar charts a grouping gets: findings, and money to recover beside money to back-pay."""
+    counts = hbar_chart(
+        f"chart-by-{key}", f"{subject}问题线索数（条）", labels, [entry["findings"] for entry in entries],
+        colors=colors, value_format=fmt_count,
+    )
+    amounts = grouped_hbar_chart(
+        f"chart-amounts-by-{key}", f"{subject}应追回与应补发金额（元）", labels,
+        [("应追回", OVERPAID_COLOR, [entry["overpaid"] for entry in entries]),
+         ("应补发", BACKPAY_COLOR, [entry["backpay"] for entry in entries])],
+        value_format=fmt_yuan,
+    )
+    return counts, amounts
+
+
 def render_checks_section(data: dict) -> str:
     groups = summarize(data["findings"], data["resolved"], "check_code")
     codes = [code for code in check_order(groups) if groups[code]["findings"] or groups[code]["suppressed"]]
     charted = [code for code in codes if groups[code]["findings"]]
     labels = [check_name(code) for code in charted]
-    chart_counts = hbar_chart(
-        "chart-by-check", "各检查项目问题线索数（条）", labels, [groups[c]["findings"] for c in charted],
-        colors=[check_color(c) for c in charted], value_format=fmt_count,
-    )
-    chart_amounts = grouped_hbar_chart(
-        "chart-amounts-by-check", "各检查项目应追回与应补发金额（元）", labels,
-        [("应追回", OVERPAID_COLOR, [groups[c]["overpaid"] for c in charted]),
-         ("应补发", BACKPAY_COLOR, [groups[c]["backpay"] for c in charted])],
-        value_format=fmt_yuan,
+    chart_counts, chart_amounts = count_and_amount_charts(
+        "check", "各检查项目", labels, [groups[c] for c in charted], [check_color(c) for c in charted]
     )
     rows = [
         [check_name(code), code, groups[code]["findings"], groups[code]["overpaid"], groups[code]["backpay"],
@@ -295,15 +303,8 @@ def render_townships_section(data: dict) -> str:
         key=lambda t: (-groups[t]["findings"], t),
     )
     charted = [t for t in townships if groups[t]["findings"]]
-    chart_counts = hbar_chart(
-        "chart-by-township", "各乡镇问题线索数（条）", charted, [groups[t]["findings"] for t in charted],
-        colors=[COUNT_COLOR] * len(charted), value_format=fmt_count,
-    )
-    chart_amounts = grouped_hbar_chart(
-        "chart-amounts-by-township", "各乡镇应追回与应补发金额（元）", charted,
-        [("应追回", OVERPAID_COLOR, [groups[t]["overpaid"] for t in charted]),
-         ("应补发", BACKPAY_COLOR, [groups[t]["backpay"] for t in charted])],
-        value_format=fmt_yuan,
+    chart_counts, chart_amounts = count_and_amount_charts(
+        "township", "各乡镇", charted, [groups[t] for t in charted], [COUNT_COLOR] * len(charted)
     )
     rows = [
         [t, groups[t]["findings"], groups[t]["overpaid"], groups[t]["backpay"], groups[t]["to_confirm"],
