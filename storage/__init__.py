@@ -1,0 +1,1 @@
+"""Where hecha keeps what it must protect: the deployment secret, databases, files."""
