@@ -21,6 +21,7 @@ from pathlib import Path
 from extracts.errors import DropError
 
 EXIT_INPUT_ERROR = 2
+EXIT_BUSY = 3  # the case history is held by another hecha process: try again later
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -45,6 +46,8 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--drop", required=True, type=Path, help="the folder each night's drop is delivered to")
     serve.add_argument("--out", type=Path, default=Path("out"), help="output folder (default: out)")
     serve.add_argument("--cron", default="0 2 * * *", help="nightly schedule, cron syntax (default: 02:00 every day)")
+    recover = commands.add_parser("recover", help="put right what a killed run left: record published runs, mark dead runs interrupted")
+    recover.add_argument("--out", type=Path, default=Path("out"), help="output folder (default: out); its campaigns too")
     feedback = commands.add_parser("feedback", help="inspectors' feedback")
     feedback_commands = feedback.add_subparsers(dest="feedback_command", required=True)
     feedback_import = feedback_commands.add_parser("import", help="record the 核查结论 of a filled-in workbook")
@@ -174,47 +177,81 @@ def split_list(text: str | None) -> list[str] | None:
     return [item.strip() for item in text.split(",") if item.strip()] if text else None
 
 
+def run_here(args: argparse.Namespace) -> Path:
+    """`hecha run` and `hecha campaign`: the stages in this process, no Prefect server (nothing to orphan)."""
+    from flows.run import start_run
+    from flows.stages import nightly_stages, run_stages
+
+    if args.command == "campaign":
+        from flows.run import start_campaign
+
+        run, stages = start_campaign(args.drop, args.name, split_list(args.checks), split_list(args.townships), args.as_of, args.out)
+    else:
+        run, stages = start_run(args.drop, args.as_of, args.out), nightly_stages()
+    return run_stages(run, stages)
+
+
+def show_progress() -> None:
+    """Stage lines on stderr as a run goes, so a long run is not silent."""
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("hecha: %(message)s"))
+    logger = logging.getLogger("hecha")
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
+    logger.propagate = False
+
+
+def recover_command(args: argparse.Namespace) -> int:
+    from flows.run import recover_out
+
+    folders = [args.out] + sorted(path for path in (args.out / "campaigns").glob("*") if path.is_dir())
+    for folder in folders:
+        done = recover_out(folder)
+        print(f"{folder}: recorded {len(done['recorded'])} published run(s) missing from the history"
+              f"{' (' + ', '.join(done['recorded']) + ')' if done['recorded'] else ''}; "
+              f"marked {len(done['interrupted'])} dead run(s) interrupted"
+              f"{' (' + ', '.join(done['interrupted']) + ')' if done['interrupted'] else ''}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
+    from storage.database import DatabaseBusy
+    from storage.files import owner_only
+
     args = build_parser().parse_args(argv)
-    if args.command == "feedback":
-        return feedback_command(args)
-    if args.command == "diff":
-        return diff_command(args)
-    if args.command == "link":
-        return link_command(args)
-    if args.command == "checks":
-        return checks_command(args)
-    quiet_prefect()
-    from flows.nightly import nightly  # Prefect reads its settings on import
-
-    quiet_input_errors()
-    if args.command == "serve":
-        from flows.serve import serve_flows
-
-        serve_flows(drop=args.drop, out=args.out, cron=args.cron)
-        return 0
+    owner_only()  # every file hecha writes holds personal data
     try:
-        if args.command == "campaign":
-            from checks.catalogue import BY_CODE
-            from flows.campaign import campaign
+        if args.command == "feedback":
+            return feedback_command(args)
+        if args.command == "diff":
+            return diff_command(args)
+        if args.command == "link":
+            return link_command(args)
+        if args.command == "checks":
+            return checks_command(args)
+        if args.command == "recover":
+            return recover_command(args)
+        if args.command == "serve":
+            quiet_prefect()
+            quiet_input_errors()
+            from flows.serve import serve_flows
 
-            unknown = [code for code in split_list(args.checks) or [] if code not in BY_CODE]
-            if unknown:
-                print(f"hecha: unknown check code(s): {', '.join(unknown)}; known: {', '.join(BY_CODE)}", file=sys.stderr)
-                return EXIT_INPUT_ERROR
-            try:
-                run_dir = campaign(drop=args.drop, campaign=args.name, checks=split_list(args.checks),
-                                   townships=split_list(args.townships), as_of=args.as_of, out=args.out)
-            except ValueError as error:  # a campaign name that is no folder name, an unknown check
-                print(f"hecha: {error}", file=sys.stderr)
-                return EXIT_INPUT_ERROR
-        else:
-            run_dir = nightly(drop=args.drop, as_of=args.as_of, out=args.out)
-    except DropError as error:
-        # the failed frames hold the run's database objects; release them before exit
-        traceback.clear_frames(error.__traceback__)
-        print(f"hecha: input error: {error}", file=sys.stderr)
-        return EXIT_INPUT_ERROR
+            serve_flows(drop=args.drop, out=args.out, cron=args.cron)
+            return 0
+        show_progress()
+        try:
+            run_dir = run_here(args)
+        except DropError as error:
+            # the failed frames hold the run's database objects; release them before exit
+            traceback.clear_frames(error.__traceback__)
+            print(f"hecha: input error: {error}", file=sys.stderr)
+            return EXIT_INPUT_ERROR
+        except ValueError as error:  # a campaign name that is no folder name, an unknown check
+            print(f"hecha: {error}", file=sys.stderr)
+            return EXIT_INPUT_ERROR
+    except DatabaseBusy as error:
+        print(f"hecha: {error}", file=sys.stderr)
+        return EXIT_BUSY
     print(summarize(run_dir))
     return 0
 

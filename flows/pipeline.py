@@ -7,6 +7,7 @@ so quality benches can run many drops without a Prefect server.
 
 from __future__ import annotations
 
+import secrets
 from pathlib import Path
 
 import duckdb
@@ -19,6 +20,7 @@ from flows.run import resolve_as_of
 from matching.link import link_people
 from matching.normalize import normalize_identities
 from matching.probabilistic import Thresholds
+from storage.secret import SECRET_BYTES, has_keyed_hash, install_keyed_hash
 
 
 def link_thresholds(policy: dict) -> Thresholds:
@@ -27,8 +29,17 @@ def link_thresholds(policy: dict) -> Thresholds:
 
 
 def link_drop(con: duckdb.DuckDBPyConnection, drop: Path, as_of: str | None = None,
-              decisions: list[tuple[str, str, str, str]] = ()) -> dict:
-    """Load, normalize and link `drop` into `con` (with inspectors' link `decisions`); return the stages' counts."""
+              decisions: list[tuple[str, str, str, str]] = (), secret: bytes | None = None) -> dict:
+    """Load, normalize and link `drop` into `con` (with inspectors' link `decisions`); return the stages' counts.
+
+    Person ids and case keys are keyed with `secret`; without one, with the
+    secret already installed on `con`, else a random one for this connection
+    (its ids then mean nothing outside it: enough for a bench, not for a case history).
+    """
+    if secret is not None:
+        install_keyed_hash(con, secret)
+    elif not has_keyed_hash(con):
+        install_keyed_hash(con, secrets.token_bytes(SECRET_BYTES))
     manifest = read_manifest(drop)
     resolve_as_of(manifest, as_of)  # a drop without a known as_of is refused here as in a full run
     return {
@@ -38,8 +49,9 @@ def link_drop(con: duckdb.DuckDBPyConnection, drop: Path, as_of: str | None = No
     }
 
 
-def analyse_drop(con: duckdb.DuckDBPyConnection, drop: Path, as_of: str | None = None, codes: list[str] | None = None) -> dict:
-    """Load, normalize, link and check `drop` into `con`; return the stages' counts."""
-    figures = link_drop(con, drop, as_of)
+def analyse_drop(con: duckdb.DuckDBPyConnection, drop: Path, as_of: str | None = None, codes: list[str] | None = None,
+                 secret: bytes | None = None) -> dict:
+    """Load, normalize, link and check `drop` into `con` (keyed with `secret`, as `link_drop` says); return the stages' counts."""
+    figures = link_drop(con, drop, as_of, secret=secret)
     month = resolve_as_of(read_manifest(drop), as_of)
     return figures | {"findings": run_checks(con, month, load_policy(), codes)}

@@ -1,13 +1,21 @@
-"""A run: its folder, database, record, and atomic publication.
+"""A run: its folder, database, record, and publication with its case history in one step.
 
-A run works in `<out>/.work-<run_id>/` and is renamed to `<out>/<run_id>/`
-only when every stage has succeeded, so the final folder never holds a
-half-written result and a failed run leaves the last good publication as it
-was. The run record (`run.json`) keeps the parameters, per-file counts, the
-validation summary, the findings per check and the time each stage took; a
-failed run leaves its record, marked failed with the stage and the error, in
-the work folder. The out folder's case history (`audit.duckdb`) sits beside
-its runs; a campaign is just another out folder (`<out>/campaigns/<name>/`).
+A run works in `<out>/.work-<run_id>/`. Publication renames it to
+`<out>/<run_id>/` inside the transaction that records it in the folder's case
+history (`audit.duckdb`), so a reader finds a run published and recorded, or
+neither: a kill before the rename rolls the transaction back; a kill after
+the rename and before the commit leaves a complete published run that the
+next writer of the history records first (reports/history.py
+`record_unrecorded_runs`). A failed run leaves its record, marked failed with
+the stage and the error, in the work folder; a run whose process died is
+marked interrupted by the next run (`recover_out`). The run record
+(`run.json`) keeps the parameters, per-file counts, the validation summary,
+the findings per check and the time each stage took. A campaign is just
+another out folder (`<out>/campaigns/<name>/`) sharing the deployment's
+secret with its parent.
+
+Everything a run writes is owner-only (storage/files.py); old run databases
+and abandoned work folders are removed after the policy's `retention`.
 """
 
 from __future__ import annotations
@@ -15,6 +23,9 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+import re
+import shutil
+import socket
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -22,12 +33,22 @@ from pathlib import Path
 
 import duckdb
 
+from checks.catalogue import BY_CODE
 from config import load_policy, parse_month, run_parameters
 from extracts.errors import DropError
 from extracts.read import Manifest, read_manifest
+from storage.database import attached
+from storage.files import make_private_dir, owner_only, restrict_tree, write_text_atomic
+from storage.secret import install_keyed_hash, load_or_create_secret, secret_root
 
 DATABASE = "hecha.duckdb"
 AUDIT_DATABASE = "audit.duckdb"
+WORK_PREFIX = ".work-"
+# The served deployments take folders as parameters; where these are set (hecha serve sets them),
+# a folder outside them is refused, so an API caller cannot make a run read or write elsewhere.
+DROP_ROOT_ENV = "HECHA_DROP_ROOT"
+OUT_ROOT_ENV = "HECHA_OUT_ROOT"
+RETENTION_DEFAULTS = {"run_databases": 30, "work_days": 14}
 
 
 @dataclass
@@ -62,6 +83,8 @@ class Run:
     def con(self) -> duckdb.DuckDBPyConnection:
         if self._con is None:
             self._con = duckdb.connect(str(self.work_dir / DATABASE))
+            # case keys and person ids are keyed with the deployment's secret (never stored in the database)
+            install_keyed_hash(self._con, load_or_create_secret(secret_root(self.out)))
         return self._con
 
     def close(self) -> None:
@@ -82,7 +105,7 @@ class Run:
         # once published, the record lives in the final folder
         folder = self.work_dir if self.work_dir.exists() or not self.final_dir.exists() else self.final_dir
         path = folder / "run.json"
-        path.write_text(json.dumps(self.record, ensure_ascii=False, indent=2, default=str), encoding="utf-8")
+        write_text_atomic(path, json.dumps(self.record, ensure_ascii=False, indent=2, default=str))
         return path
 
 
@@ -97,6 +120,15 @@ def resolve_as_of(manifest: Manifest, as_of: str | None) -> dt.date:
         raise DropError(f"as_of: {error}", file="manifest.yaml" if not as_of else None) from error
 
 
+def confine(path: Path, root_env: str) -> Path:
+    """`path`, refused unless it lies inside the folder `$root_env` names (when set)."""
+    path = Path(path)
+    root = os.environ.get(root_env)
+    if root and not path.resolve().is_relative_to(Path(root).resolve()):
+        raise ValueError(f"{path}: outside the configured folder {root} ({root_env}); refused")
+    return path
+
+
 def start_run(drop: Path, as_of: str | None, out: Path, scope: dict[str, object] | None = None) -> Run:
     """Create the run's work folder and record; `scope` adds parameters (a campaign's checks, townships, name)."""
     drop = Path(drop)
@@ -104,20 +136,60 @@ def start_run(drop: Path, as_of: str | None, out: Path, scope: dict[str, object]
         raise DropError(f"drop folder not found: {drop}", file=str(drop))
     manifest = read_manifest(drop)
     month = resolve_as_of(manifest, as_of)
+    owner_only()
+    out = make_private_dir(Path(out))
+    recover_out(out)
     run_id = f"{month:%Y-%m}_{dt.datetime.now(dt.timezone.utc):%Y%m%dT%H%M%S%f}"
-    run = Run(run_id=run_id, drop=drop, as_of=month, out=Path(out), manifest=manifest, policy=load_policy())
-    run.work_dir.mkdir(parents=True)
+    run = Run(run_id=run_id, drop=drop, as_of=month, out=out, manifest=manifest, policy=load_policy())
+    run.work_dir.mkdir(mode=0o700)
     run.record = {
         "run_id": run_id,
         "status": "running",
         "started_at": dt.datetime.now(dt.timezone.utc).isoformat(),
+        "process": {"pid": os.getpid(), "host": socket.gethostname()},
         "parameters": {
-            "drop": str(drop.resolve()), "as_of": f"{month:%Y-%m}", "out": str(Path(out).resolve()), "county": manifest.county,
+            "drop": str(drop.resolve()), "as_of": f"{month:%Y-%m}", "out": str(out.resolve()), "county": manifest.county,
         } | (scope or {}),
         "policy": run.policy,
     }
     run.write_record()
     return run
+
+
+CAMPAIGNS = "campaigns"
+# One folder name, readable in any file manager and safe in any shell: letters (CJK included),
+# digits, and . _ - inside; no quotes, spaces, slashes or control characters.
+CAMPAIGN_NAME = re.compile(r"[^\W_][\w.\-]{0,63}")
+
+
+def campaign_out(out: Path, campaign: str) -> Path:
+    """`<out>/campaigns/<campaign>/`; the name must be usable as one folder name."""
+    if not isinstance(campaign, str) or not CAMPAIGN_NAME.fullmatch(campaign) or ".." in campaign:
+        raise ValueError(
+            f"campaign name {campaign!r}: expected a folder name of at most 64 letters, digits, '.', '_' or '-', "
+            "starting with a letter or digit (no spaces, quotes or slashes)"
+        )
+    return Path(out) / CAMPAIGNS / campaign
+
+
+def check_codes(checks: list[str] | None) -> list[str] | None:
+    """The campaign's checks, refused before any loading when a code is unknown; none given means all."""
+    unknown = [code for code in checks or [] if code not in BY_CODE]
+    if unknown:
+        raise ValueError(f"unknown check code(s): {', '.join(unknown)}; known: {', '.join(BY_CODE)}")
+    return list(checks) if checks else None
+
+
+def start_campaign(drop: Path, campaign: str, checks: list[str] | None, townships: list[str] | None, as_of: str | None,
+                   out: Path):
+    """The campaign's run, started; and its stages."""
+    codes = check_codes(checks)
+    folder = campaign_out(out, campaign)
+    scope = {"campaign": campaign, "checks": codes, "townships": list(townships) if townships else None}
+    run = start_run(drop, as_of, folder, scope=scope)
+    from flows.stages import campaign_stages
+
+    return run, campaign_stages(codes, scope["townships"])
 
 
 def fail_run(run: Run, stage: str, error: BaseException) -> None:
@@ -127,9 +199,101 @@ def fail_run(run: Run, stage: str, error: BaseException) -> None:
 
 
 def publish_run(run: Run) -> Path:
-    """Mark the run succeeded and move its folder into place in one rename."""
+    """Publish the run and record it in the case history, as one step; remove what retention no longer keeps.
+
+    The history is opened for writing first (waiting while a feedback import
+    holds it), then, in one transaction: the run's cases are recorded, the
+    work folder is renamed into place, the transaction commits.
+    """
+    from reports.history import open_state, record_run_in, transaction
+
     run.close()
-    run.record |= {"status": "succeeded", "finished_at": dt.datetime.now(dt.timezone.utc).isoformat()}
+    restrict_tree(run.work_dir)
+    started = time.perf_counter()
+    with open_state(run.state) as con:
+        run.record |= {"status": "succeeded", "finished_at": dt.datetime.now(dt.timezone.utc).isoformat()}
+        run.record.pop("stage", None)
+        run.write_record()
+        with attached(con, run.work_dir / DATABASE, "published", read_only=True), transaction(con):
+            record_run_in(con, record=run.record, run_dir=run.final_dir)
+            os.replace(run.work_dir, run.final_dir)
+    run.record.setdefault("timings_seconds", {})["record"] = round(time.perf_counter() - started, 3)
     run.write_record()
-    os.replace(run.work_dir, run.final_dir)
+    apply_retention(run.out, run.policy.get("retention") or {})
     return run.final_dir
+
+
+def process_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # alive, another user's
+        return True
+    return True
+
+
+def recover_out(out: Path) -> dict[str, list[str]]:
+    """Put right what a killed run left in `out`; return what was done.
+
+    - a published run missing from the case history is recorded (opening the
+      history for writing does it, see reports/history.py);
+    - a work folder still `running` whose process is gone is marked
+      `interrupted`, naming the stage it was in.
+    """
+    from reports.history import open_state
+
+    out = Path(out)
+    done: dict[str, list[str]] = {"recorded": [], "interrupted": []}
+    if not out.is_dir():
+        return done
+    published = [p.parent for p in out.glob("[!.]*/run.json") if (p.parent / DATABASE).exists()]
+    if published or (out / AUDIT_DATABASE).exists():
+        from reports.history import record_unrecorded_runs
+
+        with open_state(out / AUDIT_DATABASE) as con:
+            done["recorded"] = record_unrecorded_runs(con, out)  # usually already done on opening
+    host = socket.gethostname()
+    for run_json in sorted(out.glob(f"{WORK_PREFIX}*/run.json")):
+        try:
+            record = json.loads(run_json.read_text(encoding="utf-8"))
+        except ValueError:
+            continue
+        process = record.get("process") or {}
+        # "succeeded" in a work folder: killed while publishing, before the rename (nothing was published)
+        if record.get("status") not in ("running", "succeeded") or process.get("host") != host or process_alive(int(process.get("pid", 0)) or -1):
+            continue
+        record |= {
+            "status": "interrupted",
+            "failed_stage": record.get("stage"),
+            "error": "the run's process stopped (killed or crashed) before it finished; nothing of it was published",
+            "finished_at": dt.datetime.now(dt.timezone.utc).isoformat(),
+        }
+        write_text_atomic(run_json, json.dumps(record, ensure_ascii=False, indent=2, default=str))
+        done["interrupted"].append(run_json.parent.name)
+    return done
+
+
+def apply_retention(out: Path, retention: dict) -> dict[str, list[str]]:
+    """Remove run databases beyond the newest `run_databases` runs, and failed work folders older than `work_days`.
+
+    A run database holds every raw extract with full citizen numbers; the
+    published findings, workbooks and report stay. A work folder of a run
+    still going (status running) is never removed.
+    """
+    settings = RETENTION_DEFAULTS | {k: v for k, v in retention.items() if v is not None}
+    removed: dict[str, list[str]] = {"databases": [], "work_folders": []}
+    runs = sorted((p.parent for p in Path(out).glob(f"[!.]*/{DATABASE}")), key=lambda folder: folder.name, reverse=True)
+    for folder in runs[int(settings["run_databases"]):]:
+        (folder / DATABASE).unlink(missing_ok=True)
+        removed["databases"].append(folder.name)
+    cutoff = time.time() - float(settings["work_days"]) * 86400
+    for work in Path(out).glob(f"{WORK_PREFIX}*"):
+        try:
+            status = json.loads((work / "run.json").read_text(encoding="utf-8")).get("status")
+        except (OSError, ValueError):
+            status = None
+        if status != "running" and work.stat().st_mtime < cutoff:
+            shutil.rmtree(work, ignore_errors=True)
+            removed["work_folders"].append(work.name)
+    return removed

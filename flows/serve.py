@@ -11,14 +11,17 @@ works from any working directory.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from prefect import serve
+from prefect.settings import PREFECT_API_URL, temporary_settings
 from prefect.deployments.runner import EntrypointType, RunnerDeployment
 from prefect.schedules import Cron
 
 from flows.campaign import campaign
 from flows.nightly import nightly
+from flows.run import DROP_ROOT_ENV, OUT_ROOT_ENV
 
 DEPLOYMENT = "hecha"
 NIGHTLY_DEPLOYMENT = f"{nightly.name}/{DEPLOYMENT}"
@@ -48,5 +51,27 @@ def build_deployments(*, drop: Path, out: Path, cron: str = "0 2 * * *", timezon
 
 
 def serve_flows(*, drop: Path, out: Path, cron: str = "0 2 * * *", limit: int | None = None, timezone: str = TIMEZONE) -> None:
-    """Serve nightly on `cron` and campaign on demand until interrupted; `limit` caps concurrent runs."""
-    serve(*build_deployments(drop=drop, out=out, cron=cron, timezone=timezone), limit=limit)
+    """Serve nightly on `cron` and campaign on demand until interrupted; `limit` caps concurrent runs.
+
+    Runs may only read drops under `drop` and write under `out` (the flows
+    refuse other folders given as parameters through the API). Without
+    `PREFECT_API_URL`, a Prefect server with its UI is started for the
+    duration, on the loopback, and ends with this process.
+    """
+    os.environ[DROP_ROOT_ENV] = str(Path(drop).resolve())
+    os.environ[OUT_ROOT_ENV] = str(Path(out).resolve())
+    deployments = build_deployments(drop=drop, out=out, cron=cron, timezone=timezone)
+    if os.environ.get("PREFECT_API_URL"):
+        serve(*deployments, limit=limit)
+        return
+    from flows.server import start_server
+
+    process, url = start_server()
+    os.environ["PREFECT_API_URL"] = url
+    print(f"hecha serve: Prefect UI at {url.removesuffix('/api')} (loopback only)", flush=True)
+    try:
+        with temporary_settings(updates={PREFECT_API_URL: url}):
+            serve(*deployments, limit=limit)
+    finally:
+        process.terminate()
+        process.wait(timeout=30)

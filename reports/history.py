@@ -12,7 +12,8 @@ folder) lives in `<out>/audit.duckdb`:
 Before a run publishes, `apply_history` compares its findings with the
 history and writes `chk.finding_status` and `chk.resolved` into the run's
 database (the workbooks, the HTML report and `hecha diff` read them). After
-it has published, `record_run` adds the run to the history. The status of a
+it has published, `record_run_in` adds the run to the history, in the
+same transaction as the publication (flows/run.py). The status of a
 finding:
 
 - `new` — never found before in this folder;
@@ -32,6 +33,9 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import duckdb
+
+from storage.database import attach, attached, use
+from storage.files import restrict_file
 
 STATE = "audit.duckdb"
 STATUS_LABELS = {
@@ -71,8 +75,14 @@ STATE_DDL = (
 
 
 @contextmanager
-def open_state(state: Path, *, read_only: bool = False):
-    """The history database of an output folder, created on first use."""
+def open_state(state: Path, *, read_only: bool = False, timeout: float | None = None):
+    """The history database of an output folder, created on first use.
+
+    Opening it for writing waits (up to `timeout`, see storage/database.py)
+    while another process holds it, and first records any run a crash left
+    published but unrecorded (`record_unrecorded_runs`), so every writer and
+    every later reader sees each published run in the history.
+    """
     state = Path(state)
     if read_only and not state.exists():
         con = duckdb.connect()
@@ -83,11 +93,17 @@ def open_state(state: Path, *, read_only: bool = False):
         # and clash with the schema of that name
         state.parent.mkdir(parents=True, exist_ok=True)
         con = duckdb.connect()
-        con.execute(f"attach '{state}' as history{' (read_only)' if read_only else ''}")
-        con.execute("use history")
+        try:
+            attach(con, state, "history", read_only=read_only, timeout=timeout)
+        except BaseException:
+            con.close()
+            raise
+        use(con, "history")
         if not read_only:
+            restrict_file(state)
             for ddl in STATE_DDL:
                 con.execute(ddl)
+            record_unrecorded_runs(con, state.parent)
     try:
         yield con
     finally:
@@ -119,13 +135,13 @@ def apply_history(con: duckdb.DuckDBPyConnection, *, state: Path, run_id: str, c
     con.execute("create schema if not exists chk")
     run_database = con.execute("select current_database()").fetchall()[0][0]
     if state.exists():
-        con.execute(f"attach '{state}' as state (read_only)")
+        attach(con, state, "state", read_only=True)
     else:  # the folder's first run: an empty history
         con.execute("attach ':memory:' as state")
-        con.execute("use state")
+        use(con, "state")
         for ddl in STATE_DDL:
             con.execute(ddl)
-        con.execute(f"use {run_database}")
+        use(con, run_database)
     try:
         previous = con.execute("select run_id from state.audit.run order by published_at desc, run_id desc limit 1").fetchall()
         previous_run = previous[0][0] if previous else None
@@ -197,52 +213,99 @@ def apply_history(con: duckdb.DuckDBPyConnection, *, state: Path, run_id: str, c
     return counts | {"overpaid_amount": round(overpaid, 2), "backpay_amount": round(backpay, 2)}
 
 
+def record_run_in(con: duckdb.DuckDBPyConnection, *, record: dict, run_dir: Path) -> None:
+    """Add a run to the history open on `con`: its cases, their status, the run's totals.
+
+    The run's database is attached as `published` (still in its work folder
+    when publication and recording are one step, see flows/run.py); `run_dir`
+    is where the run is published. The caller owns the transaction: recording
+    is all or nothing.
+    """
+    run_id = record["run_id"]
+    con.execute("delete from audit.case_run where run_id = ?", [run_id])  # re-recording a run is harmless
+    con.execute(
+        """
+        insert into audit.case_run
+        select ?, finding.case_key, status.status, status.evidence_hash, finding.overpaid_amount, finding.backpay_amount
+        from published.chk.finding as finding
+        inner join published.chk.finding_status as status using (case_key)
+        """,
+        [run_id],
+    )
+    con.execute(
+        """
+        insert or replace into audit.case
+        select
+            finding.case_key, finding.check_code, finding.person_id, finding.id_number, finding.name,
+            finding.township, finding.village, finding.case_no,
+            coalesce(known.first_seen_run, ?), ?, status.evidence_hash, finding.evidence
+        from published.chk.finding as finding
+        inner join published.chk.finding_status as status using (case_key)
+        left join audit.case as known using (case_key)
+        """,
+        [run_id, run_id],
+    )
+    totals = con.execute(
+        "select count(*), coalesce(sum(overpaid_amount), 0), coalesce(sum(backpay_amount), 0) from published.chk.finding"
+    ).fetchall()[0]
+    parameters = record.get("parameters", {})
+    finished = record.get("finished_at")
+    published_at = dt.datetime.fromisoformat(finished) if finished else dt.datetime.now(dt.timezone.utc)
+    con.execute(
+        "insert or replace into audit.run values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [
+            run_id, parameters.get("as_of"), str(run_dir), published_at.astimezone(dt.timezone.utc).replace(tzinfo=None),
+            parameters.get("checks"), parameters.get("townships"),
+            json.dumps(record.get("findings", {}), ensure_ascii=False), totals[0], totals[1], totals[2],
+        ],
+    )
+
+
+def record_unrecorded_runs(con: duckdb.DuckDBPyConnection, out: Path) -> list[str]:
+    """Record the published runs of `out` the history lacks (a crash between publishing and recording).
+
+    A run folder is renamed into place inside the transaction that records it;
+    a kill between the rename and the commit leaves a complete, published run
+    that the history does not know. It is recorded here, oldest first, before
+    anyone reads the history, so from a reader's view every run is published
+    and recorded, or neither. Returns the run ids recorded.
+    """
+    recorded = {run_id for (run_id,) in con.execute("select run_id from audit.run").fetchall()}
+    repaired = []
+    for run_json in sorted(Path(out).glob("*/run.json")):
+        run_dir = run_json.parent
+        if run_dir.name in recorded or run_dir.name.startswith(".") or not (run_dir / "hecha.duckdb").exists():
+            continue
+        try:
+            record = json.loads(run_json.read_text(encoding="utf-8"))
+        except ValueError:
+            continue
+        if record.get("status") != "succeeded" or record.get("run_id") != run_dir.name:
+            continue
+        with attached(con, run_dir / "hecha.duckdb", "published", read_only=True), transaction(con):
+            record_run_in(con, record=record, run_dir=run_dir)
+        repaired.append(run_dir.name)
+    return repaired
+
+
+@contextmanager
+def transaction(con: duckdb.DuckDBPyConnection):
+    """All of the block's writes, or none of them (a kill inside leaves the history as it was)."""
+    con.execute("begin transaction")
+    try:
+        yield con
+    except BaseException:
+        con.execute("rollback")
+        raise
+    con.execute("commit")
+
+
 def record_run(state: Path, run_dir: Path) -> None:
-    """Add a published run to the history: its cases, their status, the run's totals."""
+    """Record a published run folder in the history `state`, in one transaction."""
     run_dir = Path(run_dir)
     record = json.loads((run_dir / "run.json").read_text(encoding="utf-8"))
-    database = run_dir / "hecha.duckdb"
-    with open_state(state) as con:
-        con.execute(f"attach '{database}' as published (read_only)")
-        try:
-            run_id = record["run_id"]
-            con.execute("delete from audit.case_run where run_id = ?", [run_id])  # re-recording a run is harmless
-            con.execute(
-                """
-                insert into audit.case_run
-                select ?, finding.case_key, status.status, status.evidence_hash, finding.overpaid_amount, finding.backpay_amount
-                from published.chk.finding as finding
-                inner join published.chk.finding_status as status using (case_key)
-                """,
-                [run_id],
-            )
-            con.execute(
-                """
-                insert or replace into audit.case
-                select
-                    finding.case_key, finding.check_code, finding.person_id, finding.id_number, finding.name,
-                    finding.township, finding.village, finding.case_no,
-                    coalesce(known.first_seen_run, ?), ?, status.evidence_hash, finding.evidence
-                from published.chk.finding as finding
-                inner join published.chk.finding_status as status using (case_key)
-                left join audit.case as known using (case_key)
-                """,
-                [run_id, run_id],
-            )
-            totals = con.execute(
-                "select count(*), coalesce(sum(overpaid_amount), 0), coalesce(sum(backpay_amount), 0) from published.chk.finding"
-            ).fetchall()[0]
-        finally:
-            con.execute("detach published")
-        parameters = record.get("parameters", {})
-        con.execute(
-            "insert or replace into audit.run values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [
-                run_id, parameters.get("as_of"), str(run_dir), dt.datetime.now(dt.timezone.utc).replace(tzinfo=None),
-                parameters.get("checks"), parameters.get("townships"),
-                json.dumps(record.get("findings", {}), ensure_ascii=False), totals[0], totals[1], totals[2],
-            ],
-        )
+    with open_state(state) as con, attached(con, run_dir / "hecha.duckdb", "published", read_only=True), transaction(con):
+        record_run_in(con, record=record, run_dir=run_dir)
 
 
 def run_history(state: Path, current: dict | None = None) -> list[dict]:
@@ -272,7 +335,7 @@ def diff_runs(run_a: Path, run_b: Path) -> dict:
             database = Path(run_dir) / "hecha.duckdb"
             if not database.exists():
                 raise FileNotFoundError(f"{run_dir}: not a published run folder (no hecha.duckdb)")
-            con.execute(f"attach '{database}' as {alias} (read_only)")
+            attach(con, database, alias, read_only=True)
         rows = con.execute(
             """
             with pairs as (

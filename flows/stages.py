@@ -1,0 +1,182 @@
+"""The stages of a run, as plain functions, and the loop that runs them in order.
+
+load → normalize → validate → link → checks → history → reports → publish.
+Each stage is one call into extracts/, matching/, checks/ or reports/; none
+holds SQL or rules. The same functions run two ways:
+
+- in this process, by the `hecha` command (`run_here`): no Prefect server is
+  started, so nothing outlives a killed command;
+- as Prefect tasks, by the served flows (flows/nightly.py, flows/campaign.py),
+  which pass a runner that calls each stage as a task.
+
+`publish` makes the run visible and records it in the folder's case history
+in one step (flows/run.py `publish_run`): a run is published and recorded, or
+neither.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from checks.runner import keep_townships
+from checks.runner import run_checks as run_check_sql
+from extracts.declarations import EXTRACTS
+from extracts.load import load_drop
+from extracts.validate import validate_stg
+from flows.pipeline import link_thresholds
+from flows.run import Run, fail_run, publish_run
+from matching.link import link_people as link_all
+from matching.normalize import normalize_identities as normalize_stg
+from reports.exceptions import write_exceptions
+
+LOG = logging.getLogger("hecha")
+
+
+def load_extracts(run: Run) -> None:
+    with run.stage("load"):
+        run.record["files"] = load_drop(run.con, run.drop, run.manifest, EXTRACTS, policy=run.policy)
+
+
+def normalize_identities(run: Run) -> None:
+    with run.stage("normalize"):
+        run.record["id_number_status"] = normalize_stg(run.con, EXTRACTS)
+
+
+def validate_extracts(run: Run) -> None:
+    from extracts.guards import check_inputs  # an as_of outside the ledger's months, and the like: refused
+
+    with run.stage("validate"):
+        run.record["inputs"] = check_inputs(run.con, run.as_of, run.policy)
+        run.record["validation"] = validate_stg(run.con, EXTRACTS, run.as_of)
+
+
+def link_people(run: Run) -> None:
+    from reports.feedback import link_decisions  # inspectors' confirmed and rejected links, from earlier runs
+
+    with run.stage("link"):
+        run.record["links"] = link_all(run.con, EXTRACTS, thresholds=link_thresholds(run.policy), decisions=link_decisions(run.state))
+
+
+def run_checks(run: Run, codes: list[str] | None = None) -> None:
+    with run.stage("checks"):
+        steps: dict[str, float] = {}
+        run.record["findings"] = run_check_sql(run.con, run.as_of, run.policy, codes, timings=steps)
+        run.record["check_timings_seconds"] = {step: round(seconds, 3) for step, seconds in steps.items()}
+
+
+def keep_campaign_townships(run: Run, townships: list[str]) -> None:
+    with run.stage("scope"):
+        kept = keep_townships(run.con, townships)
+        run.record["findings"] = {code: kept.get(code, 0) for code in run.record["findings"]}
+
+
+def apply_history(run: Run) -> None:
+    from reports.history import apply_history as apply_case_history
+
+    scope = run.record["parameters"]  # a campaign's checks and townships: cases outside them are not "resolved"
+    with run.stage("history"):
+        run.record["history"] = apply_case_history(
+            run.con, state=run.state, run_id=run.run_id, checks=scope.get("checks"), townships=scope.get("townships")
+        )
+
+
+def write_reports(run: Run) -> None:
+    from reports.history import run_history
+    from reports.html_report import write_html_report
+    from reports.workbooks import write_workbooks
+
+    with run.stage("reports"):
+        workbooks = write_workbooks(
+            run.con,
+            run.work_dir / "workbooks",
+            run_id=run.run_id,
+            as_of=f"{run.as_of:%Y-%m}",
+            county=run.manifest.county,
+            policy=run.policy,
+        )
+        run.record["workbooks"] = [str(path.relative_to(run.work_dir)) for path in workbooks]
+        history = run_history(run.state, current=run.record)
+        run.record["report"] = write_html_report(run.con, run.work_dir, record=run.record, history=history).name
+
+
+def publish(run: Run) -> Path:
+    """Write exceptions.csv, then publish the folder and record it in the case history, as one step."""
+    with run.stage("publish"):
+        run.record["exceptions_rows"] = write_exceptions(run.con, run.work_dir / "exceptions.csv")
+    return publish_run(run)
+
+
+Stage = tuple[Callable[..., Any], dict[str, Any]]  # a stage function and its arguments besides the run
+CallStage = Callable[[Callable[..., Any], Run, dict[str, Any]], Any]
+
+
+def nightly_stages() -> list[Stage]:
+    return [
+        (load_extracts, {}),
+        (normalize_identities, {}),
+        (validate_extracts, {}),
+        (link_people, {}),
+        (run_checks, {}),
+        (apply_history, {}),
+        (write_reports, {}),
+        (publish, {}),
+    ]
+
+
+def campaign_stages(checks: list[str] | None, townships: list[str] | None) -> list[Stage]:
+    scope: list[Stage] = [(keep_campaign_townships, {"townships": list(townships)})] if townships else []
+    return [
+        (load_extracts, {}),
+        (normalize_identities, {}),
+        (validate_extracts, {}),
+        (link_people, {}),
+        (run_checks, {"codes": checks}),
+        *scope,
+        (apply_history, {}),
+        (write_reports, {}),
+        (publish, {}),
+    ]
+
+
+class Progress:
+    """Where a run reports its stages: here, log lines on the `hecha` logger."""
+
+    def __init__(self, logger: logging.Logger | logging.LoggerAdapter = LOG):
+        self.logger = logger
+
+    def done(self, run: Run, name: str, seconds: float, number: int, total: int) -> None:
+        self.logger.info("run %s: stage %s done in %.1f s (%d/%d)", run.run_id, name, seconds, number, total)
+
+    def failed(self, run: Run, name: str, seconds: float, number: int, total: int, error: BaseException) -> None:
+        self.logger.error("run %s: stage %s failed after %.1f s: %s", run.run_id, name, seconds, error)
+
+
+def call_here(stage: Callable[..., Any], run: Run, arguments: dict[str, Any]) -> Any:
+    return stage(run, **arguments)
+
+
+def run_stages(run: Run, stages: Sequence[Stage], progress: Progress | None = None, call: CallStage = call_here) -> Path:
+    """Run the stages in order, reporting each; on failure record which stage failed and why, and re-raise.
+
+    A run failing before `publish` publishes nothing and the last good
+    publication stays as it was; `publish` itself is all or nothing.
+    """
+    progress = progress or Progress()
+    result: Path = run.final_dir
+    for number, (stage, arguments) in enumerate(stages, start=1):
+        name = stage.__name__
+        run.record["stage"] = name
+        run.write_record()  # a run killed now is found "interrupted in <stage>" by the next one
+        started = time.perf_counter()
+        try:
+            result = call(stage, run, arguments)
+        except BaseException as error:
+            fail_run(run, name, error)
+            progress.failed(run, name, time.perf_counter() - started, number, len(stages), error)
+            raise
+        progress.done(run, name, time.perf_counter() - started, number, len(stages))
+    return result

@@ -1,0 +1,194 @@
+"""A run killed at every stage boundary, then run again: the history and the publications stay consistent.
+
+Each killed run is a real process killed with SIGKILL (no cleanup runs);
+the rerun and the checks happen here. The good first run is made once and
+copied for each case. Also: a run meeting a feedback import on the case
+history, and two imports at once.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from flows.cli import main
+from flows.run import recover_out, start_run
+from flows.stages import nightly_stages, run_stages
+
+ROOT = Path(__file__).resolve().parents[2]
+SAMPLE_DROP = ROOT / "data" / "sample" / "drop"
+STAGES = [stage.__name__ for stage, _ in nightly_stages()]
+# After each stage but the last; inside publish: after recording, before the rename (the transaction is open),
+# and after the rename, before the commit ("between publish and record").
+BOUNDARIES = [f"after:{name}" for name in STAGES[:-1]] + ["publish:before_rename", "publish:before_commit"]
+
+KILLER = """
+import os, signal, sys
+from pathlib import Path
+import flows.run, flows.stages, reports.history
+from flows.run import start_run
+from flows.stages import nightly_stages, run_stages
+
+where, out = sys.argv[1], Path(sys.argv[2])
+def die():
+    os.kill(os.getpid(), signal.SIGKILL)
+
+kind, name = where.split(":")
+if kind == "after":
+    original = getattr(flows.stages, name)
+    def stage_then_die(run, **kwargs):
+        result = original(run, **kwargs)
+        die()
+        return result
+    stage_then_die.__name__ = name
+    setattr(flows.stages, name, stage_then_die)
+elif name == "before_rename":
+    record = reports.history.record_run_in
+    def record_then_die(con, **kwargs):
+        record(con, **kwargs)
+        die()
+    reports.history.record_run_in = record_then_die
+else:
+    replace = os.replace
+    def replace_then_die(source, target):
+        replace(source, target)
+        if Path(target).name.startswith("20"):  # the run folder's rename, not a run.json rewrite
+            die()
+    flows.run.os.replace = replace_then_die
+run = start_run(Path(sys.argv[3]), None, out)
+run_stages(run, nightly_stages())
+"""
+
+
+def published(out: Path) -> list[Path]:
+    return sorted(path.parent for path in out.glob("[!.]*/run.json"))
+
+
+def history(out: Path) -> tuple[list[str], dict[str, dict[str, str]]]:
+    con = duckdb.connect(str(out / "audit.duckdb"), read_only=True)
+    try:
+        runs = [run_id for (run_id,) in con.execute("select run_id from audit.run order by published_at, run_id").fetchall()]
+        statuses: dict[str, dict[str, str]] = {}
+        for run_id, case_key, status in con.execute("select run_id, case_key, status from audit.case_run").fetchall():
+            statuses.setdefault(run_id, {})[case_key] = status
+        return runs, statuses
+    finally:
+        con.close()
+
+
+@pytest.fixture(scope="module")
+def first_out(tmp_path_factory):
+    out = tmp_path_factory.mktemp("good") / "out"
+    run = start_run(SAMPLE_DROP, None, out)
+    run_stages(run, nightly_stages())
+    return out
+
+
+@pytest.mark.parametrize("where", BOUNDARIES)
+def test_kill_at_stage_boundary_then_rerun_keeps_history_consistent(first_out, tmp_path, where):
+    out = tmp_path / "out"
+    shutil.copytree(first_out, out)
+    (first,) = published(out)
+    killed = subprocess.run([sys.executable, "-c", KILLER, where, str(out), str(SAMPLE_DROP)], cwd=ROOT,
+                            capture_output=True, text=True, timeout=300)
+    assert killed.returncode == -9, killed.stderr[-2000:]
+
+    after_kill = published(out)
+    reaches_folder = where == "publish:before_commit"
+    assert len(after_kill) == (2 if reaches_folder else 1)  # the rename is the only way to publish
+
+    rerun = start_run(SAMPLE_DROP, None, out)  # recovers what the kill left, then runs
+    run_stages(rerun, nightly_stages())
+
+    runs, statuses = history(out)
+    published_now = [path.name for path in published(out)]
+    assert runs == published_now  # published and recorded, or neither
+    assert runs[0] == first.name and runs[-1] == rerun.run_id
+    last = statuses[rerun.run_id]
+    # the same drop again: every finding is one the previous recorded run had, none "recurred"
+    assert set(last.values()) == {"persisting"}, sorted(set(last.values()))
+    assert set(last) == set(statuses[first.name])
+    leftovers = [json.loads((work / "run.json").read_text(encoding="utf-8")) for work in out.glob(".work-*")]
+    if reaches_folder:
+        assert leftovers == []
+    else:
+        (record,) = leftovers
+        assert record["status"] == "interrupted"
+        assert record["failed_stage"] == (where.split(":")[1] if where.startswith("after:") else "publish")
+
+
+def hold_history(state: Path, seconds: float) -> subprocess.Popen:
+    """Another process holding the case history for writing, as a feedback import does while it records."""
+    code = textwrap.dedent(f"""
+        import sys, time, duckdb
+        con = duckdb.connect({str(state)!r})
+        print("holding", flush=True)
+        time.sleep({seconds})
+        con.close()
+    """)
+    process = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
+    assert process.stdout.readline().strip() == "holding"
+    return process
+
+
+def test_run_waits_for_a_feedback_import_then_publishes(first_out, tmp_path, monkeypatch):
+    out = tmp_path / "out"
+    shutil.copytree(first_out, out)
+    monkeypatch.setenv("HECHA_LOCK_TIMEOUT", "60")
+    holder = hold_history(out / "audit.duckdb", 3)
+    started = time.monotonic()
+    try:
+        run = start_run(SAMPLE_DROP, None, out)
+        run_dir = run_stages(run, nightly_stages())
+    finally:
+        holder.wait()
+    assert time.monotonic() - started >= 2.5  # it waited rather than failing
+    runs, _ = history(out)
+    assert runs[-1] == run_dir.name and run_dir.exists()
+
+
+def test_run_that_cannot_get_the_history_says_so_in_one_line_and_publishes_nothing(first_out, tmp_path, monkeypatch, capsys):
+    out = tmp_path / "out"
+    shutil.copytree(first_out, out)
+    before = published(out)
+    monkeypatch.setenv("HECHA_LOCK_TIMEOUT", "1")
+    holder = hold_history(out / "audit.duckdb", 30)
+    try:
+        code = main(["run", "--drop", str(SAMPLE_DROP), "--out", str(out)])
+    finally:
+        holder.kill()
+        holder.wait()
+    error = capsys.readouterr().err.strip().splitlines()
+    assert code == 3
+    assert error[-1].startswith("hecha: ") and "audit.duckdb is in use by another process (PID" in error[-1]
+    assert not any("Traceback" in line for line in error)
+    assert published(out) == before
+    (work,) = out.glob(".work-*")
+    assert json.loads((work / "run.json").read_text(encoding="utf-8"))["status"] == "failed"
+
+
+def test_recover_marks_a_dead_run_interrupted(tmp_path):
+    out = tmp_path / "out"
+    work = out / ".work-2026-10_x"
+    work.mkdir(parents=True)
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    record = {"run_id": "2026-10_x", "status": "running", "stage": "link_people",
+              "process": {"pid": int(dead.stdout), "host": os.uname().nodename}}
+    (work / "run.json").write_text(json.dumps(record), encoding="utf-8")
+    alive = out / ".work-2026-10_y"
+    alive.mkdir()
+    (alive / "run.json").write_text(json.dumps(record | {"run_id": "2026-10_y", "process": {"pid": os.getpid(),
+                                                                                         "host": os.uname().nodename}}))
+    done = recover_out(out)
+    assert done["interrupted"] == [".work-2026-10_x"]
+    assert json.loads((work / "run.json").read_text())["failed_stage"] == "link_people"
+    assert json.loads((alive / "run.json").read_text())["status"] == "running"
