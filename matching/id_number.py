@@ -23,10 +23,14 @@ CHECK_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 CHECK_CHARACTERS = "10X98765432"
 
 # Numbers typed on a Chinese input method arrive in full-width forms.
-_FULL_WIDTH_TO_ASCII = {chr(0xFF10 + digit): str(digit) for digit in range(10)} | {
+FULL_WIDTH_TO_ASCII = {chr(0xFF10 + digit): str(digit) for digit in range(10)} | {
     "Ｘ": "X",
     "ｘ": "X",
 }
+# What people put between the groups of a number they copy by hand (130534-19691008-0213,
+# 1305 3419 6910 0802 13): white space, hyphens and dashes (ASCII, Unicode, full-width),
+# underscores, dots and middle dots, slashes. A regex character class, for polars and `re` alike.
+ID_SEPARATORS = r"[-\s‐‑‒–—―−－﹣_＿.．·・/／]"
 
 # A year outside this range is a typing error, not a living or recently
 # deceased beneficiary.
@@ -89,7 +93,7 @@ def _check_character_expr(first17: pl.Expr) -> pl.Expr:
 
 
 def clean_id_number_text(raw: pl.Series) -> pl.Series:
-    """Return the text a number is judged on: no spaces, ASCII digits, upper-case X.
+    """Return the text a number is judged on: no spaces or separators, ASCII digits, upper-case X.
 
     Same length and order as `raw`; null stays null. Nothing is checked here:
     `normalize_id_numbers` decides what the text is, and the number repair in
@@ -97,8 +101,8 @@ def clean_id_number_text(raw: pl.Series) -> pl.Series:
     """
     return (
         raw.cast(pl.String)
-        .str.replace_all(r"\s", "")  # \s is Unicode-aware: covers U+3000 too
-        .str.replace_many(_FULL_WIDTH_TO_ASCII)
+        .str.replace_all(ID_SEPARATORS, "")  # \s is Unicode-aware: covers U+3000 too
+        .str.replace_many(FULL_WIDTH_TO_ASCII)
         .str.to_uppercase()
     )
 
