@@ -12,6 +12,7 @@ breakdown and the ratio checks / linkage — the target is a ratio of at most 1.
 from __future__ import annotations
 
 import argparse
+import secrets
 import statistics
 import tempfile
 import time
@@ -29,12 +30,14 @@ from flows.pipeline import link_thresholds
 from flows.run import resolve_as_of
 from matching.normalize import normalize_identities
 from matching.link import link_people
+from storage.secret import SECRET_BYTES, install_keyed_hash
 
 PERSONS_PER_HOUSEHOLD = 3.2
 
 
 def measure(drop: Path, repeat: int) -> None:
     con = duckdb.connect()
+    install_keyed_hash(con, secrets.token_bytes(SECRET_BYTES))  # person ids and case keys of this process only
     manifest = read_manifest(drop)
     as_of = resolve_as_of(manifest, None)
     policy = load_policy()

@@ -58,6 +58,7 @@ import argparse
 import inspect
 import json
 import resource
+import secrets
 import shutil
 import statistics
 import subprocess
@@ -267,9 +268,11 @@ def _rows_from_records(folder: Path, clusters: pl.DataFrame) -> pl.DataFrame:
 
 def _link_with_hecha(folder: Path, work: Path, notes: list[str]):
     from matching.link import link_people
+    from storage.secret import SECRET_BYTES, install_keyed_hash
 
     # like Splink: an in-memory database with the input (the staged tables) loaded before the clock starts
     con = duckdb.connect()
+    install_keyed_hash(con, secrets.token_bytes(SECRET_BYTES))  # person ids of this process only
     con.execute(f"attach '{folder / 'prepared.duckdb'}' as prepared (read_only)")
     con.execute("create schema stg")
     for (table,) in con.execute(

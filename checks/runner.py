@@ -20,6 +20,7 @@ import polars as pl
 
 from checks.catalogue import BY_CODE, CATALOGUE
 from config import policy_tables, run_parameters
+from storage.secret import require_keyed_hash
 
 SQL_DIR = Path(__file__).resolve().parents[1] / "sql"
 PARAMETER = re.compile(r"\$([a-z_][a-z0-9_]*)")
@@ -121,7 +122,9 @@ def run_checks(con: duckdb.DuckDBPyConnection, as_of: dt.date, policy: dict, cod
     """Build int.*, run the chosen checks (all by default) into chk.finding; return findings per check.
 
     `timings`, when given, receives seconds per step: `int` (the shared facts) and each check code.
+    Case keys are `case_key`, keyed with the deployment secret (storage/secret.py) installed on `con`.
     """
+    require_keyed_hash(con)
     timings = {} if timings is None else timings
     started = time.perf_counter()
     unknown = [code for code in codes or [] if code not in BY_CODE]

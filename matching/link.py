@@ -20,6 +20,7 @@ from matching.id_number import clean_id_number_text
 from matching.names import name_pinyin
 from matching.probabilistic import ONE_TO_ONE_SOURCES, Thresholds, link_records
 from matching.repair import repair_id_numbers
+from storage.secret import require_keyed_hash
 
 TRAINING_ROWS = 5_000  # about this many known matches (exact links) seed m; more adds time, not accuracy
 
@@ -110,13 +111,15 @@ def identity_rows_sql(extracts: tuple[Extract, ...]) -> str:
 
 def link_people(con: duckdb.DuckDBPyConnection, extracts: tuple[Extract, ...] = EXTRACTS, *, thresholds: Thresholds,
                 decisions: list[tuple[str, str, str, str]] = ()) -> dict:
-    """Link every source row: exact (and upgraded) citizen numbers, then probabilistic links for the rest."""
+    """Link every source row: exact (and upgraded) citizen numbers, then probabilistic links for the rest.
+
+    Person ids are `person_id_of`, keyed with the deployment secret (storage/secret.py) installed on `con`.
+    """
+    require_keyed_hash(con)
     con.execute("create schema if not exists link")
     # link tables have no meaningful row order (every reader that needs one sorts),
     # and DuckDB builds them faster when it need not keep one
     con.execute("set preserve_insertion_order = false")
-    # a person's id is derived from the number alone: stable across runs, and no join to find it
-    con.execute("create or replace macro person_id_of(id_number) as 'P' || substr(md5(id_number), 1, 15)")
     for ddl in LINK_DDL:
         con.execute(ddl)
     con.execute(f"create or replace temp table identity_rows as {identity_rows_sql(extracts)}")
@@ -418,7 +421,7 @@ def record_features(rows: pl.DataFrame, persons: pl.DataFrame) -> pl.DataFrame:
         (pl.col("address").is_not_null() & pl.col("township").is_null() & pl.col("village").is_null()).alias("outside_county"),
         pl.when(pl.col("birth_date").is_not_null()).then(pl.concat_list(pl.col("birth_date").dt.year()))
         .otherwise(from_age).alias("birth_year"),
-        pl.col("id_number_raw").str.normalize("NFKC").str.replace_all(r"\s", "").str.to_uppercase().alias("id_text"),
+        clean_id_number_text(rows["id_number_raw"]).alias("id_text"),
         pl.col("head_household_no").alias("household_no"),
         pl.col("source").is_in(ONE_TO_ONE_SOURCES).alias("one_to_one"),
     )

@@ -1,9 +1,6 @@
 -- Expressions more than one SQL file needs. Loaded once per run database.
-
--- A finding's identity across runs: the check and its subject, never row
--- numbers or run ids, so the same problem keeps its key night after night.
-create or replace macro case_key(check_code, subject) as
-    substr(md5(check_code || '|' || subject), 1, 16);
+-- case_key and person_id_of are keyed with the deployment secret: storage/secret.py
+-- creates them on the connection (never in the database file).
 
 -- Months as inspectors read them.
 create or replace macro month_text(month) as strftime(month, '%Y-%m');

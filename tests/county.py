@@ -33,6 +33,8 @@ AREA = "130534"
 PROGRAMME_LABEL = {"dibao": "低保金", "tekun": "特困供养金", "living_subsidy": "困难残疾人生活补贴", "care_subsidy": "重度残疾人护理补贴"}
 CATEGORY_DIGIT = {label: DISABILITY_CATEGORY_DIGIT[code] for label, code in DISABILITY_CATEGORY.items()}  # 肢体 → "4"
 GRADE_LABEL = {1: "一级", 2: "二级", 3: "三级", 4: "四级"}
+# The deployment secret of every test county: fixed, so person ids and case keys agree between runs of a test.
+TEST_SECRET = bytes(range(32))
 
 
 @dataclass
@@ -196,7 +198,7 @@ class County:
 def link_county(county: County) -> duckdb.DuckDBPyConnection:
     """Load and link the county's drop; the connection holds link.* for the test to read."""
     con = duckdb.connect()
-    link_drop(con, county.write())
+    link_drop(con, county.write(), secret=TEST_SECRET)
     return con
 
 
@@ -213,7 +215,7 @@ def run_check(code: str, county: County) -> list[SimpleNamespace]:
     """Load, normalize, link and run one check on the county's drop; findings as exceptions.csv holds them."""
     drop = county.write()
     con = duckdb.connect()
-    analyse_drop(con, drop, codes=[code])
+    analyse_drop(con, drop, codes=[code], secret=TEST_SECRET)
     path = county.folder / "exceptions.csv"
     write_exceptions(con, path)
     with path.open(encoding="utf-8") as handle:

@@ -7,7 +7,7 @@ import pytest
 from matching.compare import name_levels
 from matching.fellegi_sunter import estimate_u, train
 from matching.names import name_pinyin, normalize_names
-from tests.county import County, link_county, linked_person
+from tests.county import TEST_SECRET, County, link_county, linked_person
 
 
 PLACES = (("城关镇", "东关村"), ("城关镇", "西关村"), ("王官庄镇", "西侯营村"), ("连庄镇", "北李洼村"), ("谢炉镇", "前郝庄村"))
@@ -153,7 +153,7 @@ def test_inspectors_link_decisions_outrank_the_score(tmp_path):
     (signature,), = duckdb.sql(f"select {record_signature_sql('row')} from (select 'cremation' as source, "
                                "null as id_number_raw, '王莉' as name) as row").fetchall()
     ids = duckdb.connect()
-    link_drop(ids, drop)
+    link_drop(ids, drop, secret=TEST_SECRET)
     person_id, other_id = (
         ids.execute("select person_id from link.person where id_number = ?", [number]).fetchall()[0][0]
         for number in (person.id_number, other.id_number)
@@ -161,9 +161,9 @@ def test_inspectors_link_decisions_outrank_the_score(tmp_path):
     assert linked_person(ids, "cremation", 1)[:2] == (person.id_number, "probabilistic")
 
     rejected = duckdb.connect()
-    link_drop(rejected, drop, decisions=[("cremation", signature, person_id, "different")])
+    link_drop(rejected, drop, decisions=[("cremation", signature, person_id, "different")], secret=TEST_SECRET)
     assert linked_person(rejected, "cremation", 1) == (None, None, None)
 
     confirmed = duckdb.connect()
-    link_drop(confirmed, drop, decisions=[("cremation", signature, other_id, "same")])
+    link_drop(confirmed, drop, decisions=[("cremation", signature, other_id, "same")], secret=TEST_SECRET)
     assert linked_person(confirmed, "cremation", 1) == (other.id_number, "confirmed", 1.0)
