@@ -5,6 +5,8 @@
 -- or sex digit contradicts the register's 出生日期 or 性别; or who would be older than
 -- $identity_max_age. A number one slip or a 15-digit form away from a register person is
 -- repairable, not an anomaly; a lunar birthday in a benefit roster is not one. No money.
+-- The evidence says how far the dates are apart and how old the person is, never a birth date:
+-- beside a masked citizen number either date would give away its hidden digits.
 with unrepairable_rows as (
     -- (a) rows whose number fails its check, is no slip from a register number, and that
     -- are on no register person
@@ -31,7 +33,8 @@ register_facts as (
         sex,
         birth_date_of(id_number) as number_birth_date,
         sex_of(id_number) as number_sex,
-        age_on(coalesce(birth_date, birth_date_of(id_number)), $as_of_last_day) as age
+        age_on(coalesce(birth_date, birth_date_of(id_number)), $as_of_last_day) as age,
+        age_on(birth_date_of(id_number), $as_of_last_day) as number_age
     from int.register_member
 ),
 
@@ -43,12 +46,15 @@ contradictions as (
         register_row,
         concat_ws('；',
             case when birth_date <> number_birth_date
-                then format('户籍身份证号中的出生日期为 {}，户籍登记出生日期为 {}', number_birth_date, birth_date) end,
+                then format('户籍身份证号码所含出生日期与户籍登记出生日期不一致（相差 {} 天{}）',
+                    abs(date_diff('day', number_birth_date, birth_date)),
+                    case when number_age <> age then format('，年龄相差 {} 岁', abs(number_age - age)) else '' end) end,
             case when sex <> number_sex
                 then format('身份证号第十七位表示{}性，户籍登记为{}性', case number_sex when 'M' then '男' else '女' end,
                     case sex when 'M' then '男' else '女' end) end,
             case when age > $identity_max_age
-                then format('按出生日期 {} 计算已 {} 岁，超过 {} 岁', coalesce(birth_date, number_birth_date), age, $identity_max_age) end
+                then format('按{}出生日期计算已 {} 岁，超过 {} 岁', case when birth_date is null then '身份证号码所含' else '户籍登记' end,
+                    age, $identity_max_age) end
         ) as problems
     from register_facts
     where birth_date <> number_birth_date
@@ -62,7 +68,7 @@ unregistered_too_old as (
         person.person_id,
         person.name,
         cast(null as integer) as register_row,
-        format('户籍中无此人，身份证号中的出生日期 {} 计算已 {} 岁，超过 {} 岁', birth_date_of(person.id_number),
+        format('户籍中无此人，按身份证号码所含出生日期计算已 {} 岁，超过 {} 岁',
             age_on(birth_date_of(person.id_number), $as_of_last_day), $identity_max_age) as problems
     from link.person as person
     where not person.in_register

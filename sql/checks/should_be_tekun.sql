@@ -3,7 +3,8 @@
 -- disability of no labour capacity: cfg.no_labour_disability) and no legal supporter able to
 -- support (no other living, present member of the register 户号), not on active tekun, no
 -- 特困放弃协议. The register cannot show children registered elsewhere: the evidence says so.
--- No money.
+-- No money. The evidence gives ages, never a birth date: beside a masked citizen number a
+-- birth date is the hidden half of it.
 with members as (
     select *
     from int.dibao_member
@@ -77,9 +78,9 @@ eligible as (
         household_others.departed_others,
         case
             when candidates.age >= $tekun_min_age
-                then format('年满 {} 周岁（户籍出生日期 {}，现 {} 周岁）', $tekun_min_age, candidates.birth_date, candidates.age)
+                then format('年满 {} 周岁（按户籍出生日期现 {} 周岁）', $tekun_min_age, candidates.age)
             when candidates.age < $tekun_max_minor_age
-                then format('未满 {} 周岁（户籍出生日期 {}）', $tekun_max_minor_age, candidates.birth_date)
+                then format('未满 {} 周岁（按户籍出生日期现 {} 周岁）', $tekun_max_minor_age, candidates.age)
             else candidates.certificate_text || '，视为无劳动能力'
         end as unable_to_work
     from candidates

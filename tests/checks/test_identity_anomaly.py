@@ -95,8 +95,23 @@ def test_identity_anomaly_finds_register_number_contradicting_the_birth_date(cou
     (finding,) = run_check("identity_anomaly", county)
     assert finding.id_number == person.id_number
     assert "19500605" in person.id_number
+    days_apart = (dt.date(1950, 6, 5) - dt.date(1950, 5, 6)).days  # the same age at as_of: no years to state
+    assert f"出生日期与户籍登记出生日期不一致（相差 {days_apart} 天）" in finding.evidence
+
+
+def test_identity_anomaly_evidence_gives_neither_birth_date(county):
+    """Beside the masked number either date would give away its hidden digits: the evidence states the gap only."""
+    person = county.person(name="施德胜", born="1950-05-06", id_born="1938-11-23")
+    county.pay(person, programme="tekun", months=("2026-05", "2026-10"), amount=700, case_no="TK0001")
+    (finding,) = run_check("identity_anomaly", county)
     digits = "".join(c for c in finding.evidence if c.isdigit())
-    assert "19500506" in digits or "195056" in digits  # the register's 出生日期, however it is written
+    for born in (dt.date(1950, 5, 6), dt.date(1938, 11, 23)):
+        for written in (f"{born:%Y%m%d}", f"{born.year}{born.month}{born.day}", f"{born:%y%m%d}"):
+            assert written not in digits
+    days_apart = (dt.date(1950, 5, 6) - dt.date(1938, 11, 23)).days
+    number_age = 2026 - 1938 - 1  # on 2026-10-31, the 23 November birthday is still to come
+    register_age = 2026 - 1950  # the 6 May one has passed
+    assert f"（相差 {days_apart} 天，年龄相差 {number_age - register_age} 岁）" in finding.evidence
 
 
 def test_identity_anomaly_finds_register_number_contradicting_the_sex(county):
