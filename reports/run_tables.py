@@ -1,7 +1,9 @@
 """What a run's database holds, as the reports read it: findings with their status, and masking.
 
 The workbooks and the HTML report read the same findings the same way; a
-citizen number leaves the run's database only masked (first 6 and last 4).
+citizen number leaves the run's database only masked (first 6 and last 4),
+in whatever form it was written (grouped, full-width): what a number is, is
+matching/id_number.py's to say.
 A database that no history was applied to reads as all new.
 """
 
@@ -11,15 +13,26 @@ import re
 
 import duckdb
 
-ID_RUN = re.compile(r"\d{17}[\dXx]|\d{15}")
+from matching.id_number import FULL_WIDTH_TO_ASCII, ID_SEPARATORS
+
+# A number as people write it: digits, perhaps full-width, perhaps grouped by up to three
+# separators (130534-19691008-0213, 1305 3419 6910 0802 13), perhaps ending in a check X.
+NUMBER_RUN = re.compile(rf"[0-9０-９](?:{ID_SEPARATORS}{{0,3}}[0-9０-９])*(?:{ID_SEPARATORS}{{0,3}}[XxＸｘ])?")
+SHORTEST_NUMBER = 15  # a first-generation number; shorter runs are amounts, dates, row and case numbers
 MASK = "********"
+TO_ASCII = str.maketrans(FULL_WIDTH_TO_ASCII)
+
+
+def compact_number(text: str) -> str:
+    """`text` without separators, full-width digits and X made ASCII (an ASCII x stays as written)."""
+    return re.sub(ID_SEPARATORS, "", text).translate(TO_ASCII)
 
 
 def mask_id_number(value: object) -> str:
-    """A citizen number as inspectors see it: first 6, eight asterisks, last 4 (spaces dropped)."""
+    """A citizen number as inspectors see it: first 6, eight asterisks, last 4 (separators dropped)."""
     if value is None:
         return ""
-    text = re.sub(r"\s", "", str(value))
+    text = compact_number(str(value))
     if not text:
         return ""
     if len(text) <= 10:  # too short to be a number anyone could use; show its length only
@@ -28,15 +41,23 @@ def mask_id_number(value: object) -> str:
 
 
 def mask_text(value: object) -> str:
-    """Text with every citizen number inside it masked (evidence, certificate numbers, lists of numbers)."""
+    """Text with every citizen number inside it masked (evidence, certificate numbers, lists of numbers).
+
+    A run of 15 or more digits, however grouped, keeps only its first 6 and
+    last 4: a run longer than one number (a certificate number is the
+    citizen number and two digits; two numbers may be written back to back)
+    is masked whole, since where a number starts inside it cannot be known.
+    """
     if value is None:
         return ""
-    text = str(value)
-    # Masking leaves at most four digits of each number; repeat until no run of 15 is left
-    # (digits following a masked number can join the next run).
-    while ID_RUN.search(text):
-        text = ID_RUN.sub(lambda match: match.group()[:6] + MASK + match.group()[-4:], text)
-    return text
+    return NUMBER_RUN.sub(mask_number_run, str(value))
+
+
+def mask_number_run(match: re.Match) -> str:
+    digits = compact_number(match.group())
+    if len(digits) < SHORTEST_NUMBER:
+        return match.group()
+    return digits[:6] + MASK + digits[-4:]
 
 
 def table_columns(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> list[str]:

@@ -169,11 +169,12 @@ def test_mask_id_number_keeps_first_six_and_last_four(description, value, expect
     ("description", "value", "expected"),
     [
         ("number inside evidence", "身份证号 130529193602068743 一致", "身份证号 130529********8743 一致"),
-        ("disability certificate: number plus category and grade", "13053119741003906722", "130531********906722"),
+        # a run longer than one number is masked whole: where a number starts inside it cannot be known
+        ("disability certificate: number plus category and grade", "13053119741003906722", "130531********6722"),
         ("lower-case x", "13052919500202111x", "130529********111x"),
-        ("list of case numbers", "13053119961217965742、DB20000008", "130531********965742、DB20000008"),
+        ("list of case numbers", "13053119961217965742、DB20000008", "130531********5742、DB20000008"),
         ("row numbers are left alone", "发放明细第 8797、9396 行", "发放明细第 8797、9396 行"),
-        ("two numbers run together", "130529193602068743130529193602068743", "130529********8743130529********8743"),
+        ("two numbers run together", "130529193602068743130529193602068743", "130529********8743"),
     ],
 )
 def test_mask_text_masks_every_citizen_number_in_text(description, value, expected):
@@ -197,7 +198,7 @@ def test_workbooks_mask_every_citizen_number_in_every_cell(books):
                         seen.append(str(cell.value))
     text = "\n".join(seen)
     for masked in ("130529********8743",  # a finding's number
-                   "130531********906722",  # a disability certificate (number + category + grade) in 证号 and evidence
+                   "130531********6722",  # a disability certificate (number + category + grade) in 证号 and evidence
                    "130529********1123",  # a 15-digit number
                    "130531********9067",  # a staged row's raw number with spaces (link to confirm)
                    "130529********111x"):  # a raw number with lower-case x
