@@ -3,6 +3,15 @@
 Columns follow the output contract (../shared/CONTRACT.md); amounts are
 rounded to the fen and months written `YYYY-MM` only here, at the edge.
 Full citizen numbers appear in this restricted file only.
+
+The file is spreadsheet-safe (the OWASP CSV-injection rule): a text cell that
+starts with `=`, `+`, `-`, `@`, a tab or a carriage return gets a leading `'`,
+so Excel or WPS opening the file shows the text instead of running it as a
+formula (names, villages and evidence come from the extracts, and a name
+`=HYPERLINK(…)` would otherwise send a neighbouring cell anywhere when
+clicked). Numeric columns (amounts, link confidence) are written as numbers,
+negative ones included. A program reading the file back strips the `'` from
+text columns when it needs the original value.
 """
 
 from __future__ import annotations
@@ -10,6 +19,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import duckdb
+import polars as pl
 
 EXCEPTION_COLUMNS = (
     "check_code",
@@ -48,9 +58,24 @@ from chk.finding
 order by check_code, township, village, case_key
 """
 
+# What makes a spreadsheet read a cell as a formula (OWASP, CSV injection).
+FORMULA_START = r"^[=+\-@\t\r]"
+
 
 def write_exceptions(con: duckdb.DuckDBPyConnection, path: Path) -> int:
     """Write chk.finding as the contract's CSV (UTF-8); return the number of rows."""
     frame = con.sql(EXCEPTIONS_SELECT).pl()
-    frame.write_csv(path)
+    spreadsheet_safe(frame).write_csv(path)
     return frame.height
+
+
+def spreadsheet_safe(frame: pl.DataFrame) -> pl.DataFrame:
+    """The frame with a `'` before every text value a spreadsheet would read as a formula; numbers as they are."""
+    text_columns = [name for name, dtype in frame.schema.items() if dtype == pl.String]
+    return frame.with_columns(
+        pl.when(pl.col(name).str.contains(FORMULA_START))
+        .then(pl.lit("'") + pl.col(name))
+        .otherwise(pl.col(name))
+        .alias(name)
+        for name in text_columns
+    )

@@ -9,7 +9,11 @@ from the run record).
 
 What it does not do: reach the network. CSS is inline and the charts are SVG
 drawn here, so the page opens the same on a county office PC without internet.
-Every text is escaped; citizen numbers are masked (first 6 and last 4).
+Every text is escaped, and control characters HTML has no use for (a NUL
+byte in a name) become U+FFFD; citizen numbers are masked (first 6 and last
+4), also inside names, villages and township names. Chart labels too long for
+the chart are shortened with …, the full name staying in the bar's tooltip and
+in the tables.
 
 Counts and amounts in the check and township tables leave out suppressed
 findings (核为不属实，证据未变): inspectors already said they are not true, so
@@ -22,6 +26,7 @@ from __future__ import annotations
 import datetime as dt
 import html
 import math
+import re
 import shutil
 import subprocess
 import tempfile
@@ -30,7 +35,7 @@ from pathlib import Path
 import duckdb
 
 from checks.catalogue import BY_CODE, CATALOGUE
-from reports.run_tables import mask_id_number, read_findings, read_resolved, table_columns
+from reports.run_tables import mask_id_number, mask_text, read_findings, read_resolved, table_columns
 
 REPORT_FILE = "report.html"
 TOP_FINDINGS = 20
@@ -68,6 +73,8 @@ FONT_FAMILY = (
 )
 CHART_WIDTH = 960
 FONT_SIZE = 13
+# C0 controls other than tab, line feed and carriage return, and what XML refuses: never text on the page.
+UNPRINTABLE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff\ufffe\uffff]")
 
 
 # --------------------------------------------------------------------------- entry points
@@ -156,11 +163,12 @@ def read_report_data(con: duckdb.DuckDBPyConnection) -> dict:
     """Everything the page shows from the run's database, as plain Python values."""
     unknown = "（未知乡镇）"
     findings = [
-        row | {"township": row["township"] or unknown, "overpaid": row["overpaid_amount"] or 0.0,
+        row | {"township": mask_text(row["township"]) or unknown, "village": mask_text(row["village"]),
+               "name": mask_text(row["name"]), "overpaid": row["overpaid_amount"] or 0.0,
                "backpay": row["backpay_amount"] or 0.0}
         for row in read_findings(con)
     ] if table_columns(con, "chk", "finding") else []
-    resolved = [row | {"township": row["township"] or unknown} for row in read_resolved(con)]
+    resolved = [row | {"township": mask_text(row["township"]) or unknown} for row in read_resolved(con)]
     return {
         "has_status": bool(table_columns(con, "chk", "finding_status")),
         "has_resolved": bool(table_columns(con, "chk", "resolved")),
@@ -483,7 +491,21 @@ def render_run_section(record: dict) -> str:
 
 
 def esc(value: object) -> str:
-    return html.escape("" if value is None else str(value), quote=True)
+    return html.escape(UNPRINTABLE.sub("\ufffd", "" if value is None else str(value)), quote=True)
+
+
+def fit_text(text: str, width: float, size: float = FONT_SIZE) -> str:
+    """The text, or its start and … when it would be wider than `width` (see text_width)."""
+    text = str(text)
+    if text_width(text, size) <= width:
+        return text
+    room, kept = width - text_width("…", size), 0
+    for ch in text:
+        room -= text_width(ch, size)
+        if room < 0:
+            break
+        kept += 1
+    return text[:kept] + "…"
 
 
 def fmt_count(value) -> str:
@@ -675,7 +697,8 @@ def hbar_chart(chart_id: str, title: str, labels: list[str], values: list[float]
         y = top + i * row_height + (row_height - bar_height) / 2
         width = plot_width * value / maximum if maximum else 0
         parts.append(
-            f'<g class="bar-row"><text x="{plot_x - 8:.1f}" y="{y + 13:.1f}" text-anchor="end" fill="#343a40">{esc(label)}</text>'
+            f'<g class="bar-row"><text x="{plot_x - 8:.1f}" y="{y + 13:.1f}" text-anchor="end" fill="#343a40">'
+            f"{esc(fit_text(label, label_width - 12))}</text>"
             f'<rect class="bar" x="{plot_x:.1f}" y="{y:.1f}" width="{max(width, 0.0):.1f}" height="{bar_height}" fill="{color}">'
             f"<title>{esc(label)}：{esc(value_format(value))}</title></rect>"
             f'<text class="value" x="{plot_x + width + 6:.1f}" y="{y + 13:.1f}" fill="#495057">{esc(value_format(value))}</text></g>'
@@ -706,7 +729,7 @@ def grouped_hbar_chart(chart_id: str, title: str, labels: list[str], series: lis
         group_top = top + i * group_height + gap / 2
         parts.append(
             f'<g class="bar-group"><text x="{plot_x - 8:.1f}" y="{group_top + bar_height * len(series) / 2 + 4:.1f}" '
-            f'text-anchor="end" fill="#343a40">{esc(label)}</text>'
+            f'text-anchor="end" fill="#343a40">{esc(fit_text(label, label_width - 12))}</text>'
         )
         for j, (name, color, values) in enumerate(series):
             value = values[i]

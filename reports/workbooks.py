@@ -7,7 +7,9 @@ screenshot in docs/). What does not: reading a filled-in workbook back
 (reports/feedback.py, whose header names and answer lists are used here so
 writer and reader cannot drift), case history (reports/history.py).
 
-Each workbook (`<乡镇>.xlsx`, and `全县.xlsx` for all townships):
+Each workbook (`<乡镇>.xlsx`, and `全县.xlsx` for all townships; `workbook_stem`
+gives a township whose name is not a safe file name, or is `全县`, a name of
+its own with a hash of the real one):
 
 - `汇总` — per check: findings, money, status counts, resolved since the last
   run; links to confirm; how to fill the workbook in.
@@ -25,10 +27,20 @@ Citizen numbers are masked everywhere (first 6, eight asterisks, last 4):
 number columns positionally, and every other text by `mask_text`, which also
 catches numbers inside evidence and disability certificate numbers (the
 citizen number plus two digits).
+
+Extract text is only ever text: the workbook is opened with
+`strings_to_formulas`, `strings_to_urls` and `strings_to_numbers` off, so a
+name `=HYPERLINK(…)` is written as a string, and the only formulas are the
+drop-down lists and the only links the summary's links to the book's own
+sheets. XML-illegal control characters (a NUL byte in a name) become U+FFFD,
+a cell holds at most Excel's 32,767 characters, and sheet names are cleaned,
+cut to 31 characters and unique, so one bad value cannot stop the county's
+workbooks.
 """
 
 from __future__ import annotations
 
+import hashlib
 import html
 import re
 from pathlib import Path
@@ -62,10 +74,23 @@ DECISION_LABELS = {"linked_to_confirm": "已按此人关联，请确认", "revie
 KIND_FINDING = "待确认发现"
 KIND_LINK = "待确认身份关联"
 
-# A citizen number in any text: 18 characters (last may be X) or a 15-digit first-generation number.
 SHEET_NAME_FORBIDDEN = re.compile(r"[\[\]:*?/\\]")
-FILE_NAME_FORBIDDEN = re.compile(r'[\\/:*?"<>|\s]')
 IDENTIFIER = re.compile(r"[a-z_][a-z0-9_]*")
+# Characters XML 1.0 does not allow (openpyxl's ILLEGAL_CHARACTERS_RE, plus surrogates and non-characters).
+XML_ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+CELL_MAX = 32767  # characters (UTF-16 code units) Excel keeps in a cell
+SHEET_NAME_MAX = 31
+RESERVED_SHEET_NAMES = ("history",)  # Excel keeps "History" for itself
+
+# File names: CJK ideographs (no compatibility ideographs, which Unicode normalisation changes), lower-case
+# ASCII letters and digits, - and _. Upper case is left out because Windows does not tell Ab.xlsx from ab.xlsx.
+FILE_NAME_SAFE = r"\u3007\u3400-\u4dbf\u4e00-\u9fff\U00020000-\U0002ebef\U00030000-\U000323af" r"a-z0-9_\-"
+FILE_NAME_KEPT = re.compile(f"[{FILE_NAME_SAFE}]+")
+FILE_NAME_UNSAFE_RUN = re.compile(f"[^{FILE_NAME_SAFE}A-Z]+")  # a hashed stem may keep upper case
+HASHED_STEM = re.compile(r".*_[0-9a-f]{8}")  # the shape of a hashed stem, which a kept name must not have
+FILE_STEM_MAX = 60
+HASH_DIGITS = 8
+WINDOWS_DEVICES = {"con", "prn", "aux", "nul", *(f"{port}{n}" for port in ("com", "lpt") for n in range(10))}
 
 # (header, width in characters, kind) — kind picks the cell format.
 PLACE_AND_PERSON: tuple[tuple[str, float, str], ...] = (
@@ -165,8 +190,13 @@ def write_workbooks(con: duckdb.DuckDBPyConnection, folder: Path, *, run_id: str
     reviews = read_reviews(con)
     townships = sorted({row["township"] for row in findings if row["township"]})
     paths = []
+    taken = {COUNTY_BOOK}
     for township in townships:
-        path = folder / f"{_file_stem(township)}.xlsx"
+        stem = workbook_stem(township)
+        if stem.lower() in taken:  # two hashed names 8 hex digits alike: the full hash tells them apart
+            stem = workbook_stem(township, hash_digits=64)
+        taken.add(stem.lower())
+        path = folder / f"{stem}.xlsx"
         write_workbook(
             path,
             [row for row in findings if row["township"] == township],
@@ -177,14 +207,49 @@ def write_workbooks(con: duckdb.DuckDBPyConnection, folder: Path, *, run_id: str
         )
         paths.append(path)
     county_path = folder / f"{COUNTY_BOOK}.xlsx"
-    write_workbook(county_path, findings, resolved, reviews, meta=(county, run_id, as_of, COUNTY_BOOK), policy=policy)
+    write_workbook(county_path, findings, resolved, reviews, meta=(county, run_id, as_of, COUNTY_BOOK), policy=policy,
+                   county_book=True)
     paths.append(county_path)
     return paths
 
 
-def _file_stem(township: str) -> str:
-    """The township's name as a file name (characters Windows refuses become _)."""
-    return FILE_NAME_FORBIDDEN.sub("_", township).strip("._") or "_"
+def workbook_stem(township: str, *, hash_digits: int = HASH_DIGITS) -> str:
+    """The file name (without .xlsx) of a township's workbook: its name when that is a safe file name.
+
+    Safe: only the characters of FILE_NAME_SAFE, not starting with -, at most FILE_STEM_MAX characters,
+    not `全县` (the county's book) nor a Windows device name (con, nul, com1…), no citizen number and
+    not shaped like a hashed stem. Any other name becomes its safe characters (citizen numbers masked,
+    other characters as _, cut short) followed by _ and the first 8 hex digits of the SHA-256 of the
+    real name. The stem depends on the name alone, so it stays the same across runs, and a kept name
+    never meets a hashed one (nor, upper case being hashed, one differing only in case); the
+    township's real name is kept inside the book (title, summary, _meta).
+    """
+    shown = mask_text(township)
+    if (
+        shown == township
+        and FILE_NAME_KEPT.fullmatch(township)
+        and not township.startswith("-")
+        and len(township) <= FILE_STEM_MAX
+        and township not in (COUNTY_BOOK, *WINDOWS_DEVICES)
+        and not HASHED_STEM.fullmatch(township)
+    ):
+        return township
+    digest = hashlib.sha256(township.encode("utf-8", "surrogatepass")).hexdigest()[:hash_digits]
+    prefix = FILE_NAME_UNSAFE_RUN.sub("_", shown).strip("_-")[: FILE_STEM_MAX - hash_digits - 1].rstrip("_-")
+    return f"{prefix}_{digest}"
+
+
+def cell_text(value: object) -> str:
+    """Text as a workbook can hold it: XML-illegal characters as U+FFFD, at most CELL_MAX UTF-16 units."""
+    text = XML_ILLEGAL.sub("\ufffd", "" if value is None else str(value))
+    if len(text) > CELL_MAX // 2 and len(text.encode("utf-16-le", "surrogatepass")) > 2 * CELL_MAX:
+        text = text.encode("utf-16-le", "surrogatepass")[: 2 * CELL_MAX].decode("utf-16-le", "ignore")
+    return text
+
+
+def _shown(value: object) -> str:
+    """Extract text as inspectors see it: citizen numbers masked, fit for a cell."""
+    return cell_text(mask_text(value))
 
 
 # ---------------------------------------------------------------------------------------------- reading
@@ -287,9 +352,9 @@ def _write_cell(sheet, row: int, col: int, value: object, kind: str, formats: _F
     elif kind == "integer":
         sheet.write_number(row, col, int(value), fmt)
     elif kind == "key":
-        sheet.write_string(row, col, str(value), fmt)  # the import key is written as is
+        sheet.write_string(row, col, cell_text(value), fmt)  # the import key is not masked
     else:
-        sheet.write_string(row, col, mask_text(value), fmt)
+        sheet.write_string(row, col, _shown(value), fmt)
 
 
 def _write_table(sheet, first_row: int, columns, rows: list[tuple], formats: _Formats, *, validate: bool = True) -> int:
@@ -381,16 +446,29 @@ def _ordered_codes(codes: set[str]) -> list[str]:
     return known + sorted(codes - set(known))
 
 
+def _sheet_name_cut(text: str, limit: int) -> str:
+    """At most `limit` UTF-16 units (Excel counts a CJK extension B character twice)."""
+    while len(text.encode("utf-16-le", "surrogatepass")) > 2 * limit:
+        text = text[:-1]
+    return text
+
+
 def _sheet_names(codes: list[str]) -> dict[str, str]:
-    taken = {SUMMARY_SHEET, CONFIRM_SHEET, META_SHEET}
+    """A valid, unique sheet name per check: its Chinese name cleaned and cut to 31 characters.
+
+    Excel compares sheet names without case and refuses []:*?/\\, a leading or trailing apostrophe,
+    names over 31 characters and "History".
+    """
+    taken = {name.lower() for name in (SUMMARY_SHEET, CONFIRM_SHEET, META_SHEET, *RESERVED_SHEET_NAMES)}
     names = {}
     for code in codes:
-        base = SHEET_NAME_FORBIDDEN.sub("_", _check_name(code))[:31]
+        cleaned = SHEET_NAME_FORBIDDEN.sub("_", _shown(_check_name(code))).strip("'") or "检查项目"
+        base = _sheet_name_cut(cleaned, SHEET_NAME_MAX).strip("'")
         name, number = base, 2
-        while name in taken:
+        while name.lower() in taken:
             suffix = f"({number})"
-            name, number = base[: 31 - len(suffix)] + suffix, number + 1
-        taken.add(name)
+            name, number = _sheet_name_cut(base, SHEET_NAME_MAX - len(suffix)).rstrip("'") + suffix, number + 1
+        taken.add(name.lower())
         names[code] = name
     return names
 
@@ -400,9 +478,13 @@ def _money(rows: list[dict], column: str) -> float:
 
 
 def write_workbook(path: Path, findings: list[dict], resolved: list[dict], reviews: list[dict], *,
-                   meta: tuple[str | None, str, str, str], policy: dict) -> Path:
-    """One workbook for one township (or the county) from rows already read and sorted."""
+                   meta: tuple[str | None, str, str, str], policy: dict, county_book: bool = False) -> Path:
+    """One workbook for one township (or, with county_book, the county) from rows already read and sorted.
+
+    The county book adds a table by township; a township called 全县 still gets a township's book.
+    """
     county, run_id, as_of, township = meta
+    meta = (county, run_id, as_of, _shown(township))  # the real name, masked and fit for a cell
     shown = [row for row in findings if row["status"] != "suppressed"]
     listed = [row for row in shown if not row["needs_confirmation"]]
     to_confirm = [row for row in shown if row["needs_confirmation"]]
@@ -412,10 +494,11 @@ def write_workbook(path: Path, findings: list[dict], resolved: list[dict], revie
     book = xlsxwriter.Workbook(str(path), {"constant_memory": False, "strings_to_formulas": False,
                                            "strings_to_urls": False, "strings_to_numbers": False})
     try:
-        book.set_properties({"title": f"社会救助核查工作簿（{township}）", "author": "hecha", "comments": f"run {run_id}"})
+        book.set_properties({"title": f"社会救助核查工作簿（{meta[3]}）", "author": "hecha",
+                             "comments": cell_text(f"run {run_id}")})
         formats = _Formats(book)
         summary = book.add_worksheet(SUMMARY_SHEET)
-        _write_summary(summary, formats, findings, resolved, reviews, codes, sheet_names, meta, policy)
+        _write_summary(summary, formats, findings, resolved, reviews, codes, sheet_names, meta, policy, county_book)
 
         for code, name in sheet_names.items():
             sheet = book.add_worksheet(name)
@@ -432,7 +515,7 @@ def write_workbook(path: Path, findings: list[dict], resolved: list[dict], revie
         for row, (label, value) in enumerate(zip(("county", "run_id", "as_of", "township"), meta)):
             meta_sheet.write_string(row, 0, label)
             if value:
-                meta_sheet.write_string(row, 1, str(value))
+                meta_sheet.write_string(row, 1, cell_text(value))
         meta_sheet.hide()
         summary.activate()
     finally:
@@ -440,10 +523,12 @@ def write_workbook(path: Path, findings: list[dict], resolved: list[dict], revie
     return path
 
 
-def _write_summary(sheet, formats: _Formats, findings, resolved, reviews, codes, sheet_names, meta, policy) -> None:
+def _write_summary(sheet, formats: _Formats, findings, resolved, reviews, codes, sheet_names, meta, policy,
+                   county_book: bool) -> None:
     county, run_id, as_of, township = meta
     sheet.write_string(0, 0, f"社会救助数据核查工作簿　{township}", formats.title)
-    sheet.write_string(1, 0, f"县（区）代码：{county or '未注明'}　数据截至：{as_of}　运行编号：{run_id}", formats.note)
+    sheet.write_string(1, 0, cell_text(f"县（区）代码：{county or '未注明'}　数据截至：{as_of}　运行编号：{run_id}"),
+                       formats.note)
     header_row = 3
     rows = []
     for code in codes:
@@ -465,8 +550,9 @@ def _write_summary(sheet, formats: _Formats, findings, resolved, reviews, codes,
     last_row = _write_table(sheet, header_row, SUMMARY_COLUMNS, rows, formats, validate=False)
     for offset, code in enumerate(codes, start=1):
         if code in sheet_names:  # the check's name links to its sheet
-            sheet.write_url(header_row + offset, 0, f"internal:'{sheet_names[code]}'!A1", formats.link,
-                            string=_check_name(code), tip="打开该检查项目的工作表")
+            quoted = sheet_names[code].replace("'", "''")  # an apostrophe inside a quoted sheet name is doubled
+            sheet.write_url(header_row + offset, 0, f"internal:'{quoted}'!A1", formats.link,
+                            string=_shown(_check_name(code)), tip="打开该检查项目的工作表")
     total_row = last_row + 1
     sheet.write_string(total_row, 0, "合计", formats.total)
     for col, (_, _, kind) in enumerate(SUMMARY_COLUMNS[1:-1], start=1):
@@ -482,7 +568,7 @@ def _write_summary(sheet, formats: _Formats, findings, resolved, reviews, codes,
                                f"{sum(1 for item in findings if item['needs_confirmation'] and item['status'] != 'suppressed')} 条"
                                f"（见“{CONFIRM_SHEET}”工作表）", formats.subtitle)
     row += 2
-    if township == COUNTY_BOOK:
+    if county_book:
         def town_of(item: dict) -> str:
             return item["township"] or "（未注明乡镇）"
 
