@@ -5,8 +5,16 @@ and 核查结论 (the check sheets and 待确认), and the identity links on 待
 (关联编号, 身份确认). Rows are found by their keys, never by position, so a
 workbook re-saved by Excel or WPS, sorted or filtered, reads the same. The
 whole workbook is validated first — a workbook from another county, an
-unknown run, an unknown 案件编号, an illegal 核查结论 — and every problem is
-reported with its sheet and row; nothing is recorded unless all is well.
+unknown run, an unknown 案件编号, an illegal 核查结论, a case answered twice
+differently, another township's case, a formula where a value belongs — and
+every problem is reported with its sheet and row (or cell); nothing is
+recorded unless all is well. Messages never quote a citizen number or name:
+what the inspector typed is masked.
+
+The file is checked as a zip before openpyxl parses anything (size, parts,
+unpacked size, compression ratio) and read in openpyxl's streaming mode with
+a row limit per sheet: a returned workbook comes from outside and a small
+file can unpack to gigabytes.
 
 Each disposition is recorded in `<out>/audit.duckdb` with who, when, which
 run and the hash of the evidence the inspector saw, so a later run can tell
@@ -17,13 +25,35 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import zipfile
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import duckdb
 import openpyxl
+from openpyxl.utils import get_column_letter
 
 from reports.history import STATE, open_state
+from reports.run_tables import mask_text
+
+# Limits on a returned workbook, checked before openpyxl parses it. An .xlsx is a
+# zip of XML parts and a small zip can unpack to gigabytes (a 1.2 MB file once took
+# 2.45 GB of memory to open). The county workbook of a large county holds a few
+# thousand findings: a few MB packed, tens of MB unpacked; the limits leave about
+# ten times that.
+MB = 1024 * 1024
+MAX_FILE_BYTES = 20 * MB
+MAX_UNPACKED_BYTES = 200 * MB  # declared sizes: Python's zipfile never unpacks more than a part declares
+MAX_MEMBERS = 1000  # a workbook has about ten parts plus one or two per sheet
+# The parts of a hecha workbook deflate about 5:1, a sheet of blank formatted rows
+# perhaps 100:1; only a crafted part (one pattern repeated) comes near deflate's 1000:1.
+MAX_COMPRESSION_RATIO = 200
+RATIO_CHECKED_ABOVE_BYTES = 1 * MB  # small parts may have any ratio: they cost nothing to unpack
+# One row per finding or link to confirm; no sheet of a county's workbook comes near
+# this, and reading stops here instead of walking a sheet padded to row 1,048,576.
+MAX_ROWS_PER_SHEET = 100_000
+META_ROWS = 20  # _meta holds four rows (reports/workbooks.py)
 
 CONCLUSIONS = ("属实", "不属实", "已整改")
 LINK_DECISIONS = {"是同一人": "same", "不是同一人": "different"}
@@ -33,6 +63,8 @@ NOTE_HEADER = "核查说明"
 LINK_KEY_HEADER = "关联编号"
 LINK_DECISION_HEADER = "身份确认"
 META_SHEET = "_meta"
+COUNTY_TOWNSHIP = "全县"  # the township reports/workbooks.py writes in the county workbook's _meta (COUNTY_BOOK)
+ANSWER_HEADERS = (CASE_KEY_HEADER, CONCLUSION_HEADER, NOTE_HEADER, LINK_KEY_HEADER, LINK_DECISION_HEADER)
 
 
 class FeedbackError(ValueError):
@@ -66,35 +98,98 @@ def _text(value: object) -> str:
     return str(value).strip()
 
 
-def read_workbook(path: Path) -> tuple[dict[str, str], list[_Row], list[_Row], list[str]]:
-    """(meta, case rows, link rows, problems) as the workbook holds them; meta["author"] is its last author."""
-    problems: list[str] = []
+def check_archive(path: Path) -> None:
+    """Refuse a file that is too large, not a zip, or a zip that unpacks to far more than a workbook."""
     try:
-        book = openpyxl.load_workbook(path, data_only=True)
+        size = path.stat().st_size
+    except OSError as error:
+        raise FeedbackError(f"{path.name}: cannot be read ({error.strerror})") from error
+    if size > MAX_FILE_BYTES:
+        raise FeedbackError(f"{path.name}: {size / MB:.1f} MB, larger than {MAX_FILE_BYTES // MB} MB; not a workbook hecha wrote")
+    try:
+        with zipfile.ZipFile(path) as archive:
+            members = archive.infolist()
+    except (zipfile.BadZipFile, OSError) as error:
+        raise FeedbackError(f"{path.name}: not an .xlsx workbook (not a zip archive: an .xls file, or saved with a password?)") from error
+    problems = []
+    if len(members) > MAX_MEMBERS:
+        problems.append(f"{path.name}: {len(members)} parts inside, more than {MAX_MEMBERS}; not a workbook hecha wrote")
+    unpacked = sum(member.file_size for member in members)
+    if unpacked > MAX_UNPACKED_BYTES:
+        problems.append(f"{path.name}: unpacks to {unpacked / MB:.0f} MB, more than {MAX_UNPACKED_BYTES // MB} MB; not a workbook hecha wrote")
+    for member in members:
+        if member.file_size > RATIO_CHECKED_ABOVE_BYTES and member.file_size > MAX_COMPRESSION_RATIO * max(member.compress_size, 1):
+            ratio = member.file_size / max(member.compress_size, 1)
+            problems.append(f"{path.name}: part {member.filename} unpacks to {ratio:.0f} times its packed size "
+                            f"(more than {MAX_COMPRESSION_RATIO}); refused unread")
+    if problems:
+        raise FeedbackError("\n".join(problems))
+
+
+def read_workbook(path: Path) -> tuple[dict[str, str], list[_Row], list[_Row], list[str]]:
+    """(meta, case rows, link rows, problems) as the workbook holds them; meta["author"] is its last author.
+
+    A formula in a key, answer or note column is a problem, never evaluated or
+    skipped: its cached value may be stale or missing, so what the inspector
+    saw is unknown.
+    """
+    check_archive(path)
+    try:
+        # read_only streams each sheet; data_only=False shows formulas as formulas
+        book = openpyxl.load_workbook(path, read_only=True, data_only=False)
     except Exception as error:  # not a workbook at all
         raise FeedbackError(f"{path.name}: not a readable .xlsx workbook ({error})") from error
+    try:
+        return _read_book(book, path.name)
+    finally:
+        book.close()
+
+
+def _read_book(book, file: str) -> tuple[dict[str, str], list[_Row], list[_Row], list[str]]:
+    problems: list[str] = []
     meta: dict[str, str] = {"author": _text(book.properties.lastModifiedBy)}
     if META_SHEET in book.sheetnames:
-        for label, value, *_ in book[META_SHEET].iter_rows(min_row=1, max_col=2, values_only=True):
+        for label, value, *_ in book[META_SHEET].iter_rows(min_row=1, max_row=META_ROWS, max_col=2, values_only=True):
             if label:
                 meta[_text(label)] = _text(value)
     else:
-        problems.append(f"{path.name}: no {META_SHEET} sheet — not a workbook hecha wrote")
+        problems.append(f"{file}: no {META_SHEET} sheet — not a workbook hecha wrote")
     cases: list[_Row] = []
     links: list[_Row] = []
     for sheet in book.worksheets:
         if sheet.title == META_SHEET:
             continue
+        sheet.reset_dimensions()  # a wrong declared size would pad every row and the sheet's end to it
         header_row, columns = _header(sheet)
         if header_row is None:
             continue
-        for number, values in enumerate(sheet.iter_rows(min_row=header_row + 1, values_only=True), start=header_row + 1):
-            cells = {name: _text(values[index]) if index < len(values) else "" for name, index in columns.items()}
+        answers = [(name, columns[name]) for name in ANSWER_HEADERS if name in columns]
+        for number, row in _numbered_rows(sheet, header_row + 1, file, problems):
+            formulas = [(name, index) for name, index in answers if index < len(row) and _is_formula(row[index])]
+            for name, index in formulas:
+                problems.append(f"{file} sheet {sheet.title} cell {get_column_letter(index + 1)}{number}: "
+                                f"{name} is a formula; type the value")
+            if formulas:
+                continue
+            cells = {name: _text(row[index].value) if index < len(row) else "" for name, index in columns.items()}
             if CASE_KEY_HEADER in columns and cells.get(CONCLUSION_HEADER):
                 cases.append(_Row(sheet.title, number, cells[CASE_KEY_HEADER], cells[CONCLUSION_HEADER], cells.get(NOTE_HEADER) or None))
             if LINK_KEY_HEADER in columns and cells.get(LINK_DECISION_HEADER):
                 links.append(_Row(sheet.title, number, cells[LINK_KEY_HEADER], cells[LINK_DECISION_HEADER], cells.get(NOTE_HEADER) or None))
     return meta, cases, links, problems
+
+
+def _numbered_rows(sheet, first: int, file: str, problems: list[str]) -> Iterator[tuple[int, tuple]]:
+    """The sheet's rows from `first` with their numbers; past MAX_ROWS_PER_SHEET the workbook is refused."""
+    for number, row in enumerate(sheet.iter_rows(min_row=first), start=first):
+        if number > MAX_ROWS_PER_SHEET:
+            problems.append(f"{file} sheet {sheet.title}: more than {MAX_ROWS_PER_SHEET} rows; not a workbook hecha wrote")
+            raise FeedbackError("\n".join(problems))
+        yield number, row
+
+
+def _is_formula(cell) -> bool:
+    return cell.data_type == "f" or (isinstance(cell.value, str) and cell.value.startswith("="))
 
 
 def _header(sheet) -> tuple[int | None, dict[str, int]]:
@@ -104,6 +199,22 @@ def _header(sheet) -> tuple[int | None, dict[str, int]]:
         if (CASE_KEY_HEADER in columns and CONCLUSION_HEADER in columns) or (LINK_KEY_HEADER in columns and LINK_DECISION_HEADER in columns):
             return number, columns
     return None, {}
+
+
+def _check_answered_alike(rows: list[_Row], key_header: str, answer: str, same, problems: list[str], file: str) -> None:
+    """A key answered on two rows (two sheets, or twice on one) must be answered alike; it is then recorded once.
+
+    Otherwise the row recorded last would win, and sorting the sheet would
+    change the outcome.
+    """
+    by_key: dict[str, list[_Row]] = {}
+    for row in rows:
+        if row.key:  # a row without a key is reported as such
+            by_key.setdefault(row.key, []).append(row)
+    for key, group in by_key.items():
+        if len({same(row) for row in group}) > 1:
+            places = " and ".join(f"sheet {row.sheet} row {row.row}" for row in group)
+            problems.append(f"{file} {places}: {key_header} {mask_text(key)!r} has a different {answer} on each; keep one")
 
 
 def import_feedback(path: Path, out: Path, *, inspector: str | None = None) -> FeedbackResult:
@@ -123,21 +234,33 @@ def import_feedback(path: Path, out: Path, *, inspector: str | None = None) -> F
             if meta.get("county") != (county or ""):
                 problems.append(f"{path.name}: workbook of county {meta.get('county')!r}, but run {run_id} is county {county!r}")
         known = dict(con.execute("select case_key, evidence_hash from audit.case_run where run_id = ?", [run_id]).fetchall())
+        township = meta.get("township", "")
+        if not township:
+            problems.append(f"{path.name}: {META_SHEET} names no township; import the workbook hecha wrote for a township or {COUNTY_TOWNSHIP}")
+        case_townships = _case_townships(con, run[0][0] if run else None, run_id) if township != COUNTY_TOWNSHIP else {}
+        _check_answered_alike(cases, CASE_KEY_HEADER, f"{CONCLUSION_HEADER} or {NOTE_HEADER}",
+                              lambda row: (row.value, row.note), problems, path.name)
         for row in cases:
             where = f"{path.name} sheet {row.sheet} row {row.row}"
             if row.value not in CONCLUSIONS:
-                problems.append(f"{where}: 核查结论 {row.value!r} is not one of {'/'.join(CONCLUSIONS)}")
+                problems.append(f"{where}: 核查结论 {mask_text(row.value)!r} is not one of {'/'.join(CONCLUSIONS)}")
             if row.key not in known:
-                problems.append(f"{where}: 案件编号 {row.key!r} is not a finding of run {run_id}")
+                problems.append(f"{where}: 案件编号 {mask_text(row.key)!r} is not a finding of run {run_id}")
+            elif township and township != COUNTY_TOWNSHIP and case_townships.get(row.key) != township:
+                # a township decides its own cases; the county workbook decides all
+                owner = case_townships.get(row.key)
+                problems.append(f"{where}: 案件编号 {row.key!r} is a case {f'of {owner}' if owner else 'with no township'}, "
+                                f"not of {township}; only its township's workbook or the county's ({COUNTY_TOWNSHIP}) may decide it")
+        _check_answered_alike(links, LINK_KEY_HEADER, LINK_DECISION_HEADER, lambda row: row.value, problems, path.name)
         link_rows = []
         for row in links:
             where = f"{path.name} sheet {row.sheet} row {row.row}"
             if row.value not in LINK_DECISIONS:
-                problems.append(f"{where}: 身份确认 {row.value!r} is not one of {'/'.join(LINK_DECISIONS)}")
+                problems.append(f"{where}: 身份确认 {mask_text(row.value)!r} is not one of {'/'.join(LINK_DECISIONS)}")
                 continue
             parts = row.key.split(":")
             if len(parts) != 3 or not parts[1].isdigit():
-                problems.append(f"{where}: 关联编号 {row.key!r} is not source:row:person")
+                problems.append(f"{where}: 关联编号 {mask_text(row.key)!r} is not source:row:person")
                 continue
             link_rows.append((row, parts[0], int(parts[1]), parts[2]))
         signatures = _signatures(run[0][0] if run else None, link_rows, problems, path.name)
@@ -145,8 +268,11 @@ def import_feedback(path: Path, out: Path, *, inspector: str | None = None) -> F
             raise FeedbackError("\n".join(problems))
         who = inspector or meta["author"] or "unknown"
         now = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
-        result = FeedbackResult(path.name, run_id, meta.get("township", ""))
+        result = FeedbackResult(path.name, run_id, township)
+        first_rows: dict[str, _Row] = {}
         for row in cases:
+            first_rows.setdefault(row.key, row)  # rows of one key are alike by now: record it once
+        for row in first_rows.values():
             latest = con.execute(
                 "select conclusion, note from audit.disposition where case_key = ? order by recorded_at desc, source_row desc limit 1",
                 [row.key],
@@ -159,7 +285,11 @@ def import_feedback(path: Path, out: Path, *, inspector: str | None = None) -> F
                 [row.key, row.value, row.note, who, now, run_id, known[row.key], path.name, row.sheet, row.row],
             )
             result.dispositions[row.value] = result.dispositions.get(row.value, 0) + 1
+        decided = set()
         for (row, source, _, person_id), signature in zip(link_rows, signatures):
+            if row.key in decided:  # the same link on two rows, answered alike
+                continue
+            decided.add(row.key)
             decision = LINK_DECISIONS[row.value]
             con.execute("delete from audit.link_decision where source = ? and record_signature = ? and person_id = ?",
                         [source, signature, person_id])
@@ -172,6 +302,20 @@ def import_feedback(path: Path, out: Path, *, inspector: str | None = None) -> F
 def _run_county(run_dir: Path) -> str | None:
     record = json.loads((run_dir / "run.json").read_text(encoding="utf-8"))
     return record.get("parameters", {}).get("county")
+
+
+def _case_townships(con: duckdb.DuckDBPyConnection, run_dir: str | None, run_id: str) -> dict[str, str | None]:
+    """The township of each finding of the run, as its workbooks were split (the history's, if the run's database is gone)."""
+    database = Path(run_dir) / "hecha.duckdb" if run_dir else None
+    if database is not None and database.exists():
+        run = duckdb.connect(str(database), read_only=True)
+        try:
+            return dict(run.execute("select case_key, township from chk.finding").fetchall())
+        finally:
+            run.close()
+    return dict(con.execute(
+        "select case_key, township from audit.case where case_key in (select case_key from audit.case_run where run_id = ?)", [run_id]
+    ).fetchall())
 
 
 def _signatures(run_dir: str | None, link_rows: list, problems: list[str], file: str) -> list[str]:
@@ -187,7 +331,7 @@ def _signatures(run_dir: str | None, link_rows: list, problems: list[str], file:
                 [source, source_row, person_id],
             ).fetchall()
             if not found or not found[0][0]:
-                problems.append(f"{file} sheet {row.sheet} row {row.row}: 关联编号 {row.key!r} is not a link to confirm of that run")
+                problems.append(f"{file} sheet {row.sheet} row {row.row}: 关联编号 {mask_text(row.key)!r} is not a link to confirm of that run")
                 signatures.append("")
                 continue
             signatures.append(found[0][0])
