@@ -35,6 +35,12 @@ def render_extract_docs() -> str:
         "",
         "Generated from `extracts/declarations.py` by `python -m extracts.docs`; do not edit by hand.",
         "Headers are matched after NFKC normalisation (full-width brackets, spaces); values are trimmed.",
+        "A header given twice, or beside an alias of itself, is refused, as is CSV whose quoting is broken.",
+        "A row goes to `stg.quarantine`, with the reason, when a value cannot be typed, holds control characters,",
+        "is longer than `inputs.max_text_length` (`inputs.max_address_length` for addresses), or is an amount",
+        "below 0 or above `inputs.max_line_amount` (`config/policy.yaml`). A drop is refused when an extract has",
+        "no usable row (except those in `inputs.may_be_empty`) or when as_of lies outside the months the payments",
+        "ledger covers (up to `inputs.as_of_months_after_ledger` after its last).",
         "",
     ]
     for extract in EXTRACTS:

@@ -1,26 +1,36 @@
 """Load a drop into DuckDB: `raw.<stem>` as read, `stg.<stem>` typed, `stg.quarantine`.
 
 Every row read ends in `stg.<stem>` or, when one of its values cannot be
-typed, in `stg.quarantine` (one line per bad cell, with file, row, column,
-value and reason) — never dropped. The typing SQL is generated here from the
-declarations; identity normalisation (citizen numbers, names) is applied to
-the staged tables afterwards by `matching.normalize`.
+typed or breaks a bound of the policy's `inputs:` section (an amount beyond
+`max_line_amount` or negative, text longer than `max_text_length`, control
+characters), in `stg.quarantine` (one line per bad cell, with file, row,
+column, value and reason) — never dropped. The typing SQL is generated here
+from the declarations; identity normalisation (citizen numbers, names) is
+applied to the staged tables afterwards by `matching.normalize`.
 """
 
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
+from decimal import Decimal
 from pathlib import Path
 
 import duckdb
 
+from config import load_policy
 from extracts.declarations import EXTRACTS
+from extracts.guards import InputPolicy, read_input_policy
 from extracts.read import ExtractFile, Manifest, read_extract_file
 from extracts.schema import Column, Extract
 
 DATE_FORMATS = ("%Y-%m-%d", "%Y%m%d", "%Y/%m/%d", "%Y.%m.%d")
 MONTH_FORMATS = ("%Y-%m", "%Y%m", "%Y/%m", "%Y.%m", "%Y-%m-%d", "%Y%m%d")
 AMOUNT_PATTERN = r"^-?[0-9]+(\.[0-9]{1,2})?$"
+# C0 controls but tab, line feed and carriage return (a quoted value may span lines), and DEL:
+# a NUL or an escape in a name is a damaged export, and breaks every writer downstream.
+CONTROL_CHARACTERS = r"[\x00-\x08\x0B\x0C\x0E-\x1F\x7F]"
+# Kinds kept as text in stg (a code outside its vocabulary too): their length is bounded by the policy.
+TEXT_KINDS = ("text", "name", "id_number", "code")
 
 QUARANTINE_DDL = """
 create table if not exists stg.quarantine (
@@ -31,6 +41,16 @@ create table if not exists stg.quarantine (
     header varchar,
     value varchar,
     reason varchar
+)
+"""
+
+# Which file each extract was read from, even when it holds no row (the checks on a whole drop name it).
+EXTRACT_FILE_DDL = """
+create table if not exists raw.extract_file (
+    source varchar,
+    source_file varchar,
+    encoding varchar,
+    rows_read integer
 )
 """
 
@@ -102,13 +122,36 @@ REASONS = {
 }
 
 
-def typed_columns(extract: Extract) -> tuple[Column, ...]:
-    """Columns whose values can fail typing (and so send a row to quarantine)."""
-    return tuple(c for c in extract.columns if c.kind in REASONS)
+def format_amount(amount: Decimal) -> str:
+    return f"{amount.normalize():f}"
 
 
-def typing_select(extract: Extract) -> str:
-    """raw.<stem> → one row per raw row, typed values plus a `bad_<col>` flag per typed column."""
+def problem_expression(column: Column, inputs: InputPolicy) -> str:
+    """SQL: why the value of `column` sends its row to quarantine, NULL when it does not.
+
+    The first reason that applies is given: control characters, then a value
+    that cannot be typed, then a typed value outside the policy's bounds.
+    """
+    value = trimmed(column.name)
+    header = column.header
+    cases = [(f"regexp_matches(\"{column.name}\", '{CONTROL_CHARACTERS}')", f"{header} 含控制字符（如 NUL），导出文件可能已损坏")]
+    if column.kind in REASONS:
+        cases.append((f"{value} is not null and ({typed_expression(column)}) is null", REASONS[column.kind]))
+    if column.kind == "amount":
+        bound = format_amount(inputs.max_line_amount)
+        cases.append((f"({typed_expression(column)}) < 0", f"{header} 为负数，应在 0 至 {bound} 元之间"))
+        cases.append((
+            f"({typed_expression(column)}) > {inputs.max_line_amount}",
+            f"{header} 超过单行上限 {bound} 元（inputs.max_line_amount）",
+        ))
+    if column.kind in TEXT_KINDS:
+        key, longest = inputs.text_bound(column)
+        cases.append((f"length({value}) > {longest}", f"{header} 超过 {longest} 个字符（inputs.{key}）"))
+    return "case " + " ".join(f"when {condition} then {quote_literal(reason)}" for condition, reason in cases) + " end"
+
+
+def typing_select(extract: Extract, inputs: InputPolicy) -> str:
+    """raw.<stem> → one row per raw row, typed values plus a `problem_<col>` reason (or NULL) per column."""
     values = []
     for column in extract.columns:
         expression = typed_expression(column)
@@ -118,11 +161,8 @@ def typing_select(extract: Extract) -> str:
             values += [f"cast(null as varchar) as {column.name}", f"\"{column.name}\" as {column.name}_raw"]
         else:
             values.append(f"{expression} as {column.name}")
-    flags = [
-        f"({trimmed(c.name)} is not null and ({typed_expression(c)}) is null) as bad_{c.name}"
-        for c in typed_columns(extract)
-    ]
-    return f"select source_file, source_row, {', '.join(values + flags)} from raw.{extract.stem}"
+    problems = [f"{problem_expression(c, inputs)} as problem_{c.name}" for c in extract.columns]
+    return f"select source_file, source_row, {', '.join(values + problems)} from raw.{extract.stem}"
 
 
 def stg_column_names(extract: Extract) -> list[str]:
@@ -139,6 +179,7 @@ def create_schemas(con: duckdb.DuckDBPyConnection, extracts: tuple[Extract, ...]
     for schema in ("raw", "stg"):
         con.execute(f"create schema if not exists {schema}")
     con.execute(QUARANTINE_DDL)
+    con.execute(EXTRACT_FILE_DDL)
     write_vocabulary(con, extracts)
 
 
@@ -165,25 +206,34 @@ def load_raw(con: duckdb.DuckDBPyConnection, read: ExtractFile) -> None:
         )
     finally:
         con.unregister("raw_frame")
+    con.execute("delete from raw.extract_file where source = ?", [read.extract.stem])
+    con.execute("insert into raw.extract_file values (?, ?, ?, ?)", [read.extract.stem, read.path.name, read.encoding, read.frame.height])
 
 
-def stage(con: duckdb.DuckDBPyConnection, extract: Extract) -> None:
-    """Type raw.<stem> into stg.<stem>; rows with an untypeable value go to stg.quarantine."""
+def stage(con: duckdb.DuckDBPyConnection, extract: Extract, policy: dict | None = None) -> None:
+    """Type raw.<stem> into stg.<stem>; rows with a value that cannot be typed or breaks a bound of
+    `policy` (None: config/policy.yaml) go to stg.quarantine."""
     stem = extract.stem
-    con.execute(f"create or replace temp table typed_rows as {typing_select(extract)}")
-    bad = typed_columns(extract)
-    for column in bad:
+    inputs = read_input_policy(policy)
+    con.execute(f"create or replace temp table typed_rows as {typing_select(extract, inputs)}")
+    problems = ", ".join(f"problem_{c.name}" for c in extract.columns)
+    any_problem = f"coalesce({problems}) is not null"
+    # the few rows with a problem, beside their values as read
+    con.execute(
+        f"create or replace temp table problem_rows as select raw.*, {problems} "
+        f"from typed_rows inner join raw.{stem} as raw using (source_row) where {any_problem}"
+    )
+    for column in extract.columns:
         con.execute(
-            f"insert into stg.quarantine select {quote_literal(stem)}, raw.source_file, raw.source_row, "
-            f"{quote_literal(column.name)}, {quote_literal(column.header)}, raw.\"{column.name}\", "
-            f"{quote_literal(REASONS[column.kind])} "
-            f"from typed_rows inner join raw.{stem} as raw using (source_row) where typed_rows.bad_{column.name}"
+            f"insert into stg.quarantine select {quote_literal(stem)}, source_file, source_row, "
+            f"{quote_literal(column.name)}, {quote_literal(column.header)}, \"{column.name}\", problem_{column.name} "
+            f"from problem_rows where problem_{column.name} is not null"
         )
-    any_bad = " or ".join(f"bad_{c.name}" for c in bad) or "false"
     con.execute(stg_ddl(extract))
     names = ", ".join(stg_column_names(extract))
-    con.execute(f"insert into stg.{stem} select {names} from typed_rows where not ({any_bad}) order by source_row")
+    con.execute(f"insert into stg.{stem} select {names} from typed_rows where not ({any_problem}) order by source_row")
     con.execute("drop table typed_rows")
+    con.execute("drop table problem_rows")
 
 
 def count_file(con: duckdb.DuckDBPyConnection, read: ExtractFile) -> FileCounts:
@@ -205,18 +255,22 @@ def count_file(con: duckdb.DuckDBPyConnection, read: ExtractFile) -> FileCounts:
     )
 
 
-def load_drop(con: duckdb.DuckDBPyConnection, drop: Path, manifest: Manifest, extracts: tuple[Extract, ...] = EXTRACTS) -> list[dict]:
+def load_drop(con: duckdb.DuckDBPyConnection, drop: Path, manifest: Manifest, extracts: tuple[Extract, ...] = EXTRACTS,
+              *, policy: dict | None = None) -> list[dict]:
     """Read every extract of `drop` into raw/stg; return each file's counts (read = staged + quarantined).
 
     Every file is read (and its headers checked) before anything is loaded,
-    so a drop with one unreadable file fails before doing any work.
+    so a drop with one unreadable file fails before doing any work. The
+    bounds on values come from `policy` (None: config/policy.yaml).
     """
+    policy = load_policy() if policy is None else policy
+    read_input_policy(policy)  # a bad inputs section fails before any file is read
     files = [read_extract_file(drop, extract, manifest) for extract in extracts]
     create_schemas(con, extracts)
     counts = []
     for read in files:
         load_raw(con, read)
-        stage(con, read.extract)
+        stage(con, read.extract, policy)
         file_counts = count_file(con, read)
         if file_counts.rows_read != file_counts.rows_staged + file_counts.rows_quarantined:
             raise AssertionError(f"{read.path.name}: rows lost between raw and stg")  # the invariant this module exists for

@@ -8,9 +8,8 @@ text, exactly as exported, so nothing is lost before quarantine can see it.
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
+import re
 import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -105,20 +104,65 @@ def clean_header(header: str) -> str:
     return unicodedata.normalize("NFKC", str(header)).replace("\ufeff", "").replace(" ", "").strip()
 
 
-def map_headers(extract: Extract, headers: list[str], file: str) -> tuple[dict[str, str], list[str], list[str]]:
-    """File header → column name; the headers ignored; the optional columns absent."""
-    accepted = {clean_header(h): column.name for column in extract.columns for h in column.headers}
-    mapping: dict[str, str] = {}
+def column_letter(position: int) -> str:
+    """0 → A, 25 → Z, 26 → AA: the column as a spreadsheet shows it."""
+    letters = ""
+    position += 1
+    while position:
+        position, rest = divmod(position - 1, 26)
+        letters = chr(ord("A") + rest) + letters
+    return letters
+
+
+def describe_column(position: int) -> str:
+    """`H (8)`: the spreadsheet letter and the 1-based number, for people with either view of the file."""
+    return f"{column_letter(position)} ({position + 1})"
+
+
+def refuse_repeated_headers(headers: list[str], file: str) -> None:
+    """Two columns headed alike: a reader keyed by header keeps one and silently loses the other.
+
+    Blank headers (trailing commas, empty cells) are not compared: they are ignored anyway.
+    """
+    first: dict[str, int] = {}
+    for position, header in enumerate(headers):
+        cleaned = clean_header(header)
+        if not cleaned:
+            continue
+        if cleaned in first:
+            raise DropError(
+                f"{file}: columns {describe_column(first[cleaned])} and {describe_column(position)} are both headed "
+                f"{header!r}; expected each header once (keep one of the two columns)",
+                file=file,
+                column=header,
+            )
+        first[cleaned] = position
+
+
+def map_headers(extract: Extract, headers: list[str], file: str) -> tuple[dict[int, str], list[str], list[str]]:
+    """File column position → column name; the headers ignored; the optional columns absent.
+
+    A header given twice, or two headers meaning the same column (an alias
+    beside the exported header), is refused rather than one silently winning.
+    """
+    refuse_repeated_headers(headers, file)
+    accepted = {clean_header(h): column for column in extract.columns for h in column.headers}
+    mapping: dict[int, str] = {}
     ignored: list[str] = []
-    for header in headers:
-        name = accepted.get(clean_header(header))
-        if name is None:
+    for position, header in enumerate(headers):
+        column = accepted.get(clean_header(header))
+        if column is None:
             ignored.append(header)
-        elif name in mapping.values():
-            other = next(h for h, n in mapping.items() if n == name)
-            raise DropError(f"{file}: columns {other!r} and {header!r} both mean {name}; keep one", file=file, column=header)
+        elif column.name in mapping.values():
+            other = next(p for p, n in mapping.items() if n == column.name)
+            raise DropError(
+                f"{file}: columns {describe_column(other)} {headers[other]!r} and {describe_column(position)} {header!r} "
+                f"both mean {column.header}; expected one of them (keep one column)",
+                file=file,
+                column=header,
+            )
         else:
-            mapping[header] = name
+            mapping[position] = column.name
     present = set(mapping.values())
     for column in extract.required_columns:
         if column.name not in present:
@@ -132,25 +176,91 @@ def map_headers(extract: Extract, headers: list[str], file: str) -> tuple[dict[s
     return mapping, ignored, absent
 
 
-def read_csv_text(text: str, file: str) -> pl.DataFrame:
+def read_csv_text(text: str, file: str) -> tuple[list[str], pl.DataFrame]:
+    """The header and the data rows of a CSV text, columns named by position (`column_1`…).
+
+    The header is read as a row, not as column names: names would have to be
+    unique, and a repeated header must reach `map_headers` to be refused.
+    """
     try:
-        return pl.read_csv(text.encode("utf-8"), infer_schema=False)
+        frame = pl.read_csv(text.encode("utf-8"), has_header=False, infer_schema=False)
     except pl.exceptions.PolarsError as error:
-        raise ragged_line_error(text, file) or DropError(f"{file}: cannot be parsed as CSV ({error})", file=file) from error
+        raise csv_layout_error(text, file) or DropError(f"{file}: cannot be parsed as CSV ({first_line(error)})", file=file) from None
+    if frame.height == 0:
+        raise DropError(f"{file}: the file is empty; expected a header row", file=file)
+    headers = ["" if value is None else value for value in frame.row(0)]
+    return headers, frame.slice(1)
 
 
-def ragged_line_error(text: str, file: str) -> DropError | None:
-    """The first data row with more fields than the header (an unquoted comma in free text, typically)."""
-    rows = csv.reader(io.StringIO(text))
-    header = next(rows, [])
-    for row_number, row in enumerate(rows, start=1):
-        if len(row) > len(header):
+def first_line(error: Exception, limit: int = 200) -> str:
+    """A parser's message as one short line: some quote whole stretches of the file."""
+    line = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+    return line if len(line) <= limit else line[:limit] + "…"
+
+
+QUOTED_VALUE = re.compile(r'"[^"]*(?:""[^"]*)*"')
+UNQUOTED_VALUE = re.compile(r'[^,"\r\n]*')
+
+
+def csv_layout_error(text: str, file: str) -> DropError | None:
+    """The first place the text breaks CSV quoting, or a data row with more fields than the header.
+
+    Names the line (1-based, header included), the data row and the column,
+    and says what was expected there. Values are matched one at a time, so
+    this runs only after the fast parser has failed.
+    """
+    headers: list[str] = []
+    position, line, row, fields = 0, 1, 0, []
+
+    def error(problem: str, at_line: int) -> DropError:
+        index = len(fields)
+        column = headers[index] if row and index < len(headers) else None
+        where = f"line {at_line}" + (f" (row {row})" if row else " (the header)") + f", column {describe_column(index)}"
+        where += f" {column!r}" if column else ""
+        return DropError(f"{file}: {where}: {problem}", file=file, row=row or None, column=column)
+
+    while position < len(text):
+        start_line = line
+        if text[position] == '"':
+            match = QUOTED_VALUE.match(text, position)
+            if match is None:
+                return error("a quote opens this value and is never closed; expected a closing quote at the end of the value", start_line)
+            line += text.count("\n", position, match.end())
+            position = match.end()
+            if position < len(text) and text[position] not in ",\r\n":
+                return error(
+                    f"the quoted value opened here ends on line {line} followed by {text[position]!r}; "
+                    "expected a comma or the line end after a closing quote (a stray quote?)",
+                    start_line,
+                )
+            value = match.group()[1:-1].replace('""', '"')
+        else:
+            match = UNQUOTED_VALUE.match(text, position)
+            position = match.end()
+            if position < len(text) and text[position] == '"':
+                return error(
+                    "a quote inside a value that does not start with one; expected the whole value in quotes "
+                    'with the inner quote doubled ("")',
+                    start_line,
+                )
+            value = match.group()
+        fields.append(value)
+        if position < len(text) and text[position] == ",":
+            position += 1
+            continue
+        # the end of a record: a line break or the end of the text
+        position += 2 if text.startswith("\r\n", position) else 1
+        line += 1
+        if row == 0:
+            headers = fields
+        elif len(fields) > len(headers):
             return DropError(
-                f"{file}: row {row_number} has {len(row)} fields but the header has {len(header)} "
+                f"{file}: row {row} has {len(fields)} fields but the header has {len(headers)} "
                 "(a comma inside a value must be quoted)",
                 file=file,
-                row=row_number,
+                row=row,
             )
+        row, fields = row + 1, []
     return None
 
 
@@ -168,6 +278,14 @@ def cell_text(value: object) -> str | None:
 
 
 def read_xlsx(path: Path) -> pl.DataFrame:
+    """The first sheet as text columns named by the header (which must not repeat)."""
+    headers, frame = read_xlsx_sheet(path)
+    refuse_repeated_headers(headers, path.name)
+    return frame.rename(dict(zip(frame.columns, headers)))
+
+
+def read_xlsx_sheet(path: Path) -> tuple[list[str], pl.DataFrame]:
+    """The header and the data rows of the first sheet, columns named by position (`column_1`…)."""
     from openpyxl import load_workbook
 
     try:
@@ -185,9 +303,9 @@ def read_xlsx(path: Path) -> pl.DataFrame:
         workbook.close()
     while data and all(v is None for v in data[-1]):
         data.pop()  # trailing formatted-but-empty rows are not data
-    width = len(headers)
-    columns = {h: [row[i] if i < len(row) else None for row in data] for i, h in enumerate(headers)}
-    return pl.DataFrame(columns, schema={h: pl.String for h in headers}) if width else pl.DataFrame()
+    names = [f"column_{i + 1}" for i in range(len(headers))]
+    columns = {name: [row[i] if i < len(row) else None for row in data] for i, name in enumerate(names)}
+    return headers, pl.DataFrame(columns, schema={name: pl.String for name in names})
 
 
 def read_extract_file(drop: Path, extract: Extract, manifest: Manifest) -> ExtractFile:
@@ -195,15 +313,15 @@ def read_extract_file(drop: Path, extract: Extract, manifest: Manifest) -> Extra
     path = find_extract_file(drop, extract)
     encoding = None
     if path.suffix == ".xlsx":
-        frame = read_xlsx(path)
+        headers, frame = read_xlsx_sheet(path)
     else:
         data = path.read_bytes()
         encoding = manifest.encodings.get(extract.stem) or manifest.encodings.get(path.name) or detect_encoding(data)
-        frame = read_csv_text(decode(data, encoding, path.name), path.name)
-    mapping, ignored, absent = map_headers(extract, frame.columns, path.name)
+        headers, frame = read_csv_text(decode(data, encoding, path.name), path.name)
+    mapping, ignored, absent = map_headers(extract, headers, path.name)
     frame = frame.select(
         pl.int_range(1, frame.height + 1, dtype=pl.Int64).alias("source_row"),
-        *[pl.col(header).alias(name) for header, name in mapping.items()],
+        *[pl.col(frame.columns[position]).alias(name) for position, name in mapping.items()],
         *[pl.lit(None, dtype=pl.String).alias(name) for name in absent],
     )
     return ExtractFile(extract, path, encoding, frame, ignored, absent)

@@ -1,0 +1,161 @@
+"""The policy's bounds on a drop (`inputs:` in policy.yaml) and the checks on a drop as a whole.
+
+What belongs here: reading the `inputs:` section into the bounds the loader
+applies to each value (amounts, text length), and `check_inputs`, which runs
+once the drop is loaded and refuses what would make every finding wrong
+without an error: an extract without a usable row, an as_of outside the
+months the payments ledger covers. What does not: typing and quarantine of
+single values (`extracts.load`), the expectations on staged rows
+(`extracts.validate`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from decimal import Decimal
+
+import duckdb
+
+from config import add_months, load_policy
+from extracts.declarations import BY_STEM, EXTRACTS, PAYMENTS
+from extracts.errors import DropError
+from extracts.schema import Column
+
+
+@dataclass(frozen=True)
+class InputPolicy:
+    """The `inputs:` section of policy.yaml, checked."""
+
+    may_be_empty: tuple[str, ...]
+    as_of_months_after_ledger: int
+    max_line_amount: Decimal
+    max_text_length: int
+    max_address_length: int
+
+    def text_bound(self, column: Column) -> tuple[str, int]:
+        """The policy key and the longest text `column` may hold: free-text addresses run longer than names and places."""
+        key = "max_address_length" if column.name == "address" else "max_text_length"
+        return key, getattr(self, key)
+
+
+def read_input_policy(policy: dict | None = None) -> InputPolicy:
+    """`policy["inputs"]` as bounds; a missing or implausible value is an error naming its key."""
+    policy = load_policy() if policy is None else policy
+    inputs = policy.get("inputs")
+    if not isinstance(inputs, dict):
+        raise ValueError("policy: the inputs section is missing (see config/policy.yaml)")
+
+    def whole(key: str, minimum: int) -> int:
+        value = inputs.get(key)
+        if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+            raise ValueError(f"policy: inputs.{key} must be a whole number of at least {minimum}, not {value!r}")
+        return value
+
+    may_be_empty = inputs.get("may_be_empty")
+    if not isinstance(may_be_empty, list):
+        raise ValueError(f"policy: inputs.may_be_empty must be a list of extract names, not {may_be_empty!r}")
+    unknown = [stem for stem in may_be_empty if stem not in BY_STEM]
+    if unknown:
+        raise ValueError(f"policy: inputs.may_be_empty names no extract {', '.join(map(str, unknown))} (known: {', '.join(BY_STEM)})")
+    amount = inputs.get("max_line_amount")
+    if isinstance(amount, bool) or not isinstance(amount, (int, float)) or amount <= 0:
+        raise ValueError(f"policy: inputs.max_line_amount must be a positive amount in yuan, not {amount!r}")
+    return InputPolicy(
+        may_be_empty=tuple(may_be_empty),
+        as_of_months_after_ledger=whole("as_of_months_after_ledger", 0),
+        max_line_amount=Decimal(str(amount)).quantize(Decimal("0.01")),
+        max_text_length=whole("max_text_length", 1),
+        max_address_length=whole("max_address_length", 1),
+    )
+
+
+def check_inputs(con: duckdb.DuckDBPyConnection, as_of: dt.date, policy: dict) -> dict:
+    """Refuse a loaded drop the findings cannot rest on; else return what was checked, for the run record.
+
+    Runs after load and normalize (`stg.*` exist). Raises `DropError` for an
+    extract without a usable row (unless `inputs.may_be_empty` allows it) and
+    for an as_of outside the months the payments ledger covers.
+    """
+    inputs = read_input_policy(policy)
+    empty = refuse_empty_extracts(con, inputs)
+    first, last = refuse_as_of_outside_ledger(con, as_of, inputs)
+    return {
+        "as_of": f"{as_of:%Y-%m}",
+        "ledger_first_month": f"{first:%Y-%m}",
+        "ledger_last_month": f"{last:%Y-%m}",
+        "empty_extracts": empty,
+    }
+
+
+def loaded_stems(con: duckdb.DuckDBPyConnection) -> set[str]:
+    rows = con.execute(
+        "select table_name from information_schema.tables where table_catalog = current_database() and table_schema = 'stg'"
+    ).fetchall()
+    return {name for (name,) in rows}
+
+
+def source_file(con: duckdb.DuckDBPyConnection, stem: str) -> str:
+    """The file name the extract was read from (the stem when the load did not record it)."""
+    try:
+        found = con.execute("select source_file from raw.extract_file where source = ?", [stem]).fetchall()
+    except duckdb.CatalogException:
+        found = []
+    return found[0][0] if found else stem
+
+
+def refuse_empty_extracts(con: duckdb.DuckDBPyConnection, inputs: InputPolicy) -> list[str]:
+    """The extracts without a staged row that may be empty; a DropError for the first that may not.
+
+    A file with only its header and one whose every row was quarantined are
+    both empty to the checks.
+    """
+    present = loaded_stems(con)
+    empty = []
+    for extract in EXTRACTS:
+        if extract.stem not in present:
+            continue
+        staged = con.execute(f"select count(*) from stg.{extract.stem}").fetchone()[0]
+        if staged:
+            continue
+        if extract.stem in inputs.may_be_empty:
+            empty.append(extract.stem)
+            continue
+        file = source_file(con, extract.stem)
+        quarantined = con.execute("select count(distinct source_row) from stg.quarantine where source = ?", [extract.stem]).fetchone()[0]
+        allowed = f"(inputs.may_be_empty allows it only for {', '.join(inputs.may_be_empty) or 'no extract'})"
+        if quarantined:
+            raise DropError(
+                f"{file}: all {quarantined} {'row is' if quarantined == 1 else 'rows are'} quarantined, "
+                f"so the {extract.title} extract has no usable row {allowed}; see stg.quarantine for the reasons",
+                file=file,
+            )
+        raise DropError(f"{file}: no data rows, only the header; expected the {extract.title} rows {allowed}", file=file)
+    return empty
+
+
+def refuse_as_of_outside_ledger(con: duckdb.DuckDBPyConnection, as_of: dt.date, inputs: InputPolicy) -> tuple[dt.date, dt.date]:
+    """The first and last month the payments ledger covers; a DropError when as_of lies outside them.
+
+    as_of may be up to `inputs.as_of_months_after_ledger` months after the
+    ledger's last month. Beyond it every case would look unpaid (new findings
+    that are not real, real ones marked resolved); before its first month the
+    checks would see no payment at all.
+    """
+    file = source_file(con, PAYMENTS.stem)
+    column = PAYMENTS.column("paid_month").header
+    first, last = con.execute("select min(paid_month), max(paid_month) from stg.payments").fetchone()
+    if first is None:
+        raise DropError(f"{file}: no paid month in the ledger, so as_of {as_of:%Y-%m} cannot be checked against it", file=file, column=column)
+    month = as_of.replace(day=1)
+    latest = add_months(last, inputs.as_of_months_after_ledger)
+    if not first <= month <= latest:
+        raise DropError(
+            f"{file}: as_of {month:%Y-%m} is outside the months the ledger covers ({column} {first:%Y-%m} to {last:%Y-%m}); "
+            f"expected an as_of from {first:%Y-%m} to {latest:%Y-%m} "
+            f"(inputs.as_of_months_after_ledger: at most {inputs.as_of_months_after_ledger} "
+            f"{'month' if inputs.as_of_months_after_ledger == 1 else 'months'} after its last)",
+            file=file,
+            column=column,
+        )
+    return first, last
