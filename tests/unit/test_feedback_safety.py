@@ -200,7 +200,8 @@ try:
 except FeedbackError as error:
     print(error)
 print(round(time.perf_counter() - start, 2))
-print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024)  # MB (ru_maxrss is kB on Linux)
+# this process's peak, in MB: ru_maxrss would carry over the parent's peak across fork and exec
+print(next(int(line.split()[1]) for line in open("/proc/self/status") if line.startswith("VmHWM:")) // 1024)
 """
 
 
