@@ -17,12 +17,13 @@ import textwrap
 import time
 from pathlib import Path
 
-import duckdb
 import pytest
 
 from flows.cli import main
 from flows.run import recover_out, start_run
 from flows.stages import nightly_stages, run_stages
+from reports.history import open_state
+from storage.database import DatabaseBusy
 
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLE_DROP = ROOT / "data" / "sample" / "drop"
@@ -74,15 +75,12 @@ def published(out: Path) -> list[Path]:
 
 
 def history(out: Path) -> tuple[list[str], dict[str, dict[str, str]]]:
-    con = duckdb.connect(str(out / "audit.duckdb"), read_only=True)
-    try:
+    with open_state(out / "audit.duckdb", read_only=True) as con:
         runs = [run_id for (run_id,) in con.execute("select run_id from audit.run order by published_at, run_id").fetchall()]
         statuses: dict[str, dict[str, str]] = {}
         for run_id, case_key, status in con.execute("select run_id, case_key, status from audit.case_run").fetchall():
             statuses.setdefault(run_id, {})[case_key] = status
-        return runs, statuses
-    finally:
-        con.close()
+    return runs, statuses
 
 
 @pytest.fixture(scope="module")
@@ -161,19 +159,29 @@ def test_run_that_cannot_get_the_history_says_so_in_one_line_and_publishes_nothi
     shutil.copytree(first_out, out)
     before = published(out)
     monkeypatch.setenv("HECHA_LOCK_TIMEOUT", "1")
-    holder = hold_history(out / "audit.duckdb", 30)
+    holder = hold_history(out / "audit.duckdb", 60)
     try:
-        code = main(["run", "--drop", str(SAMPLE_DROP), "--out", str(out)])
+        code = main(["run", "--drop", str(SAMPLE_DROP), "--out", str(out)])  # refused before it starts
+        error = capsys.readouterr().err.strip().splitlines()
     finally:
         holder.kill()
         holder.wait()
-    error = capsys.readouterr().err.strip().splitlines()
     assert code == 3
-    assert error[-1].startswith("hecha: ") and "audit.duckdb is in use by another process (PID" in error[-1]
-    assert not any("Traceback" in line for line in error)
+    assert len(error) == 1 and error[0].startswith("hecha: ") and "audit.duckdb is in use by another process (PID" in error[0]
+    assert published(out) == before and not list(out.glob(".work-*"))
+
+    # taken while a run is under way: the run fails in the stage that needed it, recorded as such, nothing published
+    run = start_run(SAMPLE_DROP, None, out)
+    holder = hold_history(out / "audit.duckdb", 60)
+    try:
+        with pytest.raises(DatabaseBusy, match="in use by another process"):
+            run_stages(run, nightly_stages())
+    finally:
+        holder.kill()
+        holder.wait()
     assert published(out) == before
-    (work,) = out.glob(".work-*")
-    assert json.loads((work / "run.json").read_text(encoding="utf-8"))["status"] == "failed"
+    record = json.loads((run.work_dir / "run.json").read_text(encoding="utf-8"))
+    assert (record["status"], record["failed_stage"]) == ("failed", "link_people")
 
 
 def test_recover_marks_a_dead_run_interrupted(tmp_path):

@@ -123,8 +123,27 @@ def test_served_campaign_runs_with_its_parameters_and_publishes_under_its_folder
             "POST", "/artifacts/filter", json={"artifacts": {"flow_run_id": {"any_": [str(flow_run.id)]}}, "limit": 10, "offset": 0}
         ).json()
         assert [(a["type"], a["key"], a["data"]) for a in artifacts] == [("progress", "hecha-campaign-t1-progress", 100)]
-        messages = wait_for_log(client, flow_run.id, "stage record_history done in")
-    assert sum(" done in " in message for message in messages) == 10  # a line per stage, with its duration
+        messages = wait_for_log(client, flow_run.id, "stage publish done in")
+    assert sum(" done in " in message for message in messages) == 9  # a line per stage, with its duration
+
+    # through the API, parameters outside the declared shape are refused before anything is written
+    elsewhere = served.parent / "elsewhere-out"
+    hostile = [
+        {"drop": str(SAMPLE_DROP), "campaign": "t9", "out": str(elsewhere)},
+        {"drop": str(served.parent), "campaign": "t9"},
+        {"drop": str(SAMPLE_DROP), "campaign": "q' as h0; copy (select 42) to 'PWNED_campaign.csv'; --"},
+        {"drop": str(SAMPLE_DROP), "campaign": "t9", "checks": "deceased_paid"},  # not a list
+    ]
+    for parameters in hostile:
+        try:
+            refused = run_deployment(name=CAMPAIGN_DEPLOYMENT, parameters=parameters, timeout=60, poll_interval=1)
+        except Exception as error:  # refused by the parameter schema when the run is created
+            assert "validation" in str(error).lower() or "parameter" in str(error).lower(), error
+            continue
+        assert refused.state is not None and not refused.state.is_completed(), parameters
+    assert not elsewhere.exists()
+    assert not (served / "campaigns" / "t9").exists()
+    assert not list(served.parent.rglob("PWNED*"))
 
 
 def test_failed_stage_leaves_the_last_publication_as_it_was(tmp_path, monkeypatch):

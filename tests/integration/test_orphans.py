@@ -1,0 +1,83 @@
+"""No process outlives a killed hecha: `hecha run` starts none, `hecha serve`'s Prefect server dies with it."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+SAMPLE_DROP = ROOT / "data" / "sample" / "drop"
+
+
+def children(pid: int) -> set[int]:
+    """Every live descendant of `pid` (from /proc)."""
+    parents: dict[int, int] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        parents[int(stat.parent.name)] = int(fields[1])
+    found, frontier = set(), {pid}
+    while frontier:
+        frontier = {child for child, parent in parents.items() if parent in frontier} - found
+        found |= frontier
+    return found
+
+
+def alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    state = Path(f"/proc/{pid}/stat")
+    return state.exists() and state.read_text().rsplit(")", 1)[1].split()[0] != "Z"
+
+
+def environment(tmp_path: Path) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_")}
+    return env | {"PREFECT_HOME": str(tmp_path / "prefect"), "PREFECT_SERVER_ANALYTICS_ENABLED": "false"}
+
+
+def test_killed_run_leaves_no_process_behind(tmp_path):
+    out = tmp_path / "out"
+    process = subprocess.Popen([sys.executable, "-m", "flows.cli", "run", "--drop", str(SAMPLE_DROP), "--out", str(out)],
+                               cwd=ROOT, env=environment(tmp_path), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 120
+    while not list(out.glob(".work-*/hecha.duckdb")):
+        assert process.poll() is None, process.stderr.read()
+        assert time.monotonic() < deadline
+        time.sleep(0.2)
+    started = children(process.pid)
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    assert started == set()  # nothing was started beside the run: no server to orphan
+    assert not any(alive(pid) for pid in started)
+
+
+def test_killed_serve_takes_its_prefect_server_with_it(tmp_path):
+    code = (f"from flows.cli import main; main(['serve', '--drop', {str(SAMPLE_DROP)!r}, '--out', {str(tmp_path / 'out')!r}, "
+            "'--cron', '0 0 1 1 *'])")
+    process = subprocess.Popen([sys.executable, "-c", code], cwd=ROOT, env=environment(tmp_path),
+                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        line = process.stdout.readline()
+        while line and "Prefect UI at http://127.0.0.1:" not in line:
+            line = process.stdout.readline()
+        assert line, "serve ended before its server answered"
+        servers = children(process.pid)
+        assert servers  # the server runs as serve's child
+        process.send_signal(signal.SIGKILL)
+        process.wait()
+        deadline = time.monotonic() + 20
+        while any(alive(pid) for pid in servers) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert not any(alive(pid) for pid in servers)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
