@@ -21,6 +21,7 @@ from pathlib import Path
 from extracts.errors import DropError
 
 EXIT_INPUT_ERROR = 2
+EXIT_FAILED = 1
 EXIT_BUSY = 3  # the case history is held by another hecha process: try again later
 
 
@@ -35,6 +36,8 @@ def build_parser() -> argparse.ArgumentParser:
     link.add_argument("--drop", required=True, type=Path, help="folder with the seven extract files (and manifest.yaml)")
     link.add_argument("--as-of", dest="as_of", help="last complete month covered, YYYY-MM (default: manifest.yaml)")
     link.add_argument("--out", required=True, type=Path, help="CSV file to write: source,row_number,person_id,method,confidence")
+    link.add_argument("--runs", type=Path, default=Path("out"),
+                      help="the runs' output folder, whose secret keys the person ids (default: out), so they match the runs'")
     campaign = commands.add_parser("campaign", help="re-run chosen checks for chosen townships; compared with the campaign's last run")
     campaign.add_argument("--drop", required=True, type=Path, help="folder with the seven extract files (and manifest.yaml)")
     campaign.add_argument("--name", required=True, help="campaign name: results go to <out>/campaigns/<name>/")
@@ -123,10 +126,12 @@ def link_command(args: argparse.Namespace) -> int:
 
     from flows.pipeline import link_drop
     from reports.links import write_links
+    from storage.files import make_private_dir
+    from storage.secret import load_or_create_secret
 
     con = duckdb.connect()
     try:
-        link_drop(con, args.drop, args.as_of)
+        link_drop(con, args.drop, args.as_of, secret=load_or_create_secret(make_private_dir(args.runs)))
         methods = write_links(con, args.out)
     except DropError as error:
         print(f"hecha: input error: {error}", file=sys.stderr)
@@ -191,12 +196,21 @@ def run_here(args: argparse.Namespace) -> Path:
     return run_stages(run, stages)
 
 
+class CurrentStderr(logging.StreamHandler):
+    """Writes to whatever sys.stderr is when a line is logged (not when the handler was made)."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.stream = sys.stderr
+        super().emit(record)
+
+
 def show_progress() -> None:
     """Stage lines on stderr as a run goes, so a long run is not silent."""
-    handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(logging.Formatter("hecha: %(message)s"))
     logger = logging.getLogger("hecha")
-    logger.addHandler(handler)
+    if not any(isinstance(handler, CurrentStderr) for handler in logger.handlers):
+        handler = CurrentStderr()
+        handler.setFormatter(logging.Formatter("hecha: %(message)s"))
+        logger.addHandler(handler)
     logger.setLevel(logging.INFO)
     logger.propagate = False
 
@@ -249,6 +263,11 @@ def main(argv: list[str] | None = None) -> int:
         except ValueError as error:  # a campaign name that is no folder name, an unknown check
             print(f"hecha: {error}", file=sys.stderr)
             return EXIT_INPUT_ERROR
+        except Exception as error:  # the run record has the stage, the error and its traceback
+            if isinstance(error, DatabaseBusy):
+                raise
+            print(f"hecha: run failed: {type(error).__name__}: {error} (see the run.json of the run's .work- folder)", file=sys.stderr)
+            return EXIT_FAILED
     except DatabaseBusy as error:
         print(f"hecha: {error}", file=sys.stderr)
         return EXIT_BUSY

@@ -55,7 +55,7 @@ class PrefectProgress(Progress):
         update_progress_artifact(self.artifact, 100.0 * number / total, description=f"run {run.run_id}: {name} done ({number}/{total})")
 
     def failed(self, run: Run, name: str, seconds: float, number: int, total: int, error: BaseException) -> None:
-        super().failed(run, name, seconds, number, total, error)
+        self.logger.error("run %s: stage %s failed after %.1f s: %s", run.run_id, name, seconds, error)
         with suppress(Exception):  # the stage's error is the one to raise, not a failed progress update
             update_progress_artifact(
                 self.artifact, 100.0 * (number - 1) / total, description=f"run {run.run_id}: stage {name} failed: {error}"

@@ -27,6 +27,7 @@ import re
 import shutil
 import socket
 import time
+import traceback
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -193,8 +194,13 @@ def start_campaign(drop: Path, campaign: str, checks: list[str] | None, township
 
 
 def fail_run(run: Run, stage: str, error: BaseException) -> None:
+    """Record the failure (with its traceback, for whoever investigates; run.json is owner-only) in the work folder."""
     run.close()
-    run.record |= {"status": "failed", "failed_stage": stage, "error": str(error), "finished_at": dt.datetime.now(dt.timezone.utc).isoformat()}
+    run.record |= {
+        "status": "failed", "failed_stage": stage, "error": str(error),
+        "traceback": "".join(traceback.format_exception(error)) if not isinstance(error, DropError) else None,
+        "finished_at": dt.datetime.now(dt.timezone.utc).isoformat(),
+    }
     run.write_record()
 
 
@@ -265,7 +271,7 @@ def recover_out(out: Path) -> dict[str, list[str]]:
             continue
         record |= {
             "status": "interrupted",
-            "failed_stage": record.get("stage"),
+            "failed_stage": record.get("stage") or "publish",  # a succeeded record has left its last stage
             "error": "the run's process stopped (killed or crashed) before it finished; nothing of it was published",
             "finished_at": dt.datetime.now(dt.timezone.utc).isoformat(),
         }

@@ -152,7 +152,7 @@ class Progress:
         self.logger.info("run %s: stage %s done in %.1f s (%d/%d)", run.run_id, name, seconds, number, total)
 
     def failed(self, run: Run, name: str, seconds: float, number: int, total: int, error: BaseException) -> None:
-        self.logger.error("run %s: stage %s failed after %.1f s: %s", run.run_id, name, seconds, error)
+        """Said by whoever called the run (the command prints one line; a flow run's log shows the error)."""
 
 
 def call_here(stage: Callable[..., Any], run: Run, arguments: dict[str, Any]) -> Any:

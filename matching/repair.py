@@ -207,12 +207,23 @@ def _judge_pairs(pairs: pl.DataFrame, name_similarity: float, birth_tolerance_da
     )
 
 
+HIDDEN_POSITIONS = (6, 13)  # 0-based: the birth date, the characters a masked number hides
+
+
 def _slip_text() -> pl.Expr:
-    """第12位录入错误（3→8） or 第9、10位颠倒, positions counted from 1."""
+    """第3位录入错误（2→3）, 第12位录入错误 or 第9、10位颠倒, positions counted from 1.
+
+    The typed and right characters are named only outside the birth date:
+    evidence sits beside the masked number, and a digit shown there is a
+    hidden digit given away.
+    """
     first = (pl.col("position") + 1).cast(pl.String)
     second = (pl.col("position") + 2).cast(pl.String)
+    hidden = pl.col("position").is_between(*HIDDEN_POSITIONS)
     return (
-        pl.when(pl.col("slip") == "substitution")
+        pl.when((pl.col("slip") == "substitution") & hidden)
+        .then(pl.concat_str(pl.lit("第"), first, pl.lit("位录入错误")))
+        .when(pl.col("slip") == "substitution")
         .then(pl.concat_str(pl.lit("第"), first, pl.lit("位录入错误（"), "typed", pl.lit("→"), "replacement", pl.lit("）")))
         .otherwise(pl.concat_str(pl.lit("第"), first, pl.lit("、"), second, pl.lit("位颠倒")))
     )
@@ -288,7 +299,7 @@ def _disagreement_text() -> pl.Expr:
 def _verdicts(judged: pl.DataFrame) -> pl.DataFrame:
     """One row per source row that has candidates: status, the repair, and its text."""
     agrees = pl.col("agrees")
-    # 第12位录入错误（8→3）：王丽 11010519850312024X
+    # 第12位录入错误：王丽 11010519850312024X
     candidate = pl.concat_str("slip_text", pl.lit("："), "name_r", pl.lit(" "), "id_number", ignore_nulls=True)
     per_row = judged.group_by("row_index", maintain_order=True).agg(
         candidate_count=pl.col("person_id").n_unique(),

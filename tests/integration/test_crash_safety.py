@@ -200,3 +200,70 @@ def test_recover_marks_a_dead_run_interrupted(tmp_path):
     assert done["interrupted"] == [".work-2026-10_x"]
     assert json.loads((work / "run.json").read_text())["failed_stage"] == "link_people"
     assert json.loads((alive / "run.json").read_text())["status"] == "running"
+
+
+def fill_county_workbook(run_dir: Path, target: Path, conclusion: str) -> Path:
+    """The county workbook with a 核查结论 on the first row of the first check sheet."""
+    import openpyxl
+
+    book = openpyxl.load_workbook(run_dir / "workbooks" / "全县.xlsx")
+    for sheet in book.worksheets:
+        header = [cell.value for cell in sheet[1]]
+        if "案件编号" in header and "核查结论" in header and sheet.max_row > 1:
+            sheet.cell(2, header.index("核查结论") + 1, conclusion)
+            break
+    book.save(target)
+    return target
+
+
+def test_two_feedback_imports_at_once_both_finish(first_out, tmp_path):
+    out = tmp_path / "out"
+    shutil.copytree(first_out, out)
+    (run_dir,) = published(out)
+    books = [fill_county_workbook(run_dir, tmp_path / f"book{number}.xlsx", "属实") for number in (1, 2)]
+    # the first holds the history while it records; the second waits for it instead of failing
+    holder = hold_history(out / "audit.duckdb", 2)
+    imports = [
+        subprocess.Popen([sys.executable, "-m", "flows.cli", "feedback", "import", str(book), "--out", str(out), "--inspector", "甲"],
+                         cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        for book in books
+    ]
+    results = [process.communicate(timeout=120) for process in imports]
+    holder.wait()
+    assert [process.returncode for process in imports] == [0, 0], [stderr for _, stderr in results]
+    outputs = sorted(stdout for stdout, _ in results)
+    assert "recorded 属实 1" in outputs[0] + outputs[1] and "1 already recorded" in outputs[0] + outputs[1]
+    with open_state(out / "audit.duckdb", read_only=True) as con:
+        assert con.execute("select count(*) from audit.disposition").fetchall()[0][0] == 1
+
+
+def test_outputs_holding_personal_data_are_owner_only(first_out):
+    modes = {path: path.stat().st_mode & 0o777 for path in [first_out, *first_out.rglob("*")]}
+    assert modes[first_out / "audit.duckdb"] == 0o600
+    assert modes[first_out / ".hecha" / "secret.key"] == 0o600
+    (run_dir,) = published(first_out)
+    assert {modes[run_dir / name] for name in ("hecha.duckdb", "exceptions.csv", "run.json", "report.html")} == {0o600}
+    assert {mode for path, mode in modes.items() if path.is_dir()} == {0o700}
+    assert {mode for path, mode in modes.items() if path.is_file()} == {0o600}
+
+
+def test_retention_removes_old_run_databases_and_stale_work_folders(tmp_path):
+    from flows.run import apply_retention
+
+    out = tmp_path / "out"
+    for number in range(1, 5):
+        run_dir = out / f"2026-0{number}_x"
+        run_dir.mkdir(parents=True)
+        (run_dir / "hecha.duckdb").write_text("db")
+        (run_dir / "exceptions.csv").write_text("rows")
+    stale, running, fresh = (out / f".work-{name}" for name in ("stale", "running", "fresh"))
+    for work, status in ((stale, "failed"), (running, "running"), (fresh, "interrupted")):
+        work.mkdir()
+        (work / "run.json").write_text(json.dumps({"status": status}))
+    for work in (stale, running):
+        os.utime(work, (time.time() - 30 * 86400,) * 2)
+    removed = apply_retention(out, {"run_databases": 2, "work_days": 14})
+    assert removed == {"databases": ["2026-02_x", "2026-01_x"], "work_folders": [".work-stale"]}
+    assert [p.parent.name for p in sorted(out.glob("*/hecha.duckdb"))] == ["2026-03_x", "2026-04_x"]
+    assert len(list(out.glob("*/exceptions.csv"))) == 4  # findings stay
+    assert running.exists() and fresh.exists() and not stale.exists()

@@ -14,8 +14,9 @@ METHODS = {"exact", "upgraded", "repaired", "probabilistic", "same_invalid_numbe
 
 @pytest.fixture(scope="module")
 def links(tmp_path_factory):
-    out = tmp_path_factory.mktemp("links") / "links.csv"
-    assert main(["link", "--drop", str(SAMPLE / "drop"), "--out", str(out)]) == 0
+    folder = tmp_path_factory.mktemp("links")
+    out = folder / "links.csv"
+    assert main(["link", "--drop", str(SAMPLE / "drop"), "--out", str(out), "--runs", str(folder / "runs")]) == 0
     with out.open(encoding="utf-8") as handle:
         return list(csv.DictReader(handle))
 

@@ -88,7 +88,7 @@ def test_run_fails_cleanly_on_a_file_missing_a_required_column(tmp_path, capsys)
     error = capsys.readouterr().err
     assert "payments.csv" in error and "金额" in error
     assert "Traceback" not in error
-    assert [p.name for p in out.iterdir() if not p.name.startswith(".work-")] == []  # nothing published
+    assert [p.name for p in out.iterdir() if not p.name.startswith(".")] == []  # nothing published
     (work,) = out.glob(".work-*")
     record = json.loads((work / "run.json").read_text(encoding="utf-8"))
     assert (record["status"], record["failed_stage"]) == ("failed", "load_extracts")

@@ -67,7 +67,7 @@ def wang_li_month_typo_repaired(agreement: str) -> dict:
         "repaired_id_number": WANG_LI,
         "status": "repaired",
         "candidate_count": 1,
-        "explanation": f"身份证号第12位录入错误（8→3），修复为户籍人员（{agreement}）",
+        "explanation": f"身份证号第12位录入错误，修复为户籍人员（{agreement}）",  # a birth-date digit: not named
     }
 
 
@@ -77,7 +77,7 @@ def wang_li_month_typo_refused(reason: str) -> dict:
         "repaired_id_number": None,
         "status": "disagrees",
         "candidate_count": 1,
-        "explanation": f"相近号码的户籍人员与本行不一致（第12位录入错误（8→3）：王丽 {WANG_LI}，{reason}），不自动修复",
+        "explanation": f"相近号码的户籍人员与本行不一致（第12位录入错误：王丽 {WANG_LI}，{reason}），不自动修复",
     }
 
 
