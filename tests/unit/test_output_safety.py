@@ -11,6 +11,7 @@ import openpyxl
 import pytest
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
+from checks.runner import FINDING_DDL
 from config import load_policy
 from reports.exceptions import write_exceptions
 from reports.html_report import write_html_report
@@ -46,12 +47,7 @@ def build_run_database(path):
     """chk.finding (checks/runner.py FINDING_DDL) holding hostile values, nothing else."""
     con = duckdb.connect(str(path))
     con.execute("create schema chk")
-    con.execute(
-        """create table chk.finding (check_code varchar, person_id varchar, id_number varchar, name varchar,
-        township varchar, village varchar, case_no varchar, period_start date, period_end date,
-        overpaid_amount double, backpay_amount double, link_confidence double, needs_confirmation boolean,
-        evidence varchar, case_key varchar)"""
-    )
+    con.execute(FINDING_DDL)  # the table as the runner makes it
     con.executemany(
         "insert into chk.finding values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         [(code, f"P{key}", f"1305291936020687{i:02d}", name, town, village, case_no, dt.date(2026, 1, 1),

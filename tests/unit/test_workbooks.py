@@ -7,6 +7,7 @@ import duckdb
 import openpyxl
 import pytest
 
+from checks.runner import FINDING_DDL
 from config import load_policy
 from reports.run_tables import mask_id_number, mask_text
 from reports.workbooks import CONFIRM_SHEET, SUMMARY_SHEET, render_sheet_html, write_workbooks
@@ -65,12 +66,7 @@ def build_run_database(path, *, with_history=True):
     """A run's database as the pipeline leaves it, with the tables the workbooks read."""
     con = duckdb.connect(str(path))
     con.execute("create schema chk; create schema link; create schema stg")
-    con.execute(
-        """create table chk.finding (check_code varchar, person_id varchar, id_number varchar, name varchar,
-        township varchar, village varchar, case_no varchar, period_start date, period_end date,
-        overpaid_amount double, backpay_amount double, link_confidence double, needs_confirmation boolean,
-        evidence varchar, case_key varchar)"""
-    )
+    con.execute(FINDING_DDL)  # the table as the runner makes it
     con.executemany(
         "insert into chk.finding values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         [(code, person, number, name, town, "东关社区", case_no, dt.date(2025, 4, 1), dt.date(2026, 10, 1),
