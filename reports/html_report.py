@@ -19,6 +19,14 @@ Counts and amounts in the check and township tables leave out suppressed
 findings (核为不属实，证据未变): inspectors already said they are not true, so
 their money is not at stake. Suppressed findings are counted on their own.
 The trend uses the `history` the caller gives, run by run as recorded.
+
+The header shows the run's status as the record holds it when the page is
+written (成功 / 失败 / 中断 / 运行中) and every time on the county's clock
+(reports/workbooks.py `local_time_text`: the policy's `timezone`, Beijing
+time by default), the trend's run labels included. When the operator let the
+run go on although too many citizen numbers could not be used
+(`record["inputs"]["unusable_ids_accepted"]`), the page opens with a line
+saying so, above the title.
 """
 
 from __future__ import annotations
@@ -36,6 +44,7 @@ import duckdb
 
 from checks.catalogue import BY_CODE, CATALOGUE
 from reports.run_tables import mask_id_number, mask_text, read_findings, read_resolved, table_columns
+from reports.workbooks import county_zone, local_time_text, override_warnings
 
 REPORT_FILE = "report.html"
 TOP_FINDINGS = 20
@@ -48,6 +57,7 @@ STATUS_LABELS = {
     "suppressed": "核为不属实，不再列出",
     "resolved": "本次已消失",
 }
+RUN_STATUS_LABELS = {"succeeded": "成功", "failed": "失败", "interrupted": "中断", "running": "运行中"}
 STATUS_ORDER = ("new", "persisting", "recurred", "reopened", "suppressed", "resolved")
 STATUS_COLORS = {
     "new": "#d9480f",
@@ -92,15 +102,17 @@ def render_html_report(con: duckdb.DuckDBPyConnection, *, record: dict, history:
     data = read_report_data(con)
     parameters = record.get("parameters") or {}
     run_id = str(record.get("run_id") or "")
+    timezone = (record.get("policy") or {}).get("timezone")
     title = f"核查运行报告 {parameters.get('as_of') or ''}".strip()
     body = [
-        render_header(record),
+        render_warnings(record),
+        render_header(record, timezone),
         render_overview(data),
         render_checks_section(data),
         render_townships_section(data),
         render_matrix_section(data),
         render_status_section(data),
-        render_trend_section(history, run_id),
+        render_trend_section(history, run_id, timezone),
         render_top_findings_section(data),
         render_quality_section(record),
         render_run_section(record),
@@ -110,7 +122,7 @@ def render_html_report(con: duckdb.DuckDBPyConnection, *, record: dict, history:
         '<html lang="zh-CN">\n<head>\n<meta charset="utf-8">\n'
         '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
         f"<title>{esc(title)}</title>\n<style>{CSS}</style>\n</head>\n<body>\n<main>\n"
-        + "\n".join(body)
+        + "\n".join(part for part in body if part)
         + "\n</main>\n</body>\n</html>\n"
     )
 
@@ -220,23 +232,33 @@ def summarize(findings: list[dict], resolved: list[dict], key: str) -> dict[str,
 # --------------------------------------------------------------------------- sections
 
 
-def render_header(record: dict) -> str:
+def render_warnings(record: dict) -> str:
+    """The override lines (see reports/workbooks.py `override_warnings`), or nothing."""
+    lines = override_warnings(record)
+    if not lines:
+        return ""
+    return '<div id="warnings" role="alert">' + "".join(f"<p>{esc(mask_text(line))}</p>" for line in lines) + "</div>"
+
+
+def render_header(record: dict, timezone: str | None = None) -> str:
     parameters = record.get("parameters") or {}
     status = record.get("status") or ""
-    status_text = {"succeeded": "成功", "failed": "失败", "running": "运行中"}.get(status, status)
     county = parameters.get("county")
     facts = [
         ("县（区）代码", county or "—"),
         ("核查月份", parameters.get("as_of") or "—"),
         ("运行编号", record.get("run_id") or "—"),
-        ("运行状态", status_text or "—"),
-        ("开始时间", timestamp_text(record.get("started_at")) or "—"),
-        ("报告生成", dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")),
+        ("运行状态", RUN_STATUS_LABELS.get(status, status) or "—"),
+        ("开始时间", local_time_text(record.get("started_at"), timezone) or "—"),
+        ("完成时间", local_time_text(record.get("finished_at"), timezone) or "—"),
+        ("报告生成", local_time_text(dt.datetime.now(dt.timezone.utc), timezone)),
     ]
     items = "".join(f"<div><dt>{esc(label)}</dt><dd>{esc(value)}</dd></div>" for label, value in facts)
     failed = ""
-    if status == "failed":
-        failed = f'<p class="alert">运行失败，阶段：{esc(record.get("stage") or "")}；{esc(record.get("error") or "")}</p>'
+    if status in ("failed", "interrupted"):
+        stage = record.get("failed_stage") or record.get("stage") or ""
+        failed = (f'<p class="alert">运行{esc(RUN_STATUS_LABELS[status])}，阶段：{esc(stage)}；'
+                  f'{esc(record.get("error") or "")}</p>')
     return f'<header id="report-header"><h1>社会救助数据比对核查报告</h1><dl class="facts">{items}</dl>{failed}</header>'
 
 
@@ -376,11 +398,11 @@ def render_status_section(data: dict) -> str:
     return f'<section id="status"><h2>与上次运行相比</h2><div class="charts">{chart}</div>{table}{note}</section>'
 
 
-def render_trend_section(history: list[dict], run_id: str) -> str:
+def render_trend_section(history: list[dict], run_id: str, timezone: str | None = None) -> str:
     runs = list(history or [])
     if not runs:
         return '<section id="trend"><h2>历次运行趋势</h2><p class="note">没有历次运行记录。</p></section>'
-    labels = [run_label(run) for run in runs]
+    labels = [run_label(run, timezone) for run in runs]
     codes = check_order({code for run in runs for code in (run.get("findings") or {})})
     stacked = stacked_vbar_chart(
         "chart-trend-findings", "历次运行问题线索数（按检查项目，条）", labels,
@@ -403,7 +425,8 @@ def render_trend_section(history: list[dict], run_id: str) -> str:
         formats=["code", None, fmt_count, fmt_yuan, fmt_yuan],
         row_classes=["current" if run.get("run_id") == run_id else "" for run in runs],
     )
-    return f'<section id="trend"><h2>历次运行趋势</h2><div class="charts">{stacked}{lines}</div>{table}</section>'
+    note = f'<p class="note">图中运行时间为{esc(county_zone(timezone)[1])}。</p>'
+    return f'<section id="trend"><h2>历次运行趋势</h2><div class="charts">{stacked}{lines}</div>{note}{table}</section>'
 
 
 def render_top_findings_section(data: dict) -> str:
@@ -528,29 +551,19 @@ def month_text(value) -> str:
     return str(value)[:7]
 
 
-def timestamp_text(value) -> str:
-    """`2026-11-23 01:40 UTC` from an ISO timestamp; other text as it is."""
-    if not value:
-        return ""
-    try:
-        stamp = dt.datetime.fromisoformat(str(value))
-    except ValueError:
-        return str(value)
-    if stamp.tzinfo is not None:
-        return stamp.astimezone(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
-    return stamp.strftime("%Y-%m-%d %H:%M")
+def run_label(run: dict, timezone: str | None = None) -> str:
+    """`2026-10 11-23 09:40` from a run id `2026-10_20261123T014025…` (stamped in UTC), on the county's clock.
 
-
-def run_label(run: dict) -> str:
-    """`2026-10 11-23 01:40` from a run id `2026-10_20261123T014025…`, else the as_of or id."""
+    Else the as_of or the id.
+    """
     run_id = str(run.get("run_id") or "")
     as_of = str(run.get("as_of") or run_id.split("_")[0])
     stamp = run_id.split("_", 1)[1] if "_" in run_id else ""
     try:
-        when = dt.datetime.strptime(stamp[:13], "%Y%m%dT%H%M").strftime("%m-%d %H:%M")
+        started = dt.datetime.strptime(stamp[:13], "%Y%m%dT%H%M").replace(tzinfo=dt.timezone.utc)
     except ValueError:
         return as_of or run_id
-    return f"{as_of} {when}"
+    return f"{as_of} {local_time_text(started, timezone, pattern='%m-%d %H:%M', label=False)}"
 
 
 def render_table(table_id: str, headers: list[str], rows: list[list], *, totals: list | None = None,
@@ -886,5 +899,8 @@ table.matrix td.num, table.matrix th.num {{ min-width: 3em; }}
 .note {{ color: #495057; font-size: 13px; }}
 .note.ok {{ color: #2b8a3e; }}
 .alert {{ color: #c92a2a; font-weight: 700; }}
+#warnings {{ background: #fff5f5; border: 2px solid #c92a2a; border-radius: 6px; padding: 10px 20px; margin-bottom: 16px;
+  color: #c92a2a; font-weight: 700; font-size: 15px; }}
+#warnings p {{ margin: 4px 0; }}
 @media print {{ body {{ background: #fff; }} main {{ padding: 0; }} section {{ break-inside: avoid; }} }}
 """

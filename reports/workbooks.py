@@ -14,14 +14,26 @@ its own with a hash of the real one):
 - `汇总` — per check: findings, money, status counts, resolved since the last
   run; links to confirm; how to fill the workbook in.
 - one sheet per check with findings to verify (sheet name = the check's
-  Chinese name), sorted by money at stake, header in row 1, frozen, filtered,
-  with the inspector's columns 核查结论 (drop-down) and 核查说明, keyed by
-  案件编号 (= case_key).
-- `待确认` — one table, header in row 1: findings whose identity link is
+  Chinese name), sorted by money at stake, header in row 1 (row 2 under a
+  warning, below), frozen, filtered, with the inspector's columns 核查结论
+  (drop-down) and 核查说明, keyed by 案件编号 (= case_key).
+- `待确认` — one table, header in row 1 (row 2 under a warning): findings whose identity link is
   uncertain (keyed by 案件编号, answered in 核查结论) and the uncertain links
   themselves (keyed by 关联编号 = `source:source_row:person_id`, answered in
   身份确认). One header row per sheet is what the feedback reader expects.
 - `_meta` (hidden) — A1:B4 county / run_id / as_of / township.
+
+When the operator let the run go on although too many citizen numbers in a
+file could not be used (`record["inputs"]["unusable_ids_accepted"]`,
+turned into lines by `override_warnings`), the summary opens with those
+lines, one a row, and every answer sheet (check sheets, 待确认) with them in
+row 1, its header moving to row 2: the feedback reader looks for the header
+in the first five rows, and one banner row whatever the number of lines
+keeps it there.
+
+Times are shown on the county's clock (`local_time_text`: the policy's
+`timezone`, Beijing time by default), never in UTC as the run record holds
+them; reports/html_report.py uses the same function.
 
 Citizen numbers are masked everywhere (first 6, eight asterisks, last 4):
 number columns positionally, and every other text by `mask_text`, which also
@@ -40,10 +52,13 @@ workbooks.
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import html
 import re
+from collections.abc import Sequence
 from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import duckdb
 import openpyxl
@@ -91,6 +106,10 @@ HASHED_STEM = re.compile(r".*_[0-9a-f]{8}")  # the shape of a hashed stem, which
 FILE_STEM_MAX = 60
 HASH_DIGITS = 8
 WINDOWS_DEVICES = {"con", "prn", "aux", "nul", *(f"{port}{n}" for port in ("com", "lpt") for n in range(10))}
+
+DEFAULT_TIMEZONE = "Asia/Shanghai"
+ZONE_LABELS = {"Asia/Shanghai": "北京时间"}  # other zones are named as the policy names them
+BEIJING = dt.timezone(dt.timedelta(hours=8))  # without a time zone database: China keeps UTC+8 all year
 
 # (header, width in characters, kind) — kind picks the cell format.
 PLACE_AND_PERSON: tuple[tuple[str, float, str], ...] = (
@@ -181,8 +200,13 @@ GUIDE = (
 
 
 def write_workbooks(con: duckdb.DuckDBPyConnection, folder: Path, *, run_id: str, as_of: str, county: str | None,
-                    policy: dict) -> list[Path]:
-    """Write `folder/<乡镇>.xlsx` for each township with findings and `folder/全县.xlsx`; return their paths."""
+                    policy: dict, warnings: list[str] | None = None) -> list[Path]:
+    """Write `folder/<乡镇>.xlsx` for each township with findings and `folder/全县.xlsx`; return their paths.
+
+    `warnings` (see `override_warnings`) open every book's summary and answer sheets.
+    """
+    warnings = [cell_text(mask_text(line)) for line in warnings or []]
+    made_at = local_time_text(dt.datetime.now(dt.timezone.utc), policy.get("timezone"))
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     findings = read_findings(con)
@@ -204,13 +228,80 @@ def write_workbooks(con: duckdb.DuckDBPyConnection, folder: Path, *, run_id: str
             [row for row in reviews if row["township"] == township],
             meta=(county, run_id, as_of, township),
             policy=policy,
+            warnings=warnings,
+            made_at=made_at,
         )
         paths.append(path)
     county_path = folder / f"{COUNTY_BOOK}.xlsx"
     write_workbook(county_path, findings, resolved, reviews, meta=(county, run_id, as_of, COUNTY_BOOK), policy=policy,
-                   county_book=True)
+                   county_book=True, warnings=warnings, made_at=made_at)
     paths.append(county_path)
     return paths
+
+
+def override_warnings(record: dict) -> list[str]:
+    """The lines a run's outputs open with when the operator overrode the citizen-number gate; [] when not.
+
+    One line per file and column in `record["inputs"]["unusable_ids_accepted"]`
+    (`{"file", "column", "share", "bound"}`, shares as fractions), in the record's order.
+    """
+    accepted = ((record or {}).get("inputs") or {}).get("unusable_ids_accepted") or []
+    lines = []
+    for item in accepted:
+        file = item.get("file") or "（未注明文件）"
+        column = item.get("column") or "身份证号"
+        share = item.get("share")
+        unusable = "有部分号码无法使用" if share is None else f"有 {percent_text(share)} 的号码无法使用"
+        bound = "" if item.get("bound") is None else f"（上限 {percent_text(item['bound'])}）"
+        lines.append(f"注意：{file} {column} {unusable}{bound}，经操作人员确认仍然运行，结果可能不完整。")
+    return lines
+
+
+def percent_text(share: float) -> str:
+    """0.054 → `5.4%`, 0.02 → `2%`: a fraction as a percentage with at most two decimals."""
+    return f"{float(share) * 100:.2f}".rstrip("0").rstrip(".") + "%"
+
+
+def county_zone(timezone: str | None) -> tuple[dt.tzinfo, str]:
+    """The county's time zone and the name times carry: the policy's `timezone` (IANA), else Beijing time.
+
+    A name the time zone database does not know falls back to Beijing time,
+    labelled so: a time is never shown under a zone it is not in.
+    """
+    name = str(timezone or DEFAULT_TIMEZONE)
+    try:
+        return ZoneInfo(name), ZONE_LABELS.get(name, name)
+    except (ZoneInfoNotFoundError, ValueError):
+        pass
+    try:
+        return ZoneInfo(DEFAULT_TIMEZONE), ZONE_LABELS[DEFAULT_TIMEZONE]
+    except ZoneInfoNotFoundError:
+        return BEIJING, ZONE_LABELS[DEFAULT_TIMEZONE]
+
+
+def local_time_text(value: object, timezone: str | None = None, *, pattern: str = "%Y-%m-%d %H:%M",
+                    label: bool = True) -> str:
+    """A time on the county's clock: `2026-11-29T17:33:00+00:00` → `2026-11-30 01:33（北京时间）`.
+
+    `value` is an ISO 8601 text or a datetime; one without an offset is UTC,
+    as the pipeline writes every time. Empty gives "", other text comes back
+    as it is. With label=False the zone's name is left off (a chart label;
+    say the zone once nearby).
+    """
+    if value is None or value == "":
+        return ""
+    if isinstance(value, dt.datetime):
+        stamp = value
+    else:
+        try:
+            stamp = dt.datetime.fromisoformat(str(value))
+        except ValueError:
+            return str(value)
+    if stamp.tzinfo is None:
+        stamp = stamp.replace(tzinfo=dt.timezone.utc)
+    zone, name = county_zone(timezone)
+    text = stamp.astimezone(zone).strftime(pattern)
+    return f"{text}（{name}）" if label else text
 
 
 def workbook_stem(township: str, *, hash_digits: int = HASH_DIGITS) -> str:
@@ -338,6 +429,7 @@ class _Formats:
         self.title = book.add_format({"bold": True, "font_size": 14})
         self.subtitle = book.add_format({"bold": True, "font_size": 11})
         self.note = book.add_format({"font_size": 10, "text_wrap": False})
+        self.warning = book.add_format({"bold": True, "font_size": 11, "font_color": "#C00000"})
         self.link = book.add_format({**base, "font_color": "#0563C1", "underline": 1})
         self.total = book.add_format({**base, "bold": True, "bg_color": "#F2F2F2"})
         self.total_amount = book.add_format({**base, "bold": True, "bg_color": "#F2F2F2", "num_format": "0.00"})
@@ -382,15 +474,26 @@ def _write_table(sheet, first_row: int, columns, rows: list[tuple], formats: _Fo
     return last_row
 
 
-def _prepare(sheet, columns, last_row: int) -> None:
-    """Frozen header row, filter over the table, printed landscape with the header on every page."""
-    sheet.freeze_panes(1, 0)
-    sheet.autofilter(0, 0, last_row, len(columns) - 1)
-    sheet.set_row(0, 30)
+def _prepare(sheet, columns, last_row: int, header_row: int = 0) -> None:
+    """Frozen header (and banner) rows, filter over the table, printed landscape with them on every page."""
+    sheet.freeze_panes(header_row + 1, 0)
+    sheet.autofilter(header_row, 0, last_row, len(columns) - 1)
+    sheet.set_row(header_row, 30)
     sheet.set_landscape()
     sheet.set_paper(9)  # A4
-    sheet.repeat_rows(0)
+    sheet.repeat_rows(0, header_row)
     sheet.fit_to_pages(1, 0)
+
+
+def _answer_sheet(book, name: str, columns, rows: list[tuple], formats: _Formats, warnings: Sequence[str]) -> None:
+    """A sheet inspectors answer on: the warnings in one banner row when there are any, then the table."""
+    sheet = book.add_worksheet(name)
+    header_row = 0
+    if warnings:  # one row, so the header stays within the rows the feedback reader searches
+        sheet.write_string(0, 0, cell_text(" ".join(warnings)), formats.warning)
+        header_row = 1
+    last_row = _write_table(sheet, header_row, columns, rows, formats)
+    _prepare(sheet, columns, last_row, header_row)
 
 
 def _month(value) -> str:
@@ -478,10 +581,12 @@ def _money(rows: list[dict], column: str) -> float:
 
 
 def write_workbook(path: Path, findings: list[dict], resolved: list[dict], reviews: list[dict], *,
-                   meta: tuple[str | None, str, str, str], policy: dict, county_book: bool = False) -> Path:
+                   meta: tuple[str | None, str, str, str], policy: dict, county_book: bool = False,
+                   warnings: Sequence[str] = (), made_at: str = "") -> Path:
     """One workbook for one township (or, with county_book, the county) from rows already read and sorted.
 
     The county book adds a table by township; a township called 全县 still gets a township's book.
+    `warnings` open the summary and the answer sheets; `made_at` is when, as the summary says it.
     """
     county, run_id, as_of, township = meta
     meta = (county, run_id, as_of, _shown(township))  # the real name, masked and fit for a cell
@@ -498,18 +603,15 @@ def write_workbook(path: Path, findings: list[dict], resolved: list[dict], revie
                              "comments": cell_text(f"run {run_id}")})
         formats = _Formats(book)
         summary = book.add_worksheet(SUMMARY_SHEET)
-        _write_summary(summary, formats, findings, resolved, reviews, codes, sheet_names, meta, policy, county_book)
+        _write_summary(summary, formats, findings, resolved, reviews, codes, sheet_names, meta, policy, county_book,
+                       warnings=warnings, made_at=made_at)
 
         for code, name in sheet_names.items():
-            sheet = book.add_worksheet(name)
             rows = [_finding_values(row) for row in listed if row["check_code"] == code]
-            last_row = _write_table(sheet, 0, FINDING_COLUMNS, rows, formats)
-            _prepare(sheet, FINDING_COLUMNS, last_row)
+            _answer_sheet(book, name, FINDING_COLUMNS, rows, formats, warnings)
 
-        confirm = book.add_worksheet(CONFIRM_SHEET)
         rows = [_confirm_finding_values(row) for row in to_confirm] + [_confirm_link_values(row) for row in reviews]
-        last_row = _write_table(confirm, 0, CONFIRM_COLUMNS, rows, formats)
-        _prepare(confirm, CONFIRM_COLUMNS, last_row)
+        _answer_sheet(book, CONFIRM_SHEET, CONFIRM_COLUMNS, rows, formats, warnings)
 
         meta_sheet = book.add_worksheet(META_SHEET)
         for row, (label, value) in enumerate(zip(("county", "run_id", "as_of", "township"), meta)):
@@ -524,12 +626,16 @@ def write_workbook(path: Path, findings: list[dict], resolved: list[dict], revie
 
 
 def _write_summary(sheet, formats: _Formats, findings, resolved, reviews, codes, sheet_names, meta, policy,
-                   county_book: bool) -> None:
+                   county_book: bool, *, warnings: Sequence[str] = (), made_at: str = "") -> None:
     county, run_id, as_of, township = meta
-    sheet.write_string(0, 0, f"社会救助数据核查工作簿　{township}", formats.title)
-    sheet.write_string(1, 0, cell_text(f"县（区）代码：{county or '未注明'}　数据截至：{as_of}　运行编号：{run_id}"),
+    for row, line in enumerate(warnings):
+        sheet.write_string(row, 0, line, formats.warning)
+    top = len(warnings)
+    sheet.write_string(top, 0, f"社会救助数据核查工作簿　{township}", formats.title)
+    made = f"　生成时间：{made_at}" if made_at else ""
+    sheet.write_string(top + 1, 0, cell_text(f"县（区）代码：{county or '未注明'}　数据截至：{as_of}　运行编号：{run_id}{made}"),
                        formats.note)
-    header_row = 3
+    header_row = top + 3
     rows = []
     for code in codes:
         of_check = [row for row in findings if row["check_code"] == code]

@@ -42,6 +42,7 @@ RECORD = {
     "run_id": RUN_ID,
     "status": "succeeded",
     "started_at": "2026-11-23T01:40:25.821570+00:00",
+    "finished_at": "2026-11-23T01:40:29.433102+00:00",
     "parameters": {"drop": "/data/drop", "as_of": "2026-10", "out": "/data/out", "county": "130534"},
     "files": [
         {"source": "household_register", "file": "household_register.csv", "encoding": "utf-8", "rows_read": 16167,
@@ -226,6 +227,31 @@ def test_html_report_renders_in_headless_chromium(report, tmp_path):
     screenshot(report, png, width=1280, height=2400)
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert png.stat().st_size > 20_000
+
+
+def test_html_report_shows_the_final_status_and_beijing_times(report):
+    text = report.read_text(encoding="utf-8")
+    header = text[text.index('<header id="report-header">'):text.index("</header>")]
+    assert "<dt>运行状态</dt><dd>成功</dd>" in header and "运行中" not in text
+    assert "<dt>开始时间</dt><dd>2026-11-23 09:40（北京时间）</dd>" in header
+    assert "<dt>完成时间</dt><dd>2026-11-23 09:40（北京时间）</dd>" in header
+    assert "UTC" not in text
+    assert ">11-23 09:40</tspan>" in text  # the trend's label for the run stamped 01:40 UTC
+
+
+def test_html_report_states_an_override_first_in_headless_chromium(tmp_path):
+    if find_chromium() is None:
+        pytest.skip("no chromium binary on PATH (CI installs Debian's chromium package in .ci/run)")
+    accepted = [{"file": "household_register.csv", "column": "身份证号", "share": 0.054, "bound": 0.02}]
+    record = RECORD | {"inputs": {"unusable_ids_accepted": accepted}}
+    con = build_run_database(tmp_path / "hecha.duckdb")
+    try:
+        path = write_html_report(con, tmp_path, record=record, history=HISTORY)
+    finally:
+        con.close()
+    body = dump_dom(path).split("<body>", 1)[1]
+    first_text = next(piece.strip() for piece in re.split(r"<[^>]*>", body) if piece.strip())
+    assert first_text == "注意：household_register.csv 身份证号 有 5.4% 的号码无法使用（上限 2%），经操作人员确认仍然运行，结果可能不完整。"
 
 
 def test_html_report_without_findings_or_history_still_renders(tmp_path):

@@ -2,6 +2,7 @@
 
 import datetime as dt
 import re
+from zoneinfo import ZoneInfo
 
 import duckdb
 import openpyxl
@@ -9,6 +10,7 @@ import pytest
 
 from checks.runner import FINDING_DDL
 from config import load_policy
+from reports.feedback import read_workbook
 from reports.run_tables import mask_id_number, mask_text
 from reports.workbooks import CONFIRM_SHEET, SUMMARY_SHEET, render_sheet_html, write_workbooks
 
@@ -40,6 +42,10 @@ FINDINGS = (
     ("ka09", "deceased_paid", "P09", "130529197201016666", "冯二", EAST, "TK00100022", 0.0, 600.0, 1.0, False,
      "与 ka10 同额，按案件编号排列", "new"),
 )
+WARNINGS = [
+    "注意：household_register.csv 身份证号 有 5.4% 的号码无法使用（上限 2%），经操作人员确认仍然运行，结果可能不完整。",
+    "注意：dibao.csv 成员身份证号 有 3% 的号码无法使用（上限 2%），经操作人员确认仍然运行，结果可能不完整。",
+]
 # Sorted by money at stake, then case_key: the East deceased_paid sheet.
 EAST_DECEASED_ORDER = ["ka02", "ka01", "ka09", "ka10"]
 
@@ -112,6 +118,19 @@ def books(tmp_path_factory):
     try:
         paths = write_workbooks(con, folder / "workbooks", run_id=RUN_ID, as_of="2026-10", county="130529",
                                 policy=load_policy())
+    finally:
+        con.close()
+    return {path.stem: path for path in paths}
+
+
+@pytest.fixture(scope="module")
+def warned_books(tmp_path_factory):
+    """The same run, the operator having overridden the citizen-number gate, in a county on Xinjiang's clock."""
+    folder = tmp_path_factory.mktemp("warned")
+    con = build_run_database(folder / "hecha.duckdb")
+    try:
+        paths = write_workbooks(con, folder / "workbooks", run_id=RUN_ID, as_of="2026-10", county="130529",
+                                policy=load_policy() | {"timezone": "Asia/Urumqi"}, warnings=WARNINGS)
     finally:
         con.close()
     return {path.stem: path for path in paths}
@@ -309,3 +328,83 @@ def test_render_sheet_html_is_a_plain_table_with_styled_header_and_widths(books)
     assert "130529********8743" in page and "10080.00" in page
     assert page.count("<tr>") == 1 + 1 + len(EAST_DECEASED_ORDER)  # column letters, header, rows
     assert "width:" in page and "▾" in page
+
+
+def summary_rows(path):
+    book = openpyxl.load_workbook(path)
+    try:
+        return [row[0] for row in book[SUMMARY_SHEET].iter_rows(values_only=True)]
+    finally:
+        book.close()
+
+
+def local_minutes(zone, label):
+    """The minute now and the minute just before, as the summary writes them."""
+    now = dt.datetime.now(ZoneInfo(zone))
+    return {f"{moment:%Y-%m-%d %H:%M}（{label}）" for moment in (now, now - dt.timedelta(minutes=1))}
+
+
+def test_workbooks_state_an_overridden_gate_on_the_first_rows_of_the_summary(warned_books):
+    for name, path in warned_books.items():
+        first = summary_rows(path)
+        assert first[:len(WARNINGS)] == WARNINGS, name
+        assert first[len(WARNINGS)] == f"社会救助数据核查工作簿　{name}", name
+
+
+def test_workbooks_state_an_overridden_gate_on_the_first_row_of_every_answer_sheet(warned_books):
+    book = openpyxl.load_workbook(warned_books["全县"])
+    sheets = [sheet for sheet in book.worksheets if sheet.title not in (SUMMARY_SHEET, "_meta")]
+    assert {sheet.title for sheet in sheets} == {"死亡人员仍领取", "迁出仍领取", "重度残疾人护理补贴漏发", CONFIRM_SHEET}
+    for sheet in sheets:
+        assert sheet["A1"].value == " ".join(WARNINGS), sheet.title
+        assert "案件编号" in [cell.value for cell in sheet[2]], sheet.title  # the header moves to row 2
+        assert sheet.freeze_panes == "A3", sheet.title
+        assert sheet.auto_filter.ref == f"A2:{openpyxl.utils.get_column_letter(sheet.max_column)}{sheet.max_row}"
+    assert book["_meta"]["A1"].value == "county"  # the hidden sheet the import reads first is unchanged
+
+
+def test_workbooks_with_a_warning_row_still_read_back_as_feedback(warned_books, tmp_path):
+    book = openpyxl.load_workbook(warned_books[EAST])
+    sheet = book["死亡人员仍领取"]
+    header = {cell.value: cell.column for cell in sheet[2]}
+    rows = {sheet.cell(row, header["案件编号"]).value: row for row in range(3, sheet.max_row + 1)}
+    sheet.cell(rows["ka02"], header["核查结论"], "属实")
+    confirm = book[CONFIRM_SHEET]
+    confirm_header = {cell.value: cell.column for cell in confirm[2]}
+    link_row = next(row for row in range(3, confirm.max_row + 1)
+                    if confirm.cell(row, confirm_header["关联编号"]).value == "dibao:5:P06")
+    confirm.cell(link_row, confirm_header["身份确认"], "是同一人")
+    filled = tmp_path / "filled.xlsx"
+    book.save(filled)
+    meta, cases, links, problems = read_workbook(filled)
+    assert problems == []
+    assert (meta["run_id"], meta["township"]) == (RUN_ID, EAST)
+    assert [(case.sheet, case.row, case.key, case.value) for case in cases] == [("死亡人员仍领取", rows["ka02"], "ka02", "属实")]
+    assert [(link.row, link.key, link.value) for link in links] == [(link_row, "dibao:5:P06", "是同一人")]
+
+
+def test_workbooks_with_warnings_count_the_same(warned_books, books):
+    def by_check(path):
+        rows = list(openpyxl.load_workbook(path)[SUMMARY_SHEET].iter_rows(values_only=True))
+        header = next(index for index, row in enumerate(rows) if row[0] == "检查项目")
+        return {row[0]: row[1:-1] for row in rows[header + 1:] if row[0] and row[1] is not None}
+
+    assert by_check(warned_books[EAST]) == by_check(books[EAST])
+    assert openpyxl.load_workbook(warned_books[EAST])[SUMMARY_SHEET].freeze_panes == f"A{len(WARNINGS) + 5}"
+
+
+def test_workbooks_without_warnings_open_on_their_title(books):
+    for name, path in books.items():
+        first = summary_rows(path)
+        assert first[0] == f"社会救助数据核查工作簿　{name}"
+        assert not any(isinstance(text, str) and text.startswith("注意：") for text in first)
+        assert openpyxl.load_workbook(path)["死亡人员仍领取"]["A1"].value == "状态"
+
+
+def test_workbook_summary_says_when_it_was_made_on_the_countys_clock(books, warned_books):
+    def made_at(path):
+        line = next(text for text in summary_rows(path) if isinstance(text, str) and "生成时间：" in text)
+        return line.split("生成时间：", 1)[1]
+
+    assert made_at(books[EAST]) in local_minutes("Asia/Shanghai", "北京时间")
+    assert made_at(warned_books[EAST]) in local_minutes("Asia/Urumqi", "Asia/Urumqi")
