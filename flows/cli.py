@@ -14,6 +14,7 @@ import argparse
 import json
 import logging
 import os
+import signal
 import sys
 import traceback
 from pathlib import Path
@@ -22,7 +23,8 @@ from extracts.errors import DropError
 
 EXIT_INPUT_ERROR = 2
 EXIT_FAILED = 1
-EXIT_BUSY = 3  # the case history is held by another hecha process: try again later
+EXIT_BUSY = 3
+EXIT_CANCELLED = 130  # as a shell reports Ctrl-C  # the case history is held by another hecha process: try again later
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -183,7 +185,23 @@ def split_list(text: str | None) -> list[str] | None:
 
 
 def run_here(args: argparse.Namespace) -> Path:
-    """`hecha run` and `hecha campaign`: the stages in this process, no Prefect server (nothing to orphan)."""
+    """`hecha run` and `hecha campaign`: the stages in this process.
+
+    With `PREFECT_API_URL` naming a running Prefect server, the run is also
+    recorded there as a flow run (manual runs show beside the nightly ones);
+    without it no Prefect server is started, so nothing outlives the command.
+    """
+    if os.environ.get("PREFECT_API_URL"):
+        quiet_prefect()
+        quiet_input_errors()
+        if args.command == "campaign":
+            from flows.campaign import campaign
+
+            return campaign(drop=args.drop, campaign=args.name, checks=split_list(args.checks),
+                            townships=split_list(args.townships), as_of=args.as_of, out=args.out)
+        from flows.nightly import nightly
+
+        return nightly(drop=args.drop, as_of=args.as_of, out=args.out)
     from flows.run import start_run
     from flows.stages import nightly_stages, run_stages
 
@@ -194,6 +212,15 @@ def run_here(args: argparse.Namespace) -> Path:
     else:
         run, stages = start_run(args.drop, args.as_of, args.out), nightly_stages()
     return run_stages(run, stages)
+
+
+def stop_on_sigterm() -> None:
+    """SIGTERM (a service manager stopping the run) ends it as Ctrl-C does: recorded as cancelled, in its stage."""
+
+    def interrupt(signum, frame):
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, interrupt)
 
 
 class CurrentStderr(logging.StreamHandler):
@@ -253,6 +280,7 @@ def main(argv: list[str] | None = None) -> int:
             serve_flows(drop=args.drop, out=args.out, cron=args.cron)
             return 0
         show_progress()
+        stop_on_sigterm()
         try:
             run_dir = run_here(args)
         except DropError as error:
@@ -263,6 +291,9 @@ def main(argv: list[str] | None = None) -> int:
         except ValueError as error:  # a campaign name that is no folder name, an unknown check
             print(f"hecha: {error}", file=sys.stderr)
             return EXIT_INPUT_ERROR
+        except KeyboardInterrupt:
+            print("hecha: run cancelled; nothing was published (its .work- folder's run.json says where it stopped)", file=sys.stderr)
+            return EXIT_CANCELLED
         except Exception as error:  # the run record has the stage, the error and its traceback
             if isinstance(error, DatabaseBusy):
                 raise

@@ -196,8 +196,9 @@ def start_campaign(drop: Path, campaign: str, checks: list[str] | None, township
 def fail_run(run: Run, stage: str, error: BaseException) -> None:
     """Record the failure (with its traceback, for whoever investigates; run.json is owner-only) in the work folder."""
     run.close()
+    stopped = isinstance(error, KeyboardInterrupt) or any(kind.__name__ == "TerminationSignal" for kind in type(error).__mro__)
     run.record |= {
-        "status": "failed", "failed_stage": stage, "error": str(error),
+        "status": "cancelled" if stopped else "failed", "failed_stage": stage, "error": str(error) or type(error).__name__,
         "traceback": "".join(traceback.format_exception(error)) if not isinstance(error, DropError) else None,
         "finished_at": dt.datetime.now(dt.timezone.utc).isoformat(),
     }
@@ -217,7 +218,8 @@ def publish_run(run: Run) -> Path:
     restrict_tree(run.work_dir)
     started = time.perf_counter()
     with open_state(run.state) as con:
-        run.record |= {"status": "succeeded", "finished_at": dt.datetime.now(dt.timezone.utc).isoformat()}
+        run.record["status"] = "succeeded"
+        run.record.setdefault("finished_at", dt.datetime.now(dt.timezone.utc).isoformat())
         run.record.pop("stage", None)
         run.write_record()
         with attached(con, run.work_dir / DATABASE, "published", read_only=True), transaction(con):
@@ -239,13 +241,14 @@ def process_alive(pid: int) -> bool:
     return True
 
 
-def recover_out(out: Path) -> dict[str, list[str]]:
+def recover_out(out: Path, status: str = "interrupted") -> dict[str, list[str]]:
     """Put right what a killed run left in `out`; return what was done.
 
     - a published run missing from the case history is recorded (opening the
       history for writing does it, see reports/history.py);
     - a work folder still `running` whose process is gone is marked
-      `interrupted`, naming the stage it was in.
+      `interrupted` (or `status`: `hecha serve` stopping says `cancelled`),
+      naming the stage it was in.
     """
     from reports.history import open_state
 
@@ -270,7 +273,7 @@ def recover_out(out: Path) -> dict[str, list[str]]:
         if record.get("status") not in ("running", "succeeded") or process.get("host") != host or process_alive(int(process.get("pid", 0)) or -1):
             continue
         record |= {
-            "status": "interrupted",
+            "status": status,
             "failed_stage": record.get("stage") or "publish",  # a succeeded record has left its last stage
             "error": "the run's process stopped (killed or crashed) before it finished; nothing of it was published",
             "finished_at": dt.datetime.now(dt.timezone.utc).isoformat(),

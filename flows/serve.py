@@ -12,6 +12,9 @@ works from any working directory.
 from __future__ import annotations
 
 import os
+import signal
+import threading
+import time
 from pathlib import Path
 
 from prefect import serve
@@ -26,6 +29,7 @@ from flows.run import DROP_ROOT_ENV, OUT_ROOT_ENV
 DEPLOYMENT = "hecha"
 NIGHTLY_DEPLOYMENT = f"{nightly.name}/{DEPLOYMENT}"
 CAMPAIGN_DEPLOYMENT = f"{campaign.name}/{DEPLOYMENT}"
+STOP_SECONDS = 10  # SIGINT or SIGTERM to exit, runs under way included
 TIMEZONE = "Asia/Shanghai"  # the cron reads as the bureau's clock, not UTC
 
 
@@ -56,22 +60,53 @@ def serve_flows(*, drop: Path, out: Path, cron: str = "0 2 * * *", limit: int | 
     Runs may only read drops under `drop` and write under `out` (the flows
     refuse other folders given as parameters through the API). Without
     `PREFECT_API_URL`, a Prefect server with its UI is started for the
-    duration, on the loopback, and ends with this process.
+    duration, on the loopback, and ends with this process. SIGINT or SIGTERM
+    stops serving within `STOP_SECONDS`: runs under way are stopped and
+    recorded as cancelled in the stage they were in, and nothing is left
+    running.
     """
     os.environ[DROP_ROOT_ENV] = str(Path(drop).resolve())
     os.environ[OUT_ROOT_ENV] = str(Path(out).resolve())
     deployments = build_deployments(drop=drop, out=out, cron=cron, timezone=timezone)
-    if os.environ.get("PREFECT_API_URL"):
-        serve(*deployments, limit=limit)
-        return
-    from flows.server import start_server
+    server = None
+    if not os.environ.get("PREFECT_API_URL"):
+        from flows.server import start_server
 
-    process, url = start_server()
-    os.environ["PREFECT_API_URL"] = url
-    print(f"hecha serve: Prefect UI at {url.removesuffix('/api')} (loopback only)", flush=True)
+        server, url = start_server()
+        os.environ["PREFECT_API_URL"] = url
+        print(f"hecha serve: Prefect UI at {url.removesuffix('/api')} (loopback only)", flush=True)
+    stopping = threading.Event()
+
+    def stop(signum, frame):
+        if not stopping.is_set():
+            stopping.set()
+            threading.Thread(target=shut_down, args=(Path(out), server), daemon=True).start()
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
     try:
-        with temporary_settings(updates={PREFECT_API_URL: url}):
+        with temporary_settings(updates={PREFECT_API_URL: os.environ["PREFECT_API_URL"]}):
             serve(*deployments, limit=limit)
+    except KeyboardInterrupt:
+        pass
     finally:
-        process.terminate()
-        process.wait(timeout=30)
+        if stopping.is_set():
+            time.sleep(STOP_SECONDS)  # the shutdown thread ends the process
+        else:
+            stopping.set()
+            shut_down(Path(out), server)
+
+
+def shut_down(out: Path, server, grace: float = STOP_SECONDS - 3) -> None:
+    """Stop the runs under way (SIGTERM, then SIGKILL after `grace`), record them cancelled, stop the server; then exit."""
+    from flows.run import recover_out
+    from flows.server import descendants, stop_processes
+
+    keep = descendants(server.pid) | {server.pid} if server is not None else set()
+    stop_processes(descendants(os.getpid()) - keep, grace)
+    for folder in [out, *sorted(path for path in (out / "campaigns").glob("*") if path.is_dir())]:
+        recover_out(folder, status="cancelled")
+    if server is not None:
+        stop_processes({server.pid}, 3)
+    os._exit(0)

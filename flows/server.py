@@ -17,6 +17,8 @@ import subprocess
 import sys
 import time
 import urllib.request
+from contextlib import suppress
+from pathlib import Path
 
 PR_SET_PDEATHSIG = 1
 HOST = "127.0.0.1"
@@ -60,3 +62,43 @@ def start_server(port: int | None = None, timeout: float = START_TIMEOUT) -> tup
             process.terminate()
             raise RuntimeError(f"the Prefect server did not answer on {url} within {timeout:.0f} s")
         time.sleep(0.5)
+
+
+def descendants(pid: int) -> set[int]:
+    """Every live descendant of `pid` (Linux: from /proc)."""
+    parents: dict[int, int] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            parents[int(stat.parent.name)] = int(stat.read_text().rsplit(")", 1)[1].split()[1])
+        except (OSError, IndexError, ValueError):
+            continue
+    found: set[int] = set()
+    frontier = {pid}
+    while frontier:
+        frontier = {child for child, parent in parents.items() if parent in frontier} - found
+        found |= frontier
+    return found
+
+
+def stop_processes(pids: set[int], grace: float) -> None:
+    """SIGTERM each, wait up to `grace` seconds, SIGKILL what is left."""
+    for pid in pids:
+        with suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGTERM)
+    deadline = time.monotonic() + grace
+    while time.monotonic() < deadline and any(_running(pid) for pid in pids):
+        time.sleep(0.1)
+    for pid in pids:
+        if _running(pid):
+            with suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+
+
+def _running(pid: int) -> bool:
+    with suppress(ChildProcessError, OSError):
+        os.waitpid(pid, os.WNOHANG)  # reap our own children so they do not linger as zombies
+    stat = Path(f"/proc/{pid}/stat")
+    try:
+        return stat.read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except (OSError, IndexError):
+        return False

@@ -16,6 +16,7 @@ neither.
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import time
 from collections.abc import Callable, Sequence
@@ -26,7 +27,6 @@ from checks.runner import keep_townships
 from checks.runner import run_checks as run_check_sql
 from extracts.declarations import EXTRACTS
 from extracts.load import load_drop
-from extracts.validate import validate_stg
 from flows.pipeline import link_thresholds
 from flows.run import Run, fail_run, publish_run
 from matching.link import link_people as link_all
@@ -48,6 +48,7 @@ def normalize_identities(run: Run) -> None:
 
 def validate_extracts(run: Run) -> None:
     from extracts.guards import check_inputs  # an as_of outside the ledger's months, and the like: refused
+    from extracts.validate import validate_stg  # imports Great Expectations (seconds): only once the drop has loaded
 
     with run.stage("validate"):
         run.record["inputs"] = check_inputs(run.con, run.as_of, run.policy)
@@ -85,9 +86,7 @@ def apply_history(run: Run) -> None:
 
 
 def write_reports(run: Run) -> None:
-    from reports.history import run_history
-    from reports.html_report import write_html_report
-    from reports.workbooks import write_workbooks
+    from reports.workbooks import override_warnings, write_workbooks
 
     with run.stage("reports"):
         workbooks = write_workbooks(
@@ -97,16 +96,21 @@ def write_reports(run: Run) -> None:
             as_of=f"{run.as_of:%Y-%m}",
             county=run.manifest.county,
             policy=run.policy,
+            warnings=override_warnings(run.record),
         )
         run.record["workbooks"] = [str(path.relative_to(run.work_dir)) for path in workbooks]
-        history = run_history(run.state, current=run.record)
-        run.record["report"] = write_html_report(run.con, run.work_dir, record=run.record, history=history).name
 
 
 def publish(run: Run) -> Path:
-    """Write exceptions.csv, then publish the folder and record it in the case history, as one step."""
+    """Write exceptions.csv and the report (which states the run's final status), then publish and record, as one step."""
+    from reports.history import run_history
+    from reports.html_report import write_html_report
+
     with run.stage("publish"):
         run.record["exceptions_rows"] = write_exceptions(run.con, run.work_dir / "exceptions.csv")
+        run.record |= {"status": "succeeded", "finished_at": dt.datetime.now(dt.timezone.utc).isoformat()}
+        history = run_history(run.state, current=run.record)
+        run.record["report"] = write_html_report(run.con, run.work_dir, record=run.record, history=history).name
     return publish_run(run)
 
 
