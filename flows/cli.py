@@ -211,7 +211,41 @@ def run_here(args: argparse.Namespace) -> Path:
         run, stages = start_campaign(args.drop, args.name, split_list(args.checks), split_list(args.townships), args.as_of, args.out)
     else:
         run, stages = start_run(args.drop, args.as_of, args.out), nightly_stages()
-    return run_stages(run, stages)
+    return run_stages(run, stages, TerminalProgress() if sys.stderr.isatty() else None)
+
+
+class TerminalProgress:
+    """On a terminal: a live line for the stage under way (spinner, elapsed time), a line per stage done."""
+
+    def __init__(self):
+        from rich.console import Console
+
+        from flows.stages import stage_outcome
+
+        self.console = Console(stderr=True, highlight=False)
+        self.outcome = stage_outcome
+        self.status = None
+
+    def started(self, run, name: str, number: int, total: int) -> None:
+        from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+        self.status = Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(),
+                               console=self.console, transient=True)
+        self.status.add_task(f"[{number}/{total}] {name}", total=None)
+        self.status.start()
+
+    def _stop(self) -> None:
+        if self.status is not None:
+            self.status.stop()
+            self.status = None
+
+    def done(self, run, name: str, seconds: float, number: int, total: int) -> None:
+        self._stop()
+        outcome = self.outcome(run, name)
+        self.console.print(f"[{number}/{total}] {name:<24} {seconds:6.1f} s  {outcome}")
+
+    def failed(self, run, name: str, seconds: float, number: int, total: int, error: BaseException) -> None:
+        self._stop()
 
 
 def stop_on_sigterm() -> None:

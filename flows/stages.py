@@ -146,14 +146,34 @@ def campaign_stages(checks: list[str] | None, townships: list[str] | None) -> li
     ]
 
 
+def stage_outcome(run: Run, name: str) -> str:
+    """What a stage got through, in a few words for the progress line ("16,167 rows", "133 findings")."""
+    record = run.record
+    if name == "load_extracts":
+        return f"{sum(f['rows_read'] for f in record.get('files', [])):,} rows"
+    if name == "link_people":
+        links = record.get("links", {})
+        return f"{links.get('records_linked', 0):,} of {links.get('records', 0):,} rows linked"
+    if name in ("run_checks", "keep_campaign_townships"):
+        return f"{sum(record.get('findings', {}).values()):,} findings"
+    if name == "write_reports":
+        return f"{len(record.get('workbooks', []))} workbooks"
+    return ""
+
+
 class Progress:
     """Where a run reports its stages: here, log lines on the `hecha` logger."""
 
     def __init__(self, logger: logging.Logger | logging.LoggerAdapter = LOG):
         self.logger = logger
 
+    def started(self, run: Run, name: str, number: int, total: int) -> None:
+        """A stage begins (a live display shows it; a log waits for its end)."""
+
     def done(self, run: Run, name: str, seconds: float, number: int, total: int) -> None:
-        self.logger.info("run %s: stage %s done in %.1f s (%d/%d)", run.run_id, name, seconds, number, total)
+        outcome = stage_outcome(run, name)
+        self.logger.info("run %s: stage %s done in %.1f s (%d/%d)%s", run.run_id, name, seconds, number, total,
+                         f": {outcome}" if outcome else "")
 
     def failed(self, run: Run, name: str, seconds: float, number: int, total: int, error: BaseException) -> None:
         """Said by whoever called the run (the command prints one line; a flow run's log shows the error)."""
@@ -175,6 +195,7 @@ def run_stages(run: Run, stages: Sequence[Stage], progress: Progress | None = No
         name = stage.__name__
         run.record["stage"] = name
         run.write_record()  # a run killed now is found "interrupted in <stage>" by the next one
+        progress.started(run, name, number, len(stages))
         started = time.perf_counter()
         try:
             result = call(stage, run, arguments)
