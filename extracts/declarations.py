@@ -208,7 +208,8 @@ DISABILITY = Extract(
     source_system="残联 disability certificates",
     grain="one row per certificate",
     columns=(
-        Column("case_no", "残疾人证号", "text", "20 characters: citizen number, category digit, grade digit", nullable=False),
+        Column("case_no", "残疾人证号", "text", "20 characters: citizen number, category digit, grade digit", nullable=False,
+               embeds_id_number=True),
         person_name(),
         id_number(),
         sex(),

@@ -2,11 +2,13 @@
 
 What belongs here: reading the `inputs:` section into the bounds the loader
 applies to each value (amounts, text length), and `check_inputs`, which runs
-once the drop is loaded and refuses what would make every finding wrong
-without an error: an extract without a usable row, an as_of outside the
-months the payments ledger covers. What does not: typing and quarantine of
-single values (`extracts.load`), the expectations on staged rows
-(`extracts.validate`).
+once the drop is loaded and its citizen numbers normalized, and refuses what
+would make every finding wrong without an error: an extract without a usable
+row, an as_of outside the months the payments ledger covers, a file whose
+citizen numbers are too often unusable. What does not: typing and quarantine
+of single values (`extracts.load`), the expectations on staged rows
+(`extracts.validate`), citizen-number columns a spreadsheet stored as
+numbers (refused when read, `extracts.numeric_ids`).
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal
+from fractions import Fraction
 
 import duckdb
 
@@ -32,6 +35,7 @@ class InputPolicy:
     max_line_amount: Decimal
     max_text_length: int
     max_address_length: int
+    max_unusable_id_share: float
 
     def text_bound(self, column: Column) -> tuple[str, int]:
         """The policy key and the longest text `column` may hold: free-text addresses run longer than names and places."""
@@ -61,30 +65,46 @@ def read_input_policy(policy: dict | None = None) -> InputPolicy:
     amount = inputs.get("max_line_amount")
     if isinstance(amount, bool) or not isinstance(amount, (int, float)) or amount <= 0:
         raise ValueError(f"policy: inputs.max_line_amount must be a positive amount in yuan, not {amount!r}")
+    share = inputs.get("max_unusable_id_share")
+    if isinstance(share, bool) or not isinstance(share, (int, float)) or not 0 <= share <= 1:
+        raise ValueError(f"policy: inputs.max_unusable_id_share must be a share from 0 to 1 (0.02 is 2%), not {share!r}")
     return InputPolicy(
         may_be_empty=tuple(may_be_empty),
         as_of_months_after_ledger=whole("as_of_months_after_ledger", 0),
         max_line_amount=Decimal(str(amount)).quantize(Decimal("0.01")),
         max_text_length=whole("max_text_length", 1),
         max_address_length=whole("max_address_length", 1),
+        max_unusable_id_share=float(share),
     )
 
 
-def check_inputs(con: duckdb.DuckDBPyConnection, as_of: dt.date, policy: dict) -> dict:
+def check_inputs(con: duckdb.DuckDBPyConnection, as_of: dt.date, policy: dict, *, accept_unusable_ids: bool = False) -> dict:
     """Refuse a loaded drop the findings cannot rest on; else return what was checked, for the run record.
 
-    Runs after load and normalize (`stg.*` exist). Raises `DropError` for an
-    extract without a usable row (unless `inputs.may_be_empty` allows it) and
-    for an as_of outside the months the payments ledger covers.
+    Runs after load and normalize (`stg.*` exist, citizen numbers carry their
+    status). Raises `DropError` for an extract without a usable row (unless
+    `inputs.may_be_empty` allows it), for an as_of outside the months the
+    payments ledger covers, and for a file whose share of unusable citizen
+    numbers is above `inputs.max_unusable_id_share` — unless
+    `accept_unusable_ids` (the operator's `--accept-unusable-ids`): then such
+    files are listed under `unusable_ids_accepted`, for the record, the
+    report and the workbooks to state.
     """
     inputs = read_input_policy(policy)
     empty = refuse_empty_extracts(con, inputs)
     first, last = refuse_as_of_outside_ledger(con, as_of, inputs)
+    shares = unusable_id_shares(con)
+    accepted = refuse_unusable_ids(shares, inputs, accept=accept_unusable_ids)
     return {
         "as_of": f"{as_of:%Y-%m}",
         "ledger_first_month": f"{first:%Y-%m}",
         "ledger_last_month": f"{last:%Y-%m}",
         "empty_extracts": empty,
+        "unusable_id_shares": [
+            {"file": s.file, "column": s.column, "unusable": s.unusable, "non_blank": s.non_blank, "share": round(s.share, 4)}
+            for s in shares
+        ],
+        "unusable_ids_accepted": accepted,
     }
 
 
@@ -159,3 +179,78 @@ def refuse_as_of_outside_ledger(con: duckdb.DuckDBPyConnection, as_of: dt.date, 
             column=column,
         )
     return first, last
+
+
+@dataclass(frozen=True)
+class UnusableIds:
+    """How many of a file's citizen numbers (its main column, blanks not counted) normalization could not use."""
+
+    file: str
+    column: str  # the header as declared
+    unusable: int
+    non_blank: int
+
+    @property
+    def share(self) -> float:
+        return self.unusable / self.non_blank if self.non_blank else 0.0
+
+    def exceeds(self, bound: float) -> bool:
+        # exactly, not in floating point: 1 of 50 is at a bound of 0.02, not above it
+        return Fraction(self.unusable) > Fraction(str(bound)) * self.non_blank
+
+
+def unusable_id_shares(con: duckdb.DuckDBPyConnection) -> list[UnusableIds]:
+    """Per loaded extract, the unusable citizen numbers of its main column (`id_number`: the person on the row).
+
+    Unusable is the status `invalid` that `matching.normalize` gives a number
+    of the wrong length or form, with a wrong check character or no real
+    birth date; `valid` and `upgraded` (15 → 18 digits) are usable, `blank`
+    is not counted. Raises RuntimeError when the numbers were not normalized:
+    a gate that saw no status would pass every drop.
+    """
+    present = loaded_stems(con)
+    found = []
+    for extract in EXTRACTS:
+        if extract.stem not in present:
+            continue
+        column = extract.column("id_number")
+        unusable, non_blank, unjudged = con.execute(
+            f"select count(*) filter (where {column.name}_status = 'invalid'), "
+            f"count(*) filter (where {column.name}_status <> 'blank'), "
+            f"count(*) filter (where {column.name}_status is null) "
+            f"from stg.{extract.stem}"
+        ).fetchone()
+        if unjudged:
+            raise RuntimeError(
+                f"stg.{extract.stem}: {unjudged} citizen numbers have no status; "
+                "check_inputs runs after matching.normalize.normalize_identities"
+            )
+        found.append(UnusableIds(source_file(con, extract.stem), column.header, unusable, non_blank))
+    return found
+
+
+def refuse_unusable_ids(shares: list[UnusableIds], inputs: InputPolicy, *, accept: bool) -> list[dict]:
+    """The files above `inputs.max_unusable_id_share` the operator accepted; a DropError for the first when not accepted.
+
+    A column re-saved in Excel/WPS in a way the reader cannot see, or another
+    column exported in place of the citizen numbers, leaves most of them
+    unusable: their rows link by name and place alone or not at all, and the
+    findings about those people are wrong without an error.
+    """
+    bound = inputs.max_unusable_id_share
+    accepted = []
+    for found in shares:
+        if not found.exceeds(bound):
+            continue
+        if not accept:
+            raise DropError(
+                f"{found.file}: {found.share:.1%} of the citizen numbers in {found.column} are unusable "
+                f"({found.unusable} of {found.non_blank} given: wrong length, wrong check character or no real birth date), "
+                f"above the {bound:.1%} inputs.max_unusable_id_share allows; check the export (a column re-saved in "
+                "Excel/WPS, another column exported in its place) and send it again, or run with --accept-unusable-ids "
+                "to accept it (the run record then says so)",
+                file=found.file,
+                column=found.column,
+            )
+        accepted.append({"file": found.file, "column": found.column, "share": round(found.share, 4), "bound": bound})
+    return accepted

@@ -4,6 +4,8 @@ What belongs here: finding a drop's files, encoding detection, CSV and .xlsx
 parsing, header → column mapping, and the errors for files that cannot be
 read. Typing values is not done here (see `extracts.load`): every cell stays
 text, exactly as exported, so nothing is lost before quarantine can see it.
+A column of citizen numbers that a spreadsheet has stored as numbers is
+refused here, before anything is loaded (the rules: `extracts.numeric_ids`).
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ import polars as pl
 import yaml
 
 from extracts.errors import DropError
+from extracts.numeric_ids import NumericCell, find_damage, is_number
 from extracts.schema import Extract
 
 SUFFIXES = (".csv", ".xlsx")
@@ -279,13 +282,14 @@ def cell_text(value: object) -> str | None:
 
 def read_xlsx(path: Path) -> pl.DataFrame:
     """The first sheet as text columns named by the header (which must not repeat)."""
-    headers, frame = read_xlsx_sheet(path)
+    headers, frame, _ = read_xlsx_sheet(path)
     refuse_repeated_headers(headers, path.name)
     return frame.rename(dict(zip(frame.columns, headers)))
 
 
-def read_xlsx_sheet(path: Path) -> tuple[list[str], pl.DataFrame]:
-    """The header and the data rows of the first sheet, columns named by position (`column_1`…)."""
+def read_xlsx_sheet(path: Path) -> tuple[list[str], pl.DataFrame, dict[int, NumericCell]]:
+    """The header and the data rows of the first sheet, columns named by position (`column_1`…),
+    and the first numeric cell of each column that has one (by position)."""
     from openpyxl import load_workbook
 
     try:
@@ -298,30 +302,65 @@ def read_xlsx_sheet(path: Path) -> tuple[list[str], pl.DataFrame]:
         if header is None:
             raise DropError(f"{path.name}: the first sheet is empty", file=path.name)
         headers = [cell_text(h) or f"column_{i + 1}" for i, h in enumerate(header)]
-        data = [[cell_text(v) for v in row[: len(headers)]] for row in rows]
+        data, numbers = [], {}
+        for row_number, row in enumerate(rows, start=1):
+            cells = row[: len(headers)]
+            for position, value in enumerate(cells):
+                if position not in numbers and is_number(value):
+                    numbers[position] = NumericCell(row_number, value)
+            data.append([cell_text(v) for v in cells])
     finally:
         workbook.close()
     while data and all(v is None for v in data[-1]):
         data.pop()  # trailing formatted-but-empty rows are not data
     names = [f"column_{i + 1}" for i in range(len(headers))]
     columns = {name: [row[i] if i < len(row) else None for row in data] for i, name in enumerate(names)}
-    return headers, pl.DataFrame(columns, schema={name: pl.String for name in names})
+    return headers, pl.DataFrame(columns, schema={name: pl.String for name in names}), numbers
 
 
 def read_extract_file(drop: Path, extract: Extract, manifest: Manifest) -> ExtractFile:
     """Read the drop's file for `extract` as text with `source_row` (1-based data row)."""
     path = find_extract_file(drop, extract)
     encoding = None
+    numbers: dict[int, NumericCell] = {}
     if path.suffix == ".xlsx":
-        headers, frame = read_xlsx_sheet(path)
+        headers, frame, numbers = read_xlsx_sheet(path)
     else:
         data = path.read_bytes()
         encoding = manifest.encodings.get(extract.stem) or manifest.encodings.get(path.name) or detect_encoding(data)
         headers, frame = read_csv_text(decode(data, encoding, path.name), path.name)
     mapping, ignored, absent = map_headers(extract, headers, path.name)
+    refuse_numeric_id_numbers(extract, path, headers, mapping, frame, numbers)
     frame = frame.select(
         pl.int_range(1, frame.height + 1, dtype=pl.Int64).alias("source_row"),
         *[pl.col(frame.columns[position]).alias(name) for position, name in mapping.items()],
         *[pl.lit(None, dtype=pl.String).alias(name) for name in absent],
     )
     return ExtractFile(extract, path, encoding, frame, ignored, absent)
+
+
+def refuse_numeric_id_numbers(extract: Extract, path: Path, headers: list[str], mapping: dict[int, str], frame: pl.DataFrame,
+                              numbers: dict[int, NumericCell]) -> None:
+    """A DropError for the first column of citizen numbers that Excel/WPS stored as numbers.
+
+    Such a column cannot be repaired: a number keeps 15 significant digits, so
+    the last digits of every citizen number are gone, and formatting the cells
+    as text afterwards does not bring them back. Only a new export will do.
+    """
+    holding = {column.name for column in extract.id_number_columns}
+    for position, name in mapping.items():
+        if name not in holding:
+            continue
+        damage = find_damage(frame[frame.columns[position]], numbers.get(position))
+        if damage is None:
+            continue
+        cell = f", cell {column_letter(position)}{damage.row + 1}" if path.suffix == ".xlsx" else ""
+        raise DropError(
+            f"{path.name}: column {describe_column(position)} {headers[position]} {damage.problem} "
+            f"(row {damage.row}{cell}: {damage.shown}) — Excel/WPS has stored the citizen numbers as numbers, keeping "
+            "15 digits, and formatting the cells as text now does not bring the lost ones back; "
+            "re-export the column as text (设置单元格格式 → 文本) from the source system",
+            file=path.name,
+            row=damage.row,
+            column=headers[position],
+        )

@@ -57,6 +57,7 @@ class Column:
     future_ok: bool = False  # a date/month after as_of is acceptable (e.g. expiry)
     minimum: float | None = None  # smallest plausible value (integer and amount kinds)
     maximum: float | None = None  # largest plausible value (integer kinds)
+    embeds_id_number: bool = False  # a text column whose values begin with the holder's citizen number (残疾人证号)
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:
@@ -122,3 +123,8 @@ class Extract:
 
     def columns_of_kind(self, *kinds: str) -> tuple[Column, ...]:
         return tuple(c for c in self.columns if c.kind in kinds)
+
+    @property
+    def id_number_columns(self) -> tuple[Column, ...]:
+        """The columns holding citizen numbers, alone or inside a longer number: a spreadsheet rounds all of them alike."""
+        return tuple(c for c in self.columns if c.kind == "id_number" or c.embeds_id_number)

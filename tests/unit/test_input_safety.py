@@ -23,6 +23,7 @@ from extracts.guards import check_inputs, read_input_policy
 from extracts.load import count_file, create_schemas, load_drop, load_raw, stage
 from extracts.read import Manifest, read_extract_file
 from extracts.writer import write_extract
+from matching.normalize import normalize_identities
 from tests.county import County
 
 PAYMENT = {
@@ -116,8 +117,10 @@ def full_county(tmp_path) -> County:
 
 
 def loaded(county: County, as_of: str = "2026-10") -> duckdb.DuckDBPyConnection:
+    """Loaded and normalized, as a run has it when it checks the inputs."""
     con = duckdb.connect()
     load_drop(con, county.write(), Manifest(as_of=as_of))
+    normalize_identities(con)
     return con
 
 
