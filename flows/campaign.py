@@ -28,10 +28,13 @@ def campaign(
     townships: list[str] | None = None,
     as_of: str | None = None,
     out: Path = Path("out"),
+    policy: Path | None = None,
+    accept_unusable_ids: bool = False,
 ) -> Path:
     """Run `checks` (all when none) on `drop`, keep the findings of `townships` (all when none).
 
     Publishes under `<out>/campaigns/<campaign>/`, compared with that campaign's previous run.
     """
-    run, stages = start_campaign(confine(drop, DROP_ROOT_ENV), campaign, checks, townships, as_of, confine(out, OUT_ROOT_ENV))
+    run, stages = start_campaign(confine(drop, DROP_ROOT_ENV), campaign, checks, townships, as_of, confine(out, OUT_ROOT_ENV),
+                                 policy_file=policy, accept_unusable_ids=accept_unusable_ids)
     return run_stages_as_tasks(run, stages, progress_key("campaign", campaign))

@@ -27,6 +27,16 @@ EXIT_BUSY = 3
 EXIT_CANCELLED = 130  # as a shell reports Ctrl-C  # the case history is held by another hecha process: try again later
 
 
+POLICY_HELP = "the county's policy file, merged over the national defaults (config/policy.yaml)"
+
+
+def add_run_options(command: argparse.ArgumentParser) -> None:
+    command.add_argument("--policy", type=Path, help=POLICY_HELP)
+    command.add_argument("--accept-unusable-ids", action="store_true",
+                         help="run although more of a file's citizen numbers are unusable than inputs.max_unusable_id_share "
+                              "allows; the report and workbooks say so on their first line")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="hecha", description="核查: reconcile county social-assistance extracts.")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -34,6 +44,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--drop", required=True, type=Path, help="folder with the seven extract files (and manifest.yaml)")
     run.add_argument("--as-of", dest="as_of", help="last complete month covered, YYYY-MM (default: manifest.yaml)")
     run.add_argument("--out", type=Path, default=Path("out"), help="output folder (default: out)")
+    add_run_options(run)
     link = commands.add_parser("link", help="load a drop and link its rows to people; write one line per data row")
     link.add_argument("--drop", required=True, type=Path, help="folder with the seven extract files (and manifest.yaml)")
     link.add_argument("--as-of", dest="as_of", help="last complete month covered, YYYY-MM (default: manifest.yaml)")
@@ -47,10 +58,12 @@ def build_parser() -> argparse.ArgumentParser:
     campaign.add_argument("--townships", help="comma-separated township names (default: all)")
     campaign.add_argument("--as-of", dest="as_of", help="last complete month covered, YYYY-MM (default: manifest.yaml)")
     campaign.add_argument("--out", type=Path, default=Path("out"), help="output folder (default: out)")
+    add_run_options(campaign)
     serve = commands.add_parser("serve", help="serve the nightly flow on a schedule and the campaign flow on demand (Prefect)")
     serve.add_argument("--drop", required=True, type=Path, help="the folder each night's drop is delivered to")
     serve.add_argument("--out", type=Path, default=Path("out"), help="output folder (default: out)")
     serve.add_argument("--cron", default="0 2 * * *", help="nightly schedule, cron syntax (default: 02:00 every day)")
+    serve.add_argument("--policy", type=Path, help=POLICY_HELP)
     recover = commands.add_parser("recover", help="put right what a killed run left: record published runs, mark dead runs interrupted")
     recover.add_argument("--out", type=Path, default=Path("out"), help="output folder (default: out); its campaigns too")
     feedback = commands.add_parser("feedback", help="inspectors' feedback")
@@ -64,7 +77,7 @@ def build_parser() -> argparse.ArgumentParser:
     diff.add_argument("run_b", type=Path, help="the later run folder")
     checks = commands.add_parser("checks", help="list the check catalogue: code, Chinese name, description, parameters")
     checks.add_argument("codes", nargs="*", help="only these check codes (default: all)")
-    checks.add_argument("--policy", type=Path, help="policy.yaml to render parameters from (default: config/policy.yaml)")
+    checks.add_argument("--policy", type=Path, help=POLICY_HELP)
     return parser
 
 
@@ -184,34 +197,31 @@ def split_list(text: str | None) -> list[str] | None:
     return [item.strip() for item in text.split(",") if item.strip()] if text else None
 
 
-def run_here(args: argparse.Namespace) -> Path:
-    """`hecha run` and `hecha campaign`: the stages in this process.
-
-    With `PREFECT_API_URL` naming a running Prefect server, the run is also
-    recorded there as a flow run (manual runs show beside the nightly ones);
-    without it no Prefect server is started, so nothing outlives the command.
-    """
-    if os.environ.get("PREFECT_API_URL"):
-        quiet_prefect()
-        quiet_input_errors()
-        if args.command == "campaign":
-            from flows.campaign import campaign
-
-            return campaign(drop=args.drop, campaign=args.name, checks=split_list(args.checks),
-                            townships=split_list(args.townships), as_of=args.as_of, out=args.out)
-        from flows.nightly import nightly
-
-        return nightly(drop=args.drop, as_of=args.as_of, out=args.out)
-    from flows.run import start_run
-    from flows.stages import nightly_stages, run_stages
-
+def run_as_flow(args: argparse.Namespace) -> Path:
+    """With `PREFECT_API_URL` naming a running Prefect server: the run recorded there as a flow run, beside the nightly ones."""
+    quiet_prefect()
+    quiet_input_errors()
+    options = {"policy": args.policy, "accept_unusable_ids": args.accept_unusable_ids}
     if args.command == "campaign":
-        from flows.run import start_campaign
+        from flows.campaign import campaign
 
-        run, stages = start_campaign(args.drop, args.name, split_list(args.checks), split_list(args.townships), args.as_of, args.out)
-    else:
-        run, stages = start_run(args.drop, args.as_of, args.out), nightly_stages()
-    return run_stages(run, stages, TerminalProgress() if sys.stderr.isatty() else None)
+        return campaign(drop=args.drop, campaign=args.name, checks=split_list(args.checks),
+                        townships=split_list(args.townships), as_of=args.as_of, out=args.out, **options)
+    from flows.nightly import nightly
+
+    return nightly(drop=args.drop, as_of=args.as_of, out=args.out, **options)
+
+
+def prepare_here(args: argparse.Namespace):
+    """The run started in this process (folders, manifest, as_of, policy refused here), and its stages."""
+    from flows.run import start_campaign, start_run
+    from flows.stages import nightly_stages
+
+    options = {"policy_file": args.policy, "accept_unusable_ids": args.accept_unusable_ids}
+    if args.command == "campaign":
+        return start_campaign(args.drop, args.name, split_list(args.checks), split_list(args.townships), args.as_of, args.out,
+                              **options)
+    return start_run(args.drop, args.as_of, args.out, **options), nightly_stages()
 
 
 class TerminalProgress:
@@ -303,7 +313,11 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "link":
             return link_command(args)
         if args.command == "checks":
-            return checks_command(args)
+            try:
+                return checks_command(args)
+            except ValueError as error:  # a county policy that does not validate
+                print(f"hecha: {error}", file=sys.stderr)
+                return EXIT_INPUT_ERROR
         if args.command == "recover":
             return recover_command(args)
         if args.command == "serve":
@@ -311,19 +325,31 @@ def main(argv: list[str] | None = None) -> int:
             quiet_input_errors()
             from flows.serve import serve_flows
 
-            serve_flows(drop=args.drop, out=args.out, cron=args.cron)
+            try:
+                serve_flows(drop=args.drop, out=args.out, cron=args.cron, policy=args.policy)
+            except ValueError as error:  # a county policy that does not validate
+                print(f"hecha: {error}", file=sys.stderr)
+                return EXIT_INPUT_ERROR
             return 0
         show_progress()
         stop_on_sigterm()
         try:
-            run_dir = run_here(args)
+            if os.environ.get("PREFECT_API_URL"):
+                run_dir = run_as_flow(args)
+            else:
+                # without PREFECT_API_URL no Prefect server is started: nothing can outlive this command
+                from flows.stages import run_stages
+
+                try:
+                    run, stages = prepare_here(args)
+                except ValueError as error:  # a campaign name, a check code, a policy that is refused
+                    print(f"hecha: {error}", file=sys.stderr)
+                    return EXIT_INPUT_ERROR
+                run_dir = run_stages(run, stages, TerminalProgress() if sys.stderr.isatty() else None)
         except DropError as error:
             # the failed frames hold the run's database objects; release them before exit
             traceback.clear_frames(error.__traceback__)
             print(f"hecha: input error: {error}", file=sys.stderr)
-            return EXIT_INPUT_ERROR
-        except ValueError as error:  # a campaign name that is no folder name, an unknown check
-            print(f"hecha: {error}", file=sys.stderr)
             return EXIT_INPUT_ERROR
         except KeyboardInterrupt:
             print("hecha: run cancelled; nothing was published (its .work- folder's run.json says where it stopped)", file=sys.stderr)
@@ -331,6 +357,9 @@ def main(argv: list[str] | None = None) -> int:
         except Exception as error:  # the run record has the stage, the error and its traceback
             if isinstance(error, DatabaseBusy):
                 raise
+            if isinstance(error, ValueError) and os.environ.get("PREFECT_API_URL"):
+                print(f"hecha: {error}", file=sys.stderr)  # refused when the flow started (name, check code, policy)
+                return EXIT_INPUT_ERROR
             print(f"hecha: run failed: {type(error).__name__}: {error} (see the run.json of the run's .work- folder)", file=sys.stderr)
             return EXIT_FAILED
     except DatabaseBusy as error:

@@ -67,7 +67,13 @@ def run_stages_as_tasks(run: Run, stages: Sequence[Stage], key: str) -> Path:
 
 
 @flow(name="nightly", log_prints=True)
-def nightly(drop: Path, as_of: str | None = None, out: Path = Path("out")) -> Path:
-    """All checks, all townships, published under `out` and compared with its previous run."""
-    run = start_run(confine(drop, DROP_ROOT_ENV), as_of, confine(out, OUT_ROOT_ENV))
+def nightly(drop: Path, as_of: str | None = None, out: Path = Path("out"), policy: Path | None = None,
+            accept_unusable_ids: bool = False) -> Path:
+    """All checks, all townships, published under `out` and compared with its previous run.
+
+    `policy`: the county's policy file, over the national defaults; `accept_unusable_ids`: run past
+    the citizen-number quality gate (stated in the report and workbooks).
+    """
+    run = start_run(confine(drop, DROP_ROOT_ENV), as_of, confine(out, OUT_ROOT_ENV), policy_file=policy,
+                    accept_unusable_ids=accept_unusable_ids)
     return run_stages_as_tasks(run, nightly_stages(), progress_key("nightly"))

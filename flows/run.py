@@ -35,7 +35,7 @@ from pathlib import Path
 import duckdb
 
 from checks.catalogue import BY_CODE
-from config import load_policy, parse_month, run_parameters
+from config import load_policy, parse_month, policy_source, run_parameters
 from extracts.errors import DropError
 from extracts.read import Manifest, read_manifest
 from storage.database import attached
@@ -130,18 +130,28 @@ def confine(path: Path, root_env: str) -> Path:
     return path
 
 
-def start_run(drop: Path, as_of: str | None, out: Path, scope: dict[str, object] | None = None) -> Run:
-    """Create the run's work folder and record; `scope` adds parameters (a campaign's checks, townships, name)."""
+def start_run(drop: Path, as_of: str | None, out: Path, scope: dict[str, object] | None = None, *,
+              policy_file: Path | None = None, accept_unusable_ids: bool = False) -> Run:
+    """Create the run's work folder and record.
+
+    `scope` adds parameters (a campaign's checks, townships, name);
+    `policy_file` is the county's policy, merged over the national defaults;
+    `accept_unusable_ids` lets a drop past the citizen-number quality gate
+    run (the report and workbooks then say so on their first line).
+    Everything that can be refused (folders, manifest, as_of, policy) is
+    refused here, before anything is written.
+    """
     drop = Path(drop)
     if not drop.is_dir():
         raise DropError(f"drop folder not found: {drop}", file=str(drop))
     manifest = read_manifest(drop)
     month = resolve_as_of(manifest, as_of)
+    policy = load_policy(Path(policy_file)) if policy_file else load_policy()
     owner_only()
     out = make_private_dir(Path(out))
     recover_out(out)
     run_id = f"{month:%Y-%m}_{dt.datetime.now(dt.timezone.utc):%Y%m%dT%H%M%S%f}"
-    run = Run(run_id=run_id, drop=drop, as_of=month, out=out, manifest=manifest, policy=load_policy())
+    run = Run(run_id=run_id, drop=drop, as_of=month, out=out, manifest=manifest, policy=policy)
     run.work_dir.mkdir(mode=0o700)
     run.record = {
         "run_id": run_id,
@@ -150,7 +160,9 @@ def start_run(drop: Path, as_of: str | None, out: Path, scope: dict[str, object]
         "process": {"pid": os.getpid(), "host": socket.gethostname()},
         "parameters": {
             "drop": str(drop.resolve()), "as_of": f"{month:%Y-%m}", "out": str(out.resolve()), "county": manifest.county,
+            "accept_unusable_ids": bool(accept_unusable_ids),
         } | (scope or {}),
+        "policy_source": policy_source(Path(policy_file) if policy_file else None),
         "policy": run.policy,
     }
     run.write_record()
@@ -182,12 +194,12 @@ def check_codes(checks: list[str] | None) -> list[str] | None:
 
 
 def start_campaign(drop: Path, campaign: str, checks: list[str] | None, townships: list[str] | None, as_of: str | None,
-                   out: Path):
-    """The campaign's run, started; and its stages."""
+                   out: Path, **options):
+    """The campaign's run, started; and its stages. `options` as start_run's."""
     codes = check_codes(checks)
     folder = campaign_out(out, campaign)
     scope = {"campaign": campaign, "checks": codes, "townships": list(townships) if townships else None}
-    run = start_run(drop, as_of, folder, scope=scope)
+    run = start_run(drop, as_of, folder, scope=scope, **options)
     from flows.stages import campaign_stages
 
     return run, campaign_stages(codes, scope["townships"])

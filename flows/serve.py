@@ -33,9 +33,12 @@ STOP_SECONDS = 10  # SIGINT or SIGTERM to exit, runs under way included
 TIMEZONE = "Asia/Shanghai"  # the cron reads as the bureau's clock, not UTC
 
 
-def build_deployments(*, drop: Path, out: Path, cron: str = "0 2 * * *", timezone: str = TIMEZONE) -> list[RunnerDeployment]:
-    """The nightly deployment on `cron` and the on-demand campaign deployment, both defaulting to `drop` and `out`."""
+def build_deployments(*, drop: Path, out: Path, cron: str = "0 2 * * *", timezone: str = TIMEZONE,
+                      policy: Path | None = None) -> list[RunnerDeployment]:
+    """The nightly deployment on `cron` and the on-demand campaign deployment, both defaulting to `drop`, `out` and `policy`."""
     folders = {"drop": str(Path(drop).resolve()), "out": str(Path(out).resolve())}
+    if policy:
+        folders["policy"] = str(Path(policy).resolve())
     return [
         nightly.to_deployment(
             DEPLOYMENT,
@@ -54,7 +57,8 @@ def build_deployments(*, drop: Path, out: Path, cron: str = "0 2 * * *", timezon
     ]
 
 
-def serve_flows(*, drop: Path, out: Path, cron: str = "0 2 * * *", limit: int | None = None, timezone: str = TIMEZONE) -> None:
+def serve_flows(*, drop: Path, out: Path, cron: str = "0 2 * * *", limit: int | None = None, timezone: str = TIMEZONE,
+                policy: Path | None = None) -> None:
     """Serve nightly on `cron` and campaign on demand until interrupted; `limit` caps concurrent runs.
 
     Runs may only read drops under `drop` and write under `out` (the flows
@@ -67,7 +71,11 @@ def serve_flows(*, drop: Path, out: Path, cron: str = "0 2 * * *", limit: int | 
     """
     os.environ[DROP_ROOT_ENV] = str(Path(drop).resolve())
     os.environ[OUT_ROOT_ENV] = str(Path(out).resolve())
-    deployments = build_deployments(drop=drop, out=out, cron=cron, timezone=timezone)
+    if policy:
+        from config import load_policy
+
+        load_policy(Path(policy))  # a county policy that does not validate is refused before anything is served
+    deployments = build_deployments(drop=drop, out=out, cron=cron, timezone=timezone, policy=policy)
     server = None
     if not os.environ.get("PREFECT_API_URL"):
         from flows.server import start_server

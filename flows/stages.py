@@ -47,11 +47,12 @@ def normalize_identities(run: Run) -> None:
 
 
 def validate_extracts(run: Run) -> None:
-    from extracts.guards import check_inputs  # an as_of outside the ledger's months, and the like: refused
-    from extracts.validate import validate_stg  # imports Great Expectations (seconds): only once the drop has loaded
+    with run.stage("validate"):  # the imports are this stage's cost: Great Expectations takes seconds to import
+        from extracts.guards import check_inputs  # an as_of outside the ledger's months, and the like: refused
+        from extracts.validate import validate_stg
 
-    with run.stage("validate"):
-        run.record["inputs"] = check_inputs(run.con, run.as_of, run.policy)
+        accept = bool(run.record["parameters"].get("accept_unusable_ids"))
+        run.record["inputs"] = check_inputs(run.con, run.as_of, run.policy, accept_unusable_ids=accept)
         run.record["validation"] = validate_stg(run.con, EXTRACTS, run.as_of)
 
 
