@@ -1,25 +1,141 @@
-"""Policy configuration: `policy.yaml` and the run values derived from it.
+"""Policy configuration: `policy.yaml`, a county's file over it, and the run values derived from them.
 
 `policy.yaml` holds the national defaults with comments where provinces
-differ. Parameters reach SQL as named parameters (`$window_months`), flattened
+differ; a county file holds only what the county changes, and is merged over
+them. Either way the result is checked against `config.schema` before anything
+runs. Parameters reach SQL as named parameters (`$window_months`), flattened
 with underscores (`identity.review_threshold` → `$identity_review_threshold`).
 """
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
+import hashlib
 import re
 from pathlib import Path
 
 import yaml
 
+from config.schema import policy_problems, summarize
+
 POLICY_PATH = Path(__file__).with_name("policy.yaml")
 MONTH_TEXT = re.compile(r"\d{4}-\d{2}")
 
 
-def load_policy(path: Path = POLICY_PATH) -> dict:
-    with path.open(encoding="utf-8") as handle:
-        return yaml.safe_load(handle)
+class PolicyError(ValueError):
+    """A policy file hecha cannot run on; the message is one line naming the file, the key and what was expected."""
+
+
+def load_policy(path: Path | None = None) -> dict:
+    """The policy to run on: the national defaults, or a county file merged over them, checked.
+
+    Mappings merge key by key; a list or a value in the county file replaces
+    the default (`care_subsidy.grades: [1, 2, 3]` is the whole list). A path
+    naming the shipped policy.yaml means the defaults. Raises `PolicyError`.
+    """
+    defaults = read_policy_file(POLICY_PATH)
+    check_policy(defaults, POLICY_PATH)
+    if path is None or is_shipped(Path(path)):
+        return defaults
+    overrides = read_policy_file(Path(path))
+    policy = merge_policy(defaults, overrides)
+    check_policy(policy, Path(path))
+    return policy
+
+
+def policy_source(path: Path | None = None) -> dict:
+    """`{"file", "sha256"}` of the policy a run used, for its record: the county file, or the shipped one."""
+    source = POLICY_PATH if path is None else Path(path)
+    try:
+        content = source.read_bytes()
+    except OSError as error:
+        raise PolicyError(f"{source}: {unreadable(error)}") from None
+    return {"file": str(source.resolve()), "sha256": hashlib.sha256(content).hexdigest()}
+
+
+def is_shipped(path: Path) -> bool:
+    return path.resolve() == POLICY_PATH.resolve()
+
+
+class UniqueKeyLoader(yaml.SafeLoader):
+    """YAML's safe loader, refusing a key written twice in one mapping (YAML would keep the last silently)."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict:
+        seen = set()
+        for key_node, _ in node.value:
+            if key_node.tag == "tag:yaml.org,2002:merge":
+                continue
+            key = self.construct_object(key_node, deep=deep)
+            try:
+                duplicate = key in seen
+                seen.add(key)
+            except TypeError:  # an unhashable key: the base loader says so
+                continue
+            if duplicate:
+                raise yaml.constructor.ConstructorError(None, None, f"key {key!r} appears twice in one mapping", key_node.start_mark)
+        return super().construct_mapping(node, deep=deep)
+
+
+def read_policy_file(path: Path) -> dict:
+    """A policy file's mapping; an empty file is an empty mapping. Raises `PolicyError`."""
+    try:
+        content = path.read_bytes()
+    except OSError as error:
+        raise PolicyError(f"{path}: {unreadable(error)}") from None
+    try:
+        text = content.decode("utf-8-sig")  # an editor's byte-order mark is harmless
+    except UnicodeDecodeError as error:
+        # a file saved as GBK, the usual other encoding of Chinese text
+        line = content[: error.start].count(b"\n") + 1
+        raise PolicyError(f"{path}: line {line}: not UTF-8 text; save the file as UTF-8") from None
+    try:
+        policy = yaml.load(text, Loader=UniqueKeyLoader)  # a SafeLoader
+    except yaml.MarkedYAMLError as error:
+        raise PolicyError(f"{path}: {yaml_problem(error)}") from None
+    except yaml.YAMLError as error:
+        raise PolicyError(f"{path}: not valid YAML ({one_line(str(error))})") from None
+    if policy is None:
+        return {}
+    if not isinstance(policy, dict):
+        raise PolicyError(f"{path}: expected a mapping of policy sections (window_months:, tekun:, ...), got {type(policy).__name__}")
+    return policy
+
+
+def unreadable(error: OSError) -> str:
+    if isinstance(error, FileNotFoundError):
+        return "no such policy file"
+    return f"cannot be read ({error.strerror or error})"
+
+
+def yaml_problem(error: yaml.MarkedYAMLError) -> str:
+    """`line 4, column 3: mapping values are not allowed here`, the line counted from 1."""
+    mark = error.problem_mark or error.context_mark
+    where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
+    what = error.problem or error.context or "not valid YAML"
+    return one_line(f"{where}{what}")
+
+
+def one_line(text: str) -> str:
+    return " ".join(text.split())
+
+
+def merge_policy(defaults: dict, overrides: dict) -> dict:
+    """`overrides` over `defaults`: mappings merge key by key, anything else replaces."""
+    merged = copy.deepcopy(defaults)
+    for key, value in overrides.items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = merge_policy(merged[key], value)
+        else:
+            merged[key] = copy.deepcopy(value)
+    return merged
+
+
+def check_policy(policy: dict, path: Path) -> None:
+    """Raise `PolicyError` naming `path` and every key that departs from `config.schema`."""
+    problems = policy_problems(policy)
+    if problems:
+        raise PolicyError(f"{path}: {summarize(problems)}")
 
 
 def flatten(policy: dict, prefix: str = "") -> dict[str, object]:
