@@ -54,7 +54,10 @@ def read_manifest(drop: Path) -> Manifest:
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     except yaml.YAMLError as error:
-        raise DropError(f"{path.name}: not valid YAML ({error})", file=path.name) from error
+        mark = getattr(error, "problem_mark", None)
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        problem = getattr(error, "problem", None) or "cannot be parsed"
+        raise DropError(f"{path.name}: not valid YAML{where} ({problem})", file=path.name, row=mark.line + 1 if mark else None) from None
     if not isinstance(data, dict):
         raise DropError(f"{path.name}: expected a mapping of settings", file=path.name)
     encodings = data.get("encoding") or data.get("encodings") or {}

@@ -1,0 +1,89 @@
+"""Every input error is one line on stderr naming what is wrong, exit 2, no traceback, nothing written.
+
+Run as an operator runs it: the `hecha` command in its own process, without a
+Prefect server.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import openpyxl
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+SAMPLE_DROP = ROOT / "data" / "sample" / "drop"
+
+
+def hecha(*arguments: str, cwd: Path = ROOT) -> subprocess.CompletedProcess:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_")}
+    return subprocess.run([sys.executable, "-m", "flows.cli", *arguments], cwd=cwd, env=env, capture_output=True, text=True,
+                          timeout=300)
+
+
+def copy_drop(tmp_path: Path) -> Path:
+    drop = tmp_path / "drop"
+    shutil.copytree(SAMPLE_DROP, drop)
+    return drop
+
+
+def edit_csv_header(drop: Path, stem: str, old: str, new: str) -> None:
+    path = drop / f"{stem}.csv"
+    text = path.read_text(encoding="utf-8-sig")
+    header, rest = text.split("\n", 1)
+    path.write_text(header.replace(old, new, 1) + "\n" + rest, encoding="utf-8")
+
+
+def excel_mangled_register(drop: Path) -> None:
+    """The register as Excel leaves it after a save: 身份证号 stored as numbers."""
+    source = drop / "household_register.csv"
+    rows = [line.split(",") for line in source.read_text(encoding="utf-8-sig").splitlines()]
+    column = rows[0].index("身份证号")
+    book = openpyxl.Workbook()
+    sheet = book.active
+    for number, row in enumerate(rows[:400]):
+        if number and row[column].isdigit():
+            row[column] = float(row[column])
+        sheet.append(row)
+    book.save(drop / "household_register.xlsx")
+    source.unlink()
+
+
+CASES = {
+    "drop folder not found": (lambda tmp, drop: ["run", "--drop", str(tmp / "nowhere")], "nowhere"),
+    "file missing": (lambda tmp, drop: (drop.joinpath("tekun.csv").unlink(), ["run", "--drop", str(drop)])[1], "tekun"),
+    "column missing": (lambda tmp, drop: (edit_csv_header(drop, "payments", "金额", "金 额 合计"), ["run", "--drop", str(drop)])[1],
+                       "金额"),
+    "manifest not YAML": (lambda tmp, drop: (drop.joinpath("manifest.yaml").write_text("as_of: [2026", encoding="utf-8"),
+                                             ["run", "--drop", str(drop)])[1], "manifest.yaml"),
+    "as_of not a month": (lambda tmp, drop: ["run", "--drop", str(drop), "--as-of", "2026-13"], "as_of"),
+    "as_of after the ledger": (lambda tmp, drop: ["run", "--drop", str(drop), "--as-of", "2099-12"], "2099-12"),
+    "policy of a wrong type": (lambda tmp, drop: (tmp.joinpath("p.yaml").write_text("tekun:\n  min_age: sixty\n", encoding="utf-8"),
+                                                  ["run", "--drop", str(drop), "--policy", str(tmp / "p.yaml")])[1], "tekun.min_age"),
+    "policy with an unknown key": (lambda tmp, drop: (tmp.joinpath("p.yaml").write_text("tekun:\n  min_agee: 60\n", encoding="utf-8"),
+                                                      ["run", "--drop", str(drop), "--policy", str(tmp / "p.yaml")])[1], "min_agee"),
+    "policy with window_months 0": (lambda tmp, drop: (tmp.joinpath("p.yaml").write_text("window_months: 0\n", encoding="utf-8"),
+                                                       ["run", "--drop", str(drop), "--policy", str(tmp / "p.yaml")])[1], "window_months"),
+    "campaign name with a quote": (lambda tmp, drop: ["campaign", "--drop", str(drop), "--name", "it's"], "campaign name"),
+    "unknown check code": (lambda tmp, drop: ["campaign", "--drop", str(drop), "--name", "t1", "--checks", "no_such"], "no_such"),
+    "register saved by Excel": (lambda tmp, drop: (excel_mangled_register(drop), ["run", "--drop", str(drop)])[1], "身份证号"),
+}
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_input_error_is_one_line_exit_2_and_publishes_nothing(tmp_path, case):
+    make, expected = CASES[case]
+    drop = copy_drop(tmp_path)
+    out = tmp_path / "out"
+    result = hecha(*make(tmp_path, drop), "--out", str(out))
+    errors = [line for line in result.stderr.splitlines() if not line.startswith("hecha: run ")]  # stage progress lines
+    assert result.returncode == 2, result.stderr
+    assert len(errors) == 1 and errors[0].startswith("hecha: "), result.stderr
+    assert expected in errors[0]
+    assert "Traceback" not in result.stderr
+    assert not out.exists() or not [path for path in out.rglob("*") if not path.name.startswith(".") and ".work-" not in str(path)
+                                    and ".hecha" not in str(path)]
