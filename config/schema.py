@@ -107,7 +107,20 @@ def check_optional_grade(value: Any) -> int | None:
     return None if value is None else check_grade(value)
 
 
+def check_time_zone(value: Any) -> str:
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    try:
+        if not isinstance(value, str):
+            raise ValueError
+        ZoneInfo(value)
+    except (ValueError, ZoneInfoNotFoundError):
+        raise problem(f"expected a time zone name such as Asia/Shanghai, got {shown(value)}") from None
+    return value
+
+
 Month = Annotated[str, PlainValidator(check_month)]
+TimeZone = Annotated[str, PlainValidator(check_time_zone)]
 Months = integer(1, what="a whole number of months")
 MonthsAfter = integer(0, what="a whole number of months")
 Age = integer(0, 120, what="an integer")
@@ -241,6 +254,7 @@ class Retention(Section):
 class Policy(Section):
     """policy.yaml, top to bottom."""
 
+    timezone: TimeZone
     window_months: Months
     backpay: Backpay
     tekun: Tekun
