@@ -20,10 +20,10 @@ import duckdb
 import polars as pl
 
 from data.sample.generate import generate_drop
-from extracts.declarations import EXTRACTS, HOUSEHOLD_REGISTER
-from flows.pipeline import link_drop
-from matching.link import identity_rows_sql, person_features, record_features
-from matching.probabilistic import BLOCKING_RULES, blocking_keys, candidate_pairs
+from hecha.extracts.declarations import EXTRACTS, HOUSEHOLD_REGISTER
+from hecha.flows.pipeline import link_drop
+from hecha.matching.link import identity_rows_sql, person_features, record_features
+from hecha.matching.probabilistic import BLOCKING_RULES, blocking_keys, candidate_pairs
 
 
 def decided_rows(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:

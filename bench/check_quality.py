@@ -20,10 +20,10 @@ from pathlib import Path
 import duckdb
 
 from bench.quality import format_table, read_exceptions, read_truth, score
-from checks.catalogue import CATALOGUE
+from hecha.checks.catalogue import CATALOGUE
 from data.sample.generate import generate_drop
-from flows.pipeline import analyse_drop
-from reports.exceptions import write_exceptions
+from hecha.flows.pipeline import analyse_drop
+from hecha.reports.exceptions import write_exceptions
 
 
 def evaluate(folder: Path, checks: list[str]) -> tuple[dict, float]:

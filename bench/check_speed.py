@@ -20,17 +20,17 @@ from pathlib import Path
 
 import duckdb
 
-from checks.runner import run_checks
-from config import load_policy
+from hecha.checks.runner import run_checks
+from hecha.config import load_policy
 from data.sample.generate import generate_drop
-from extracts.declarations import EXTRACTS
-from extracts.load import load_drop
-from extracts.read import read_manifest
-from flows.pipeline import link_thresholds
-from flows.run import resolve_as_of
-from matching.normalize import normalize_identities
-from matching.link import link_people
-from storage.secret import SECRET_BYTES, install_keyed_hash
+from hecha.extracts.declarations import EXTRACTS
+from hecha.extracts.load import load_drop
+from hecha.extracts.read import read_manifest
+from hecha.flows.pipeline import link_thresholds
+from hecha.flows.run import resolve_as_of
+from hecha.matching.normalize import normalize_identities
+from hecha.matching.link import link_people
+from hecha.storage.secret import SECRET_BYTES, install_keyed_hash
 
 PERSONS_PER_HOUSEHOLD = 3.2
 

@@ -72,7 +72,7 @@ from typing import Sequence
 import duckdb
 import polars as pl
 
-from extracts.declarations import EXTRACTS, HOUSEHOLD_REGISTER
+from hecha.extracts.declarations import EXTRACTS, HOUSEHOLD_REGISTER
 
 PERSONS_PER_HOUSEHOLD = 3.2
 MILLION = 1_000_000
@@ -200,9 +200,9 @@ def read_planted_pairs(truth_dir: Path) -> pl.DataFrame:
 def prepare_drop(folder: Path) -> dict:
     """Load and normalize `folder/drop` into `folder/prepared.duckdb`; export the competitors' input."""
     from bench.linkage_baselines import build_identity_tables
-    from extracts.load import load_drop
-    from extracts.read import read_manifest
-    from matching.normalize import normalize_identities
+    from hecha.extracts.load import load_drop
+    from hecha.extracts.read import read_manifest
+    from hecha.matching.normalize import normalize_identities
 
     drop = folder / "drop"
     started = time.perf_counter()
@@ -267,8 +267,8 @@ def _rows_from_records(folder: Path, clusters: pl.DataFrame) -> pl.DataFrame:
 
 
 def _link_with_hecha(folder: Path, work: Path, notes: list[str]):
-    from matching.link import link_people
-    from storage.secret import SECRET_BYTES, install_keyed_hash
+    from hecha.matching.link import link_people
+    from hecha.storage.secret import SECRET_BYTES, install_keyed_hash
 
     # like Splink: an in-memory database with the input (the staged tables) loaded before the clock starts
     con = duckdb.connect()
@@ -284,8 +284,8 @@ def _link_with_hecha(folder: Path, work: Path, notes: list[str]):
     parameters = inspect.signature(link_people).parameters
     options = {}
     if "thresholds" in parameters:
-        from config import load_policy
-        from flows.pipeline import link_thresholds
+        from hecha.config import load_policy
+        from hecha.flows.pipeline import link_thresholds
 
         options["thresholds"] = link_thresholds(load_policy())
 

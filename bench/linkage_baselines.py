@@ -24,8 +24,8 @@ from __future__ import annotations
 import duckdb
 import polars as pl
 
-from extracts.declarations import CREMATION, EXTRACTS, HOUSEHOLD_REGISTER
-from matching.names import name_pinyin
+from hecha.extracts.declarations import CREMATION, EXTRACTS, HOUSEHOLD_REGISTER
+from hecha.matching.names import name_pinyin
 
 # Compared fields of a record; rows of one source equal on all of them are one record.
 IDENTITY_COLUMNS = (

@@ -24,7 +24,7 @@ import time
 from pathlib import Path
 
 SAMPLE_DROP = Path(__file__).resolve().parents[1] / "data" / "sample" / "drop"
-HECHA = [sys.executable, "-m", "flows.cli"]
+HECHA = [sys.executable, "-m", "hecha.flows.cli"]
 
 
 def timed(command: list[str]) -> tuple[float, subprocess.CompletedProcess]:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from config import flatten
+from hecha.config import flatten
 
 
 @dataclass(frozen=True)
@@ -230,6 +230,6 @@ def render_catalogue_docs(policy: dict) -> str:
 
 
 if __name__ == "__main__":
-    from config import load_policy
+    from hecha.config import load_policy
 
     print(render_catalogue_docs(load_policy()), end="")

@@ -18,9 +18,9 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
-from checks.catalogue import BY_CODE, CATALOGUE
-from config import policy_tables, run_parameters
-from storage.secret import require_keyed_hash
+from hecha.checks.catalogue import BY_CODE, CATALOGUE
+from hecha.config import policy_tables, run_parameters
+from hecha.storage.secret import require_keyed_hash
 
 SQL_DIR = Path(__file__).resolve().parents[1] / "sql"
 PARAMETER = re.compile(r"\$([a-z_][a-z0-9_]*)")

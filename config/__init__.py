@@ -17,7 +17,7 @@ from pathlib import Path
 
 import yaml
 
-from config.schema import policy_problems, summarize
+from hecha.config.schema import policy_problems, summarize
 
 POLICY_PATH = Path(__file__).with_name("policy.yaml")
 MONTH_TEXT = re.compile(r"\d{4}-\d{2}")

@@ -8,7 +8,7 @@ function each so they cannot drift apart.
 
 from __future__ import annotations
 
-from extracts.schema import Column, Extract, RowRule
+from hecha.extracts.schema import Column, Extract, RowRule
 
 SEX = {"男": "M", "女": "F"}
 RELATION = {

@@ -6,8 +6,8 @@ a test fails when the page and the declarations disagree.
 
 from __future__ import annotations
 
-from extracts.declarations import EXTRACTS
-from extracts.schema import Column
+from hecha.extracts.declarations import EXTRACTS
+from hecha.extracts.schema import Column
 
 KIND_TEXT = {
     "text": "text",

@@ -20,10 +20,10 @@ from fractions import Fraction
 
 import duckdb
 
-from config import add_months, load_policy
-from extracts.declarations import BY_STEM, EXTRACTS, PAYMENTS
-from extracts.errors import DropError
-from extracts.schema import Column
+from hecha.config import add_months, load_policy
+from hecha.extracts.declarations import BY_STEM, EXTRACTS, PAYMENTS
+from hecha.extracts.errors import DropError
+from hecha.extracts.schema import Column
 
 
 @dataclass(frozen=True)

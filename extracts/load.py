@@ -17,11 +17,11 @@ from pathlib import Path
 
 import duckdb
 
-from config import load_policy
-from extracts.declarations import EXTRACTS
-from extracts.guards import InputPolicy, read_input_policy
-from extracts.read import ExtractFile, Manifest, read_extract_file
-from extracts.schema import Column, Extract
+from hecha.config import load_policy
+from hecha.extracts.declarations import EXTRACTS
+from hecha.extracts.guards import InputPolicy, read_input_policy
+from hecha.extracts.read import ExtractFile, Manifest, read_extract_file
+from hecha.extracts.schema import Column, Extract
 
 DATE_FORMATS = ("%Y-%m-%d", "%Y%m%d", "%Y/%m/%d", "%Y.%m.%d")
 MONTH_FORMATS = ("%Y-%m", "%Y%m", "%Y/%m", "%Y.%m", "%Y-%m-%d", "%Y%m%d")

@@ -19,9 +19,9 @@ from pathlib import Path
 import polars as pl
 import yaml
 
-from extracts.errors import DropError
-from extracts.numeric_ids import NumericCell, find_damage, is_number
-from extracts.schema import Extract
+from hecha.extracts.errors import DropError
+from hecha.extracts.numeric_ids import NumericCell, find_damage, is_number
+from hecha.extracts.schema import Extract
 
 SUFFIXES = (".csv", ".xlsx")
 

@@ -29,7 +29,7 @@ from great_expectations.data_context.types.base import (
     ProgressBarsConfig,
 )
 
-from extracts.schema import Column, Extract, RowRule
+from hecha.extracts.schema import Column, Extract, RowRule
 
 EARLIEST_DATE = datetime.date(1900, 1, 1)
 EXAMPLE_ROWS = 10

@@ -13,7 +13,7 @@ from pathlib import Path
 import polars as pl
 import xlsxwriter
 
-from extracts.declarations import BY_STEM
+from hecha.extracts.declarations import BY_STEM
 
 ENCODINGS = ("utf-8", "utf-8-sig", "gb18030")
 # Workbooks carry a creation time; a fixed one keeps generated drops byte-identical per seed.

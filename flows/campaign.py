@@ -14,8 +14,8 @@ from pathlib import Path
 
 from prefect import flow
 
-from flows.nightly import progress_key, run_stages_as_tasks
-from flows.run import DROP_ROOT_ENV, OUT_ROOT_ENV, campaign_out, confine, start_campaign
+from hecha.flows.nightly import progress_key, run_stages_as_tasks
+from hecha.flows.run import DROP_ROOT_ENV, OUT_ROOT_ENV, campaign_out, confine, start_campaign
 
 __all__ = ["campaign", "campaign_out"]
 

@@ -19,7 +19,7 @@ import sys
 import traceback
 from pathlib import Path
 
-from extracts.errors import DropError
+from hecha.extracts.errors import DropError
 
 EXIT_INPUT_ERROR = 2
 EXIT_FAILED = 1
@@ -107,7 +107,7 @@ def quiet_input_errors() -> None:
 
 
 def summarize(run_dir: Path) -> str:
-    from extracts.validate import format_validation_failures  # imports Great Expectations: only when needed
+    from hecha.extracts.validate import format_validation_failures  # imports Great Expectations: only when needed
 
     record = json.loads((run_dir / "run.json").read_text(encoding="utf-8"))
     lines = [f"exceptions: {run_dir / 'exceptions.csv'}"]
@@ -139,10 +139,10 @@ def link_command(args: argparse.Namespace) -> int:
     """Load and link only, in-process: no checks, no Prefect server."""
     import duckdb
 
-    from flows.pipeline import link_drop
-    from reports.links import write_links
-    from storage.files import make_private_dir
-    from storage.secret import load_or_create_secret
+    from hecha.flows.pipeline import link_drop
+    from hecha.reports.links import write_links
+    from hecha.storage.files import make_private_dir
+    from hecha.storage.secret import load_or_create_secret
 
     con = duckdb.connect()
     try:
@@ -156,8 +156,8 @@ def link_command(args: argparse.Namespace) -> int:
 
 
 def checks_command(args: argparse.Namespace) -> int:
-    from checks.catalogue import BY_CODE, describe_catalogue
-    from config import POLICY_PATH, load_policy
+    from hecha.checks.catalogue import BY_CODE, describe_catalogue
+    from hecha.config import POLICY_PATH, load_policy
 
     unknown = [code for code in args.codes if code not in BY_CODE]
     if unknown:
@@ -168,7 +168,7 @@ def checks_command(args: argparse.Namespace) -> int:
 
 
 def feedback_command(args: argparse.Namespace) -> int:
-    from reports.feedback import FeedbackError, import_feedback
+    from hecha.reports.feedback import FeedbackError, import_feedback
 
     try:
         result = import_feedback(args.workbook, args.out, inspector=args.inspector)
@@ -183,7 +183,7 @@ def feedback_command(args: argparse.Namespace) -> int:
 
 
 def diff_command(args: argparse.Namespace) -> int:
-    from reports.history import diff_runs, format_diff
+    from hecha.reports.history import diff_runs, format_diff
 
     try:
         print(format_diff(args.run_a, args.run_b, diff_runs(args.run_a, args.run_b)))
@@ -203,19 +203,19 @@ def run_as_flow(args: argparse.Namespace) -> Path:
     quiet_input_errors()
     options = {"policy": args.policy, "accept_unusable_ids": args.accept_unusable_ids}
     if args.command == "campaign":
-        from flows.campaign import campaign
+        from hecha.flows.campaign import campaign
 
         return campaign(drop=args.drop, campaign=args.name, checks=split_list(args.checks),
                         townships=split_list(args.townships), as_of=args.as_of, out=args.out, **options)
-    from flows.nightly import nightly
+    from hecha.flows.nightly import nightly
 
     return nightly(drop=args.drop, as_of=args.as_of, out=args.out, **options)
 
 
 def prepare_here(args: argparse.Namespace):
     """The run started in this process (folders, manifest, as_of, policy refused here), and its stages."""
-    from flows.run import start_campaign, start_run
-    from flows.stages import nightly_stages
+    from hecha.flows.run import start_campaign, start_run
+    from hecha.flows.stages import nightly_stages
 
     options = {"policy_file": args.policy, "accept_unusable_ids": args.accept_unusable_ids}
     if args.command == "campaign":
@@ -230,7 +230,7 @@ class TerminalProgress:
     def __init__(self):
         from rich.console import Console
 
-        from flows.stages import stage_outcome
+        from hecha.flows.stages import stage_outcome
 
         self.console = Console(stderr=True, highlight=False)
         self.outcome = stage_outcome
@@ -287,7 +287,7 @@ def show_progress() -> None:
 
 
 def recover_command(args: argparse.Namespace) -> int:
-    from flows.run import recover_out
+    from hecha.flows.run import recover_out
 
     folders = [args.out] + sorted(path for path in (args.out / "campaigns").glob("*") if path.is_dir())
     for folder in folders:
@@ -300,8 +300,8 @@ def recover_command(args: argparse.Namespace) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from storage.database import DatabaseBusy
-    from storage.files import owner_only
+    from hecha.storage.database import DatabaseBusy
+    from hecha.storage.files import owner_only
 
     args = build_parser().parse_args(argv)
     owner_only()  # every file hecha writes holds personal data
@@ -323,7 +323,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "serve":
             quiet_prefect()
             quiet_input_errors()
-            from flows.serve import serve_flows
+            from hecha.flows.serve import serve_flows
 
             try:
                 serve_flows(drop=args.drop, out=args.out, cron=args.cron, policy=args.policy)
@@ -338,7 +338,7 @@ def main(argv: list[str] | None = None) -> int:
                 run_dir = run_as_flow(args)
             else:
                 # without PREFECT_API_URL no Prefect server is started: nothing can outlive this command
-                from flows.stages import run_stages
+                from hecha.flows.stages import run_stages
 
                 try:
                     run, stages = prepare_here(args)

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from prefect import flow, get_run_logger
 
-from reports.feedback import import_feedback
+from hecha.reports.feedback import import_feedback
 
 
 @flow(name="feedback_import", log_prints=True)

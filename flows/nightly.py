@@ -20,8 +20,8 @@ from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_progress_artifact, update_progress_artifact
 from prefect.cache_policies import NO_CACHE
 
-from flows.run import DROP_ROOT_ENV, OUT_ROOT_ENV, Run, confine, start_run
-from flows.stages import Progress, Stage, nightly_stages, run_stages
+from hecha.flows.run import DROP_ROOT_ENV, OUT_ROOT_ENV, Run, confine, start_run
+from hecha.flows.stages import Progress, Stage, nightly_stages, run_stages
 
 _TASKS: dict[Callable[..., Any], Any] = {}
 

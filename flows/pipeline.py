@@ -12,15 +12,15 @@ from pathlib import Path
 
 import duckdb
 
-from checks.runner import run_checks
-from config import load_policy
-from extracts.load import load_drop
-from extracts.read import read_manifest
-from flows.run import resolve_as_of
-from matching.link import link_people
-from matching.normalize import normalize_identities
-from matching.probabilistic import Thresholds
-from storage.secret import SECRET_BYTES, has_keyed_hash, install_keyed_hash
+from hecha.checks.runner import run_checks
+from hecha.config import load_policy
+from hecha.extracts.load import load_drop
+from hecha.extracts.read import read_manifest
+from hecha.flows.run import resolve_as_of
+from hecha.matching.link import link_people
+from hecha.matching.normalize import normalize_identities
+from hecha.matching.probabilistic import Thresholds
+from hecha.storage.secret import SECRET_BYTES, has_keyed_hash, install_keyed_hash
 
 
 def link_thresholds(policy: dict) -> Thresholds:

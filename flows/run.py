@@ -34,13 +34,13 @@ from pathlib import Path
 
 import duckdb
 
-from checks.catalogue import BY_CODE
-from config import load_policy, parse_month, policy_source, run_parameters
-from extracts.errors import DropError
-from extracts.read import Manifest, read_manifest
-from storage.database import attached
-from storage.files import make_private_dir, owner_only, restrict_tree, write_text_atomic
-from storage.secret import install_keyed_hash, load_or_create_secret, secret_root
+from hecha.checks.catalogue import BY_CODE
+from hecha.config import load_policy, parse_month, policy_source, run_parameters
+from hecha.extracts.errors import DropError
+from hecha.extracts.read import Manifest, read_manifest
+from hecha.storage.database import attached
+from hecha.storage.files import make_private_dir, owner_only, restrict_tree, write_text_atomic
+from hecha.storage.secret import install_keyed_hash, load_or_create_secret, secret_root
 
 DATABASE = "hecha.duckdb"
 AUDIT_DATABASE = "audit.duckdb"
@@ -200,7 +200,7 @@ def start_campaign(drop: Path, campaign: str, checks: list[str] | None, township
     folder = campaign_out(out, campaign)
     scope = {"campaign": campaign, "checks": codes, "townships": list(townships) if townships else None}
     run = start_run(drop, as_of, folder, scope=scope, **options)
-    from flows.stages import campaign_stages
+    from hecha.flows.stages import campaign_stages
 
     return run, campaign_stages(codes, scope["townships"])
 
@@ -224,7 +224,7 @@ def publish_run(run: Run) -> Path:
     holds it), then, in one transaction: the run's cases are recorded, the
     work folder is renamed into place, the transaction commits.
     """
-    from reports.history import open_state, record_run_in, transaction
+    from hecha.reports.history import open_state, record_run_in, transaction
 
     run.close()
     restrict_tree(run.work_dir)
@@ -262,7 +262,7 @@ def recover_out(out: Path, status: str = "interrupted") -> dict[str, list[str]]:
       `interrupted` (or `status`: `hecha serve` stopping says `cancelled`),
       naming the stage it was in.
     """
-    from reports.history import open_state
+    from hecha.reports.history import open_state
 
     out = Path(out)
     done: dict[str, list[str]] = {"recorded": [], "interrupted": []}
@@ -270,7 +270,7 @@ def recover_out(out: Path, status: str = "interrupted") -> dict[str, list[str]]:
         return done
     published = [p.parent for p in out.glob("[!.]*/run.json") if (p.parent / DATABASE).exists()]
     if published or (out / AUDIT_DATABASE).exists():
-        from reports.history import record_unrecorded_runs
+        from hecha.reports.history import record_unrecorded_runs
 
         with open_state(out / AUDIT_DATABASE) as con:
             done["recorded"] = record_unrecorded_runs(con, out)  # usually already done on opening

@@ -22,9 +22,9 @@ from prefect.settings import PREFECT_API_URL, temporary_settings
 from prefect.deployments.runner import EntrypointType, RunnerDeployment
 from prefect.schedules import Cron
 
-from flows.campaign import campaign
-from flows.nightly import nightly
-from flows.run import DROP_ROOT_ENV, OUT_ROOT_ENV
+from hecha.flows.campaign import campaign
+from hecha.flows.nightly import nightly
+from hecha.flows.run import DROP_ROOT_ENV, OUT_ROOT_ENV
 
 DEPLOYMENT = "hecha"
 NIGHTLY_DEPLOYMENT = f"{nightly.name}/{DEPLOYMENT}"
@@ -72,13 +72,13 @@ def serve_flows(*, drop: Path, out: Path, cron: str = "0 2 * * *", limit: int | 
     os.environ[DROP_ROOT_ENV] = str(Path(drop).resolve())
     os.environ[OUT_ROOT_ENV] = str(Path(out).resolve())
     if policy:
-        from config import load_policy
+        from hecha.config import load_policy
 
         load_policy(Path(policy))  # a county policy that does not validate is refused before anything is served
     deployments = build_deployments(drop=drop, out=out, cron=cron, timezone=timezone, policy=policy)
     server = None
     if not os.environ.get("PREFECT_API_URL"):
-        from flows.server import start_server
+        from hecha.flows.server import start_server
 
         server, url = start_server()
         os.environ["PREFECT_API_URL"] = url
@@ -108,8 +108,8 @@ def serve_flows(*, drop: Path, out: Path, cron: str = "0 2 * * *", limit: int | 
 
 def shut_down(out: Path, server, grace: float = STOP_SECONDS - 3) -> None:
     """Stop the runs under way (SIGTERM, then SIGKILL after `grace`), record them cancelled, stop the server; then exit."""
-    from flows.run import recover_out
-    from flows.server import descendants, stop_processes
+    from hecha.flows.run import recover_out
+    from hecha.flows.server import descendants, stop_processes
 
     keep = descendants(server.pid) | {server.pid} if server is not None else set()
     stop_processes(descendants(os.getpid()) - keep, grace)

@@ -23,15 +23,15 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from checks.runner import keep_townships
-from checks.runner import run_checks as run_check_sql
-from extracts.declarations import EXTRACTS
-from extracts.load import load_drop
-from flows.pipeline import link_thresholds
-from flows.run import Run, fail_run, publish_run
-from matching.link import link_people as link_all
-from matching.normalize import normalize_identities as normalize_stg
-from reports.exceptions import write_exceptions
+from hecha.checks.runner import keep_townships
+from hecha.checks.runner import run_checks as run_check_sql
+from hecha.extracts.declarations import EXTRACTS
+from hecha.extracts.load import load_drop
+from hecha.flows.pipeline import link_thresholds
+from hecha.flows.run import Run, fail_run, publish_run
+from hecha.matching.link import link_people as link_all
+from hecha.matching.normalize import normalize_identities as normalize_stg
+from hecha.reports.exceptions import write_exceptions
 
 LOG = logging.getLogger("hecha")
 
@@ -48,8 +48,8 @@ def normalize_identities(run: Run) -> None:
 
 def validate_extracts(run: Run) -> None:
     with run.stage("validate"):  # the imports are this stage's cost: Great Expectations takes seconds to import
-        from extracts.guards import check_inputs  # an as_of outside the ledger's months, and the like: refused
-        from extracts.validate import validate_stg
+        from hecha.extracts.guards import check_inputs  # an as_of outside the ledger's months, and the like: refused
+        from hecha.extracts.validate import validate_stg
 
         accept = bool(run.record["parameters"].get("accept_unusable_ids"))
         run.record["inputs"] = check_inputs(run.con, run.as_of, run.policy, accept_unusable_ids=accept)
@@ -57,7 +57,7 @@ def validate_extracts(run: Run) -> None:
 
 
 def link_people(run: Run) -> None:
-    from reports.feedback import link_decisions  # inspectors' confirmed and rejected links, from earlier runs
+    from hecha.reports.feedback import link_decisions  # inspectors' confirmed and rejected links, from earlier runs
 
     with run.stage("link"):
         run.record["links"] = link_all(run.con, EXTRACTS, thresholds=link_thresholds(run.policy), decisions=link_decisions(run.state))
@@ -77,7 +77,7 @@ def keep_campaign_townships(run: Run, townships: list[str]) -> None:
 
 
 def apply_history(run: Run) -> None:
-    from reports.history import apply_history as apply_case_history
+    from hecha.reports.history import apply_history as apply_case_history
 
     scope = run.record["parameters"]  # a campaign's checks and townships: cases outside them are not "resolved"
     with run.stage("history"):
@@ -87,7 +87,7 @@ def apply_history(run: Run) -> None:
 
 
 def write_reports(run: Run) -> None:
-    from reports.workbooks import override_warnings, write_workbooks
+    from hecha.reports.workbooks import override_warnings, write_workbooks
 
     with run.stage("reports"):
         workbooks = write_workbooks(
@@ -104,8 +104,8 @@ def write_reports(run: Run) -> None:
 
 def publish(run: Run) -> Path:
     """Write exceptions.csv and the report (which states the run's final status), then publish and record, as one step."""
-    from reports.history import run_history
-    from reports.html_report import write_html_report
+    from hecha.reports.history import run_history
+    from hecha.reports.html_report import write_html_report
 
     with run.stage("publish"):
         run.record["exceptions_rows"] = write_exceptions(run.con, run.work_dir / "exceptions.csv")

@@ -14,13 +14,13 @@ from __future__ import annotations
 import duckdb
 import polars as pl
 
-from extracts.declarations import EXTRACTS, HOUSEHOLD_REGISTER
-from extracts.schema import Extract
-from matching.id_number import clean_id_number_text
-from matching.names import name_pinyin
-from matching.probabilistic import ONE_TO_ONE_SOURCES, Thresholds, link_records
-from matching.repair import repair_id_numbers
-from storage.secret import require_keyed_hash
+from hecha.extracts.declarations import EXTRACTS, HOUSEHOLD_REGISTER
+from hecha.extracts.schema import Extract
+from hecha.matching.id_number import clean_id_number_text
+from hecha.matching.names import name_pinyin
+from hecha.matching.probabilistic import ONE_TO_ONE_SOURCES, Thresholds, link_records
+from hecha.matching.repair import repair_id_numbers
+from hecha.storage.secret import require_keyed_hash
 
 TRAINING_ROWS = 5_000  # about this many known matches (exact links) seed m; more adds time, not accuracy
 

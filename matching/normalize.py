@@ -11,10 +11,10 @@ from __future__ import annotations
 import duckdb
 import polars as pl
 
-from extracts.declarations import EXTRACTS
-from extracts.schema import Extract
-from matching.id_number import normalize_id_numbers
-from matching.names import normalize_names
+from hecha.extracts.declarations import EXTRACTS
+from hecha.extracts.schema import Extract
+from hecha.matching.id_number import normalize_id_numbers
+from hecha.matching.names import normalize_names
 
 
 def distinct_raw_values(con: duckdb.DuckDBPyConnection, extracts: tuple[Extract, ...], kind: str) -> pl.Series:

@@ -18,8 +18,8 @@ from dataclasses import dataclass
 import numpy as np
 import polars as pl
 
-from matching.compare import COMPARISONS, comparison_levels
-from matching.fellegi_sunter import Model, estimate_u, level_frequencies, match_weights, probability, train
+from hecha.matching.compare import COMPARISONS, comparison_levels
+from hecha.matching.fellegi_sunter import Model, estimate_u, level_frequencies, match_weights, probability, train
 
 # Blocking rules: candidate pairs share every key of at least one rule.
 BLOCKING_RULES: tuple[tuple[str, ...], ...] = (

@@ -28,9 +28,9 @@ import polars as pl
 from rapidfuzz import process
 from rapidfuzz.distance import Indel
 
-from matching.compare import LUNAR_BIRTHDAY_DAYS
-from matching.id_number import birth_date_from_id, clean_id_number_text, normalize_id_numbers, sex_from_id
-from matching.names import name_pinyin
+from hecha.matching.compare import LUNAR_BIRTHDAY_DAYS
+from hecha.matching.id_number import birth_date_from_id, clean_id_number_text, normalize_id_numbers, sex_from_id
+from hecha.matching.names import name_pinyin
 
 REPAIR_STATUSES = ("repaired", "ambiguous", "disagrees", "no_candidate", "not_18")
 

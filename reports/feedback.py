@@ -34,8 +34,8 @@ import duckdb
 import openpyxl
 from openpyxl.utils import get_column_letter
 
-from reports.history import STATE, open_state
-from reports.run_tables import mask_text
+from hecha.reports.history import STATE, open_state
+from hecha.reports.run_tables import mask_text
 
 # Limits on a returned workbook, checked before openpyxl parses it. An .xlsx is a
 # zip of XML parts and a small zip can unpack to gigabytes (a 1.2 MB file once took

@@ -34,8 +34,8 @@ from pathlib import Path
 
 import duckdb
 
-from storage.database import attach, attached, use
-from storage.files import restrict_file
+from hecha.storage.database import attach, attached, use
+from hecha.storage.files import restrict_file
 
 STATE = "audit.duckdb"
 STATUS_LABELS = {
@@ -373,7 +373,7 @@ def diff_runs(run_a: Path, run_b: Path) -> dict:
 
 
 def format_diff(run_a: Path, run_b: Path, diff: dict) -> str:
-    from checks.catalogue import BY_CODE
+    from hecha.checks.catalogue import BY_CODE
 
     lines = [f"{Path(run_a).name} → {Path(run_b).name}",
              f"{'check':<26} {'名称':<12} {'added':>6} {'gone':>6} {'changed':>8} {'same':>6} {'Δ overpaid':>12} {'Δ backpay':>12}"]

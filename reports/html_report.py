@@ -42,9 +42,9 @@ from pathlib import Path
 
 import duckdb
 
-from checks.catalogue import BY_CODE, CATALOGUE
-from reports.run_tables import mask_id_number, mask_text, read_findings, read_resolved, table_columns
-from reports.workbooks import county_zone, local_time_text, override_warnings
+from hecha.checks.catalogue import BY_CODE, CATALOGUE
+from hecha.reports.run_tables import mask_id_number, mask_text, read_findings, read_resolved, table_columns
+from hecha.reports.workbooks import county_zone, local_time_text, override_warnings
 
 REPORT_FILE = "report.html"
 TOP_FINDINGS = 20

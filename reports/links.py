@@ -17,7 +17,7 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
-from reports.exceptions import spreadsheet_safe
+from hecha.reports.exceptions import spreadsheet_safe
 
 LINK_COLUMNS = ("source", "row_number", "person_id", "method", "confidence")
 

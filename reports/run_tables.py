@@ -13,7 +13,7 @@ import re
 
 import duckdb
 
-from matching.id_number import FULL_WIDTH_TO_ASCII, ID_SEPARATORS
+from hecha.matching.id_number import FULL_WIDTH_TO_ASCII, ID_SEPARATORS
 
 # A number as people write it: digits, perhaps full-width, perhaps grouped by up to three
 # separators (130534-19691008-0213, 1305 3419 6910 0802 13), perhaps ending in a check X.

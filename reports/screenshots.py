@@ -13,8 +13,8 @@ import argparse
 import tempfile
 from pathlib import Path
 
-from reports.html_report import screenshot
-from reports.workbooks import render_sheet_html
+from hecha.reports.html_report import screenshot
+from hecha.reports.workbooks import render_sheet_html
 
 
 def take_screenshots(run_dir: Path, out: Path, sheet: str = "死亡人员仍领取") -> list[Path]:

@@ -65,9 +65,9 @@ import openpyxl
 import xlsxwriter
 from openpyxl.utils import get_column_letter
 
-from checks.catalogue import BY_CODE, CATALOGUE, describe_check
-from extracts.declarations import BY_STEM
-from reports.feedback import (
+from hecha.checks.catalogue import BY_CODE, CATALOGUE, describe_check
+from hecha.extracts.declarations import BY_STEM
+from hecha.reports.feedback import (
     CASE_KEY_HEADER,
     CONCLUSION_HEADER,
     CONCLUSIONS,
@@ -77,8 +77,8 @@ from reports.feedback import (
     META_SHEET,
     NOTE_HEADER,
 )
-from reports.history import STATUS_LABELS
-from reports.run_tables import mask_id_number, mask_text, read_findings, read_resolved, records, table_columns
+from hecha.reports.history import STATUS_LABELS
+from hecha.reports.run_tables import mask_id_number, mask_text, read_findings, read_resolved, records, table_columns
 
 COUNTY_BOOK = "全县"
 SUMMARY_SHEET = "汇总"

@@ -22,12 +22,12 @@ from typing import NamedTuple
 import duckdb
 import polars as pl
 
-from config import add_months, parse_month
-from extracts.declarations import DISABILITY_CATEGORY, DISABILITY_CATEGORY_DIGIT, EXTRACTS
-from extracts.writer import write_extract
-from flows.pipeline import analyse_drop, link_drop
-from matching.id_number import make_id_number
-from reports.exceptions import write_exceptions
+from hecha.config import add_months, parse_month
+from hecha.extracts.declarations import DISABILITY_CATEGORY, DISABILITY_CATEGORY_DIGIT, EXTRACTS
+from hecha.extracts.writer import write_extract
+from hecha.flows.pipeline import analyse_drop, link_drop
+from hecha.matching.id_number import make_id_number
+from hecha.reports.exceptions import write_exceptions
 
 AREA = "130534"
 PROGRAMME_LABEL = {"dibao": "低保金", "tekun": "特困供养金", "living_subsidy": "困难残疾人生活补贴", "care_subsidy": "重度残疾人护理补贴"}

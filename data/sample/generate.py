@@ -33,8 +33,8 @@ from data.sample.plant import plant
 from data.sample.programmes import assign_programmes
 from data.sample.rows import Row, build_rows
 from data.sample.truth import FINDING_COLUMNS, compute_truth
-from extracts.declarations import BY_STEM
-from extracts.writer import write_extract
+from hecha.extracts.declarations import BY_STEM
+from hecha.extracts.writer import write_extract
 
 DEFAULT_SEED = 20261123
 # How each system exports: the cremation system writes GBK-family text, the

@@ -20,7 +20,7 @@ from opencc import OpenCC
 from data.sample.county import HOMOPHONES
 from data.sample.ids import to_15
 from data.sample.rows import Row
-from extracts.declarations import BY_STEM
+from hecha.extracts.declarations import BY_STEM
 
 DOT_VARIANTS = ("•", "・", "．", "-")
 UNTYPEABLE_DATES = ("{y}-02-30", "{y}-13-01", "{y}年3月", "{y}-06-31")

@@ -5,7 +5,7 @@ older than 110 at as_of (2026-10)."""
 
 import datetime as dt
 
-from matching.id_number import check_character, make_id_number
+from hecha.matching.id_number import check_character, make_id_number
 from tests.county import AREA, Member, run_check
 
 FULL_WIDTH = {str(digit): chr(0xFF10 + digit) for digit in range(10)}

@@ -21,11 +21,11 @@ import duckdb
 import openpyxl
 import pytest
 
-from config import load_policy
-from flows.pipeline import analyse_drop
-from matching.id_number import CHECK_CHARACTERS, CHECK_WEIGHTS
-from reports.feedback import CASE_KEY_HEADER, LINK_KEY_HEADER, META_SHEET
-from reports.workbooks import SUMMARY_SHEET, write_workbooks
+from hecha.config import load_policy
+from hecha.flows.pipeline import analyse_drop
+from hecha.matching.id_number import CHECK_CHARACTERS, CHECK_WEIGHTS
+from hecha.reports.feedback import CASE_KEY_HEADER, LINK_KEY_HEADER, META_SHEET
+from hecha.reports.workbooks import SUMMARY_SHEET, write_workbooks
 from tests.county import TEST_SECRET
 
 SAMPLE_DROP = Path(__file__).resolve().parents[2] / "data" / "sample" / "drop"

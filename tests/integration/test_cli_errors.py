@@ -21,7 +21,7 @@ SAMPLE_DROP = ROOT / "data" / "sample" / "drop"
 
 def hecha(*arguments: str, cwd: Path = ROOT) -> subprocess.CompletedProcess:
     env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_")}
-    return subprocess.run([sys.executable, "-m", "flows.cli", *arguments], cwd=cwd, env=env, capture_output=True, text=True,
+    return subprocess.run([sys.executable, "-m", "hecha.flows.cli", *arguments], cwd=cwd, env=env, capture_output=True, text=True,
                           timeout=300)
 
 

@@ -19,11 +19,11 @@ from pathlib import Path
 
 import pytest
 
-from flows.cli import main
-from flows.run import recover_out, start_run
-from flows.stages import nightly_stages, run_stages
-from reports.history import open_state
-from storage.database import DatabaseBusy
+from hecha.flows.cli import main
+from hecha.flows.run import recover_out, start_run
+from hecha.flows.stages import nightly_stages, run_stages
+from hecha.reports.history import open_state
+from hecha.storage.database import DatabaseBusy
 
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLE_DROP = ROOT / "data" / "sample" / "drop"
@@ -35,9 +35,9 @@ BOUNDARIES = [f"after:{name}" for name in STAGES[:-1]] + ["publish:before_rename
 KILLER = """
 import os, signal, sys
 from pathlib import Path
-import flows.run, flows.stages, reports.history
-from flows.run import start_run
-from flows.stages import nightly_stages, run_stages
+import hecha.flows.run as run_module, hecha.flows.stages as stages_module, hecha.reports.history as history_module
+from hecha.flows.run import start_run
+from hecha.flows.stages import nightly_stages, run_stages
 
 where, out = sys.argv[1], Path(sys.argv[2])
 def die():
@@ -45,26 +45,26 @@ def die():
 
 kind, name = where.split(":")
 if kind == "after":
-    original = getattr(flows.stages, name)
+    original = getattr(stages_module, name)
     def stage_then_die(run, **kwargs):
         result = original(run, **kwargs)
         die()
         return result
     stage_then_die.__name__ = name
-    setattr(flows.stages, name, stage_then_die)
+    setattr(stages_module, name, stage_then_die)
 elif name == "before_rename":
-    record = reports.history.record_run_in
+    record = history_module.record_run_in
     def record_then_die(con, **kwargs):
         record(con, **kwargs)
         die()
-    reports.history.record_run_in = record_then_die
+    history_module.record_run_in = record_then_die
 else:
     replace = os.replace
     def replace_then_die(source, target):
         replace(source, target)
         if Path(target).name.startswith("20"):  # the run folder's rename, not a run.json rewrite
             die()
-    flows.run.os.replace = replace_then_die
+    run_module.os.replace = replace_then_die
 run = start_run(Path(sys.argv[3]), None, out)
 run_stages(run, nightly_stages())
 """
@@ -224,7 +224,7 @@ def test_two_feedback_imports_at_once_both_finish(first_out, tmp_path):
     # the first holds the history while it records; the second waits for it instead of failing
     holder = hold_history(out / "audit.duckdb", 2)
     imports = [
-        subprocess.Popen([sys.executable, "-m", "flows.cli", "feedback", "import", str(book), "--out", str(out), "--inspector", "甲"],
+        subprocess.Popen([sys.executable, "-m", "hecha.flows.cli", "feedback", "import", str(book), "--out", str(out), "--inspector", "甲"],
                          cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         for book in books
     ]
@@ -248,7 +248,7 @@ def test_outputs_holding_personal_data_are_owner_only(first_out):
 
 
 def test_retention_removes_old_run_databases_and_stale_work_folders(tmp_path):
-    from flows.run import apply_retention
+    from hecha.flows.run import apply_retention
 
     out = tmp_path / "out"
     for number in range(1, 5):

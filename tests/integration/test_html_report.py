@@ -10,8 +10,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from checks.catalogue import BY_CODE
-from reports.html_report import dump_dom, find_chromium, screenshot, write_html_report
+from hecha.checks.catalogue import BY_CODE
+from hecha.reports.html_report import dump_dom, find_chromium, screenshot, write_html_report
 
 RUN_ID = "2026-10_20261123T014025814354"
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from flows.cli import main
+from hecha.flows.cli import main
 
 SAMPLE = Path(__file__).resolve().parents[2] / "data" / "sample"
 METHODS = {"exact", "upgraded", "repaired", "probabilistic", "same_invalid_number", "quarantined", ""}

@@ -8,11 +8,11 @@ from pathlib import Path
 import pytest
 
 from bench.quality import read_exceptions, read_truth, score
-from checks.catalogue import CATALOGUE
-from extracts.declarations import EXTRACTS
-from flows.cli import main
-from flows.nightly import nightly
-from reports.exceptions import EXCEPTION_COLUMNS
+from hecha.checks.catalogue import CATALOGUE
+from hecha.extracts.declarations import EXTRACTS
+from hecha.flows.cli import main
+from hecha.flows.nightly import nightly
+from hecha.reports.exceptions import EXCEPTION_COLUMNS
 
 SAMPLE = Path(__file__).resolve().parents[2] / "data" / "sample"
 CHECKS = [check.code for check in CATALOGUE]

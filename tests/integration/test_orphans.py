@@ -45,7 +45,7 @@ def environment(tmp_path: Path) -> dict[str, str]:
 
 def test_killed_run_leaves_no_process_behind(tmp_path):
     out = tmp_path / "out"
-    process = subprocess.Popen([sys.executable, "-m", "flows.cli", "run", "--drop", str(SAMPLE_DROP), "--out", str(out)],
+    process = subprocess.Popen([sys.executable, "-m", "hecha.flows.cli", "run", "--drop", str(SAMPLE_DROP), "--out", str(out)],
                                cwd=ROOT, env=environment(tmp_path), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     deadline = time.monotonic() + 120
     while not list(out.glob(".work-*/hecha.duckdb")):
@@ -60,7 +60,7 @@ def test_killed_run_leaves_no_process_behind(tmp_path):
 
 
 def test_killed_serve_takes_its_prefect_server_with_it(tmp_path):
-    code = (f"from flows.cli import main; main(['serve', '--drop', {str(SAMPLE_DROP)!r}, '--out', {str(tmp_path / 'out')!r}, "
+    code = (f"from hecha.flows.cli import main; main(['serve', '--drop', {str(SAMPLE_DROP)!r}, '--out', {str(tmp_path / 'out')!r}, "
             "'--cron', '0 0 1 1 *'])")
     process = subprocess.Popen([sys.executable, "-c", code], cwd=ROOT, env=environment(tmp_path),
                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
@@ -90,10 +90,10 @@ def test_serve_shows_its_ui_runs_a_campaign_and_stops_on_sigterm_leaving_nothing
     from prefect.deployments import run_deployment
     from prefect.settings import PREFECT_API_URL, temporary_settings
 
-    from flows.serve import CAMPAIGN_DEPLOYMENT
+    from hecha.flows.serve import CAMPAIGN_DEPLOYMENT
 
     out = tmp_path / "out"
-    code = (f"from flows.cli import main; main(['serve', '--drop', {str(SAMPLE_DROP)!r}, '--out', {str(out)!r}, "
+    code = (f"from hecha.flows.cli import main; main(['serve', '--drop', {str(SAMPLE_DROP)!r}, '--out', {str(out)!r}, "
             "'--cron', '0 0 1 1 *'])")
     process = subprocess.Popen([sys.executable, "-c", code], cwd=ROOT, env=environment(tmp_path) | {"PREFECT_RUNNER_POLL_FREQUENCY": "1"},
                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)

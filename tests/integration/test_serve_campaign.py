@@ -23,8 +23,8 @@ from prefect.deployments import run_deployment
 from prefect.exceptions import ObjectNotFound
 from prefect.settings import get_current_settings
 
-from flows.campaign import campaign, campaign_out
-from flows.serve import CAMPAIGN_DEPLOYMENT, NIGHTLY_DEPLOYMENT
+from hecha.flows.campaign import campaign, campaign_out
+from hecha.flows.serve import CAMPAIGN_DEPLOYMENT, NIGHTLY_DEPLOYMENT
 
 SAMPLE_DROP = Path(__file__).resolve().parents[2] / "data" / "sample" / "drop"
 TOWNSHIP = "坝营乡"  # a township of the sample with deceased_paid findings
@@ -66,7 +66,7 @@ def served(tmp_path):
     env = os.environ | get_current_settings().to_environment_variables(exclude_unset=True)
     # poll for new runs every second; log at INFO even after `hecha run` (quiet_prefect) lowered it in this process
     env |= {"PREFECT_RUNNER_POLL_FREQUENCY": "1", "PREFECT_SERVER_ANALYTICS_ENABLED": "false", "PREFECT_LOGGING_LEVEL": "INFO"}
-    code = f"from flows.serve import serve_flows; serve_flows(drop={str(SAMPLE_DROP)!r}, out={str(out)!r}, cron={NEVER_SOON!r})"
+    code = f"from hecha.flows.serve import serve_flows; serve_flows(drop={str(SAMPLE_DROP)!r}, out={str(out)!r}, cron={NEVER_SOON!r})"
     log = (tmp_path / "serve.log").open("w")
     process = subprocess.Popen([sys.executable, "-c", code], cwd=workdir, env=env, stdout=log, stderr=subprocess.STDOUT)
     try:
@@ -153,12 +153,12 @@ def test_failed_stage_leaves_the_last_publication_as_it_was(tmp_path, monkeypatc
     folder = campaign_out(out, "t2")
     before = fingerprint(folder)
 
-    import reports.workbooks
+    import hecha.reports.workbooks as workbooks_module
 
     def broken_workbooks(*args, **kwargs):
         raise OSError("disk full")
 
-    monkeypatch.setattr(reports.workbooks, "write_workbooks", broken_workbooks)
+    monkeypatch.setattr(workbooks_module, "write_workbooks", broken_workbooks)
     with pytest.raises(OSError, match="disk full"):
         campaign(**scope)
 

@@ -5,10 +5,10 @@ from pathlib import Path
 
 import yaml
 
-from checks.catalogue import BY_CODE, CATALOGUE, describe_catalogue
-from checks.runner import PARAMETER, SQL_DIR, read_sql
-from config import load_policy, parse_month, run_parameters
-from flows.cli import main
+from hecha.checks.catalogue import BY_CODE, CATALOGUE, describe_catalogue
+from hecha.checks.runner import PARAMETER, SQL_DIR, read_sql
+from hecha.config import load_policy, parse_month, run_parameters
+from hecha.flows.cli import main
 
 CONTRACT = Path(__file__).resolve().parents[2].parent / "shared" / "CONTRACT.md"
 

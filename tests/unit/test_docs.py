@@ -1,6 +1,6 @@
 from pathlib import Path
 
-from extracts.docs import render_extract_docs
+from hecha.extracts.docs import render_extract_docs
 
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "extracts.md"
 
@@ -10,16 +10,16 @@ def test_committed_extract_docs_match_the_declarations():
 
 
 def test_committed_check_docs_match_the_catalogue():
-    from checks.catalogue import render_catalogue_docs
-    from config import load_policy
+    from hecha.checks.catalogue import render_catalogue_docs
+    from hecha.config import load_policy
 
     page = DOCS.with_name("checks.md").read_text(encoding="utf-8")
     assert page == render_catalogue_docs(load_policy()), "run: python -m checks.catalogue > docs/checks.md"
 
 
 def test_check_descriptions_quote_the_policy_values_that_ran():
-    from checks.catalogue import BY_CODE
-    from config import load_policy
+    from hecha.checks.catalogue import BY_CODE
+    from hecha.config import load_policy
 
     policy = load_policy() | {"window_months": 36}
     text = BY_CODE["deceased_paid"].render_description(policy)

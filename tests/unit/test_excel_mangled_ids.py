@@ -20,15 +20,15 @@ import polars as pl
 import pytest
 import xlsxwriter
 
-from config import load_policy
-from extracts.declarations import BY_STEM, EXTRACTS, HOUSEHOLD_REGISTER
-from extracts.errors import DropError
-from extracts.guards import check_inputs, read_input_policy
-from extracts.load import load_drop
-from extracts.read import Manifest, read_extract_file, read_manifest
-from extracts.writer import write_extract
-from matching.id_number import check_character, make_id_number
-from matching.normalize import normalize_identities
+from hecha.config import load_policy
+from hecha.extracts.declarations import BY_STEM, EXTRACTS, HOUSEHOLD_REGISTER
+from hecha.extracts.errors import DropError
+from hecha.extracts.guards import check_inputs, read_input_policy
+from hecha.extracts.load import load_drop
+from hecha.extracts.read import Manifest, read_extract_file, read_manifest
+from hecha.extracts.writer import write_extract
+from hecha.matching.id_number import check_character, make_id_number
+from hecha.matching.normalize import normalize_identities
 from tests.county import AREA, County
 
 SAMPLE_DROP = Path(__file__).resolve().parents[2] / "data" / "sample" / "drop"

@@ -10,9 +10,9 @@ import duckdb
 import openpyxl
 import pytest
 
-import reports.feedback
-from reports.feedback import FeedbackError, import_feedback
-from reports.history import STATE, STATE_DDL
+import hecha.reports.feedback as feedback_module
+from hecha.reports.feedback import FeedbackError, import_feedback
+from hecha.reports.history import STATE, STATE_DDL
 
 ROOT = Path(__file__).resolve().parents[2]
 RUN_ID = "2026-10_r1"
@@ -191,7 +191,7 @@ def write_bomb(book: Path, bomb: Path, unpacked_mb: int) -> None:
 BOMB_IMPORT = """
 import resource, sys, time
 from pathlib import Path
-from reports.feedback import FeedbackError, import_feedback
+from hecha.reports.feedback import FeedbackError, import_feedback
 resource.setrlimit(resource.RLIMIT_AS, (3 << 30, 3 << 30))  # should the guard fail, fail here rather than starve the machine
 start = time.perf_counter()
 try:
@@ -229,8 +229,8 @@ def test_zip_bomb_is_refused_before_parsing(folder):
 def test_workbook_past_a_limit_is_refused_before_parsing(folder, monkeypatch, limit, value, expected):
     run_dir = folder.run({"k1": "城关镇"})
     book = write_book(folder, run_dir, {CHECK_SHEET: (CHECK_HEADER, [("某人", "属实", None, "k1")])})
-    monkeypatch.setattr(reports.feedback, limit, value)
-    monkeypatch.setattr(reports.feedback.openpyxl, "load_workbook", lambda *args, **kwargs: pytest.fail("parsed"))
+    monkeypatch.setattr(feedback_module, limit, value)
+    monkeypatch.setattr(feedback_module.openpyxl, "load_workbook", lambda *args, **kwargs: pytest.fail("parsed"))
     with pytest.raises(FeedbackError, match=f"book.xlsx: .*{expected}"):
         import_feedback(book, folder.path)
 
@@ -247,7 +247,7 @@ def test_sheet_past_the_row_limit_is_refused(folder, monkeypatch):
     run_dir = folder.run({"k1": "城关镇"})
     rows = [("某人", "属实", None, "k1")] + [("某人", None, None, None)] * 10
     book = write_book(folder, run_dir, {CHECK_SHEET: (CHECK_HEADER, rows)})
-    monkeypatch.setattr(reports.feedback, "MAX_ROWS_PER_SHEET", 5)
+    monkeypatch.setattr(feedback_module, "MAX_ROWS_PER_SHEET", 5)
     with pytest.raises(FeedbackError, match=f"book.xlsx sheet {CHECK_SHEET}: more than 5 rows"):
         import_feedback(book, folder.path)
     assert recorded(folder) == []

@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 
 from data.sample.generate import generate_drop
-from extracts.read import read_xlsx
+from hecha.extracts.read import read_xlsx
 
 HOUSEHOLDS = 600
 EXEMPTIONS = (

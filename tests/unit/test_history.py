@@ -6,8 +6,8 @@ import duckdb
 import openpyxl
 import pytest
 
-from reports.feedback import FeedbackError, import_feedback
-from reports.history import apply_history, diff_runs, record_run
+from hecha.reports.feedback import FeedbackError, import_feedback
+from hecha.reports.history import apply_history, diff_runs, record_run
 
 FINDING_COLUMNS = (
     "check_code varchar, person_id varchar, id_number varchar, name varchar, township varchar, village varchar, "
@@ -148,7 +148,7 @@ def test_new_row_numbers_or_a_refitted_link_score_are_not_new_evidence(folder):
 
 
 def test_link_decisions_are_remembered_by_the_rows_signature(folder):
-    from reports.feedback import link_decisions
+    from hecha.reports.feedback import link_decisions
 
     run_dir, _, _, _ = folder.run([finding("k1")])
     con = duckdb.connect(str(run_dir / "hecha.duckdb"))

@@ -16,7 +16,7 @@ import datetime
 import polars as pl
 import pytest
 
-from matching.id_number import (
+from hecha.matching.id_number import (
     birth_date_from_id,
     check_character,
     make_id_number,

@@ -16,14 +16,14 @@ import polars as pl
 import pytest
 import xlsxwriter
 
-from config import add_months, load_policy
-from extracts.declarations import BY_STEM, PAYMENTS
-from extracts.errors import DropError
-from extracts.guards import check_inputs, read_input_policy
-from extracts.load import count_file, create_schemas, load_drop, load_raw, stage
-from extracts.read import Manifest, read_extract_file
-from extracts.writer import write_extract
-from matching.normalize import normalize_identities
+from hecha.config import add_months, load_policy
+from hecha.extracts.declarations import BY_STEM, PAYMENTS
+from hecha.extracts.errors import DropError
+from hecha.extracts.guards import check_inputs, read_input_policy
+from hecha.extracts.load import count_file, create_schemas, load_drop, load_raw, stage
+from hecha.extracts.read import Manifest, read_extract_file
+from hecha.extracts.writer import write_extract
+from hecha.matching.normalize import normalize_identities
 from tests.county import County
 
 PAYMENT = {

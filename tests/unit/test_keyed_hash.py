@@ -13,12 +13,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from checks.runner import run_checks
-from config import load_policy
-from flows.pipeline import analyse_drop
-from matching.link import link_people
-from matching.probabilistic import Thresholds
-from storage.secret import (
+from hecha.checks.runner import run_checks
+from hecha.config import load_policy
+from hecha.flows.pipeline import analyse_drop
+from hecha.matching.link import link_people
+from hecha.matching.probabilistic import Thresholds
+from hecha.storage.secret import (
     SECRET_FILE_ENV,
     SecretMissing,
     install_keyed_hash,

@@ -4,9 +4,9 @@ import numpy as np
 import polars as pl
 import pytest
 
-from matching.compare import name_levels
-from matching.fellegi_sunter import estimate_u, train
-from matching.names import name_pinyin, normalize_names
+from hecha.matching.compare import name_levels
+from hecha.matching.fellegi_sunter import estimate_u, train
+from hecha.matching.names import name_pinyin, normalize_names
 from tests.county import TEST_SECRET, County, link_county, linked_person
 
 
@@ -123,7 +123,7 @@ def test_rows_sharing_an_unrepairable_number_are_one_person_outside_the_register
 
 
 def test_register_odds_follow_each_sources_share_of_register_people():
-    from matching.probabilistic import REGISTER_SHARE_BOUNDS, register_odds
+    from hecha.matching.probabilistic import REGISTER_SHARE_BOUNDS, register_odds
 
     persons = pl.DataFrame({"person_id": ["a", "b", "c", "d"], "in_register": [True, True, True, False]})
     # cremation: 3 of 4 exact rows are register people; payments: all of them (capped)
@@ -141,8 +141,8 @@ def test_register_odds_follow_each_sources_share_of_register_people():
 def test_inspectors_link_decisions_outrank_the_score(tmp_path):
     import duckdb
 
-    from flows.pipeline import link_drop
-    from matching.link import record_signature_sql
+    from hecha.flows.pipeline import link_drop
+    from hecha.matching.link import record_signature_sql
 
     county = County(tmp_path)
     villagers(county)

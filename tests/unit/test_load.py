@@ -4,10 +4,10 @@ import duckdb
 import polars as pl
 import pytest
 
-from extracts.declarations import EXTRACTS, PAYMENTS
-from extracts.load import create_schemas, load_raw, stage, count_file, stg_ddl
-from extracts.read import Manifest, read_extract_file
-from extracts.writer import write_extract
+from hecha.extracts.declarations import EXTRACTS, PAYMENTS
+from hecha.extracts.load import create_schemas, load_raw, stage, count_file, stg_ddl
+from hecha.extracts.read import Manifest, read_extract_file
+from hecha.extracts.writer import write_extract
 
 GOOD = {
     "paid_month": "2026-03", "programme": "特困供养金", "case_no": "TK0001", "name": "张三",

@@ -14,8 +14,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from matching.id_number import normalize_id_numbers
-from reports.run_tables import mask_id_number, mask_text
+from hecha.matching.id_number import normalize_id_numbers
+from hecha.reports.run_tables import mask_id_number, mask_text
 
 SEPARATORS = [" ", "\u3000", "-", "‐", "－", "—", "_", ".", "·", "/"]
 FULL_WIDTH = {str(digit): chr(0xFF10 + digit) for digit in range(10)} | {"X": "Ｘ"}

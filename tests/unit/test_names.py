@@ -3,7 +3,7 @@
 import polars as pl
 import pytest
 
-from matching.names import MIDDLE_DOT, name_pinyin, normalize_names
+from hecha.matching.names import MIDDLE_DOT, name_pinyin, normalize_names
 
 NORMALIZE_CASES = [
     ("already clean", "张国荣", "张国荣"),

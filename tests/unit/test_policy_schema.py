@@ -5,9 +5,9 @@ import hashlib
 import pytest
 import yaml
 
-from config import POLICY_PATH, PolicyError, load_policy, policy_source
-from config.schema import EXTRACT_STEMS, NoLabourMaxGrade, policy_problems
-from extracts.declarations import BY_STEM, DISABILITY_CATEGORY
+from hecha.config import POLICY_PATH, PolicyError, load_policy, policy_source
+from hecha.config.schema import EXTRACT_STEMS, NoLabourMaxGrade, policy_problems
+from hecha.extracts.declarations import BY_STEM, DISABILITY_CATEGORY
 
 
 def write_county(tmp_path, text: str):

@@ -3,10 +3,10 @@
 import polars as pl
 import pytest
 
-from extracts.declarations import CREMATION, DISABILITY, PAYMENTS
-from extracts.errors import DropError
-from extracts.read import Manifest, detect_encoding, read_extract_file
-from extracts.writer import write_extract
+from hecha.extracts.declarations import CREMATION, DISABILITY, PAYMENTS
+from hecha.extracts.errors import DropError
+from hecha.extracts.read import Manifest, detect_encoding, read_extract_file
+from hecha.extracts.writer import write_extract
 
 PAYMENT = {
     "paid_month": "2026-03", "programme": "特困供养金", "case_no": "TK0001", "name": "張國榮",

@@ -13,8 +13,8 @@ import time
 import polars as pl
 import pytest
 
-from matching.id_number import check_character, make_id_number
-from matching.repair import REPAIR_STATUSES, repair_id_numbers
+from hecha.matching.id_number import check_character, make_id_number
+from hecha.matching.repair import REPAIR_STATUSES, repair_id_numbers
 
 
 def substitute(number: str, position: int, character: str) -> str:

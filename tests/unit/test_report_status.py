@@ -8,8 +8,8 @@ from html.parser import HTMLParser
 import duckdb
 import pytest
 
-from reports.html_report import render_html_report
-from reports.workbooks import local_time_text, override_warnings
+from hecha.reports.html_report import render_html_report
+from hecha.reports.workbooks import local_time_text, override_warnings
 
 RUN_ID = "2026-10_20261129T173300123456"
 OVERRIDE = {"file": "household_register.csv", "column": "身份证号", "share": 0.054, "bound": 0.02}

@@ -14,8 +14,8 @@ from decimal import Decimal
 import duckdb
 import pytest
 
-from extracts.declarations import BY_STEM, DISABILITY, EXTRACTS
-from extracts.validate import build_expectations, format_validation_failures, validate_stg
+from hecha.extracts.declarations import BY_STEM, DISABILITY, EXTRACTS
+from hecha.extracts.validate import build_expectations, format_validation_failures, validate_stg
 
 AS_OF = datetime.date(2026, 10, 15)  # checks run up to the end of the month: 2026-10-31
 ID = "110101199001011234"  # status columns carry the verdict; the digits only need to line up

@@ -8,11 +8,11 @@ import duckdb
 import openpyxl
 import pytest
 
-from checks.runner import FINDING_DDL
-from config import load_policy
-from reports.feedback import read_workbook
-from reports.run_tables import mask_id_number, mask_text
-from reports.workbooks import CONFIRM_SHEET, SUMMARY_SHEET, render_sheet_html, write_workbooks
+from hecha.checks.runner import FINDING_DDL
+from hecha.config import load_policy
+from hecha.reports.feedback import read_workbook
+from hecha.reports.run_tables import mask_id_number, mask_text
+from hecha.reports.workbooks import CONFIRM_SHEET, SUMMARY_SHEET, render_sheet_html, write_workbooks
 
 CITIZEN_NUMBER = re.compile(r"\d{17}[\dXx]|\d{15}")
 EAST, XIELU = "城东街道", "谢炉镇"
