@@ -26,7 +26,9 @@ def run(command: list, **kwargs) -> subprocess.CompletedProcess:
 
 
 def test_wheel_installs_into_a_fresh_venv_and_runs_the_sample_from_another_folder(tmp_path):
-    run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--quiet", "-w", tmp_path / "dist", ROOT])
+    source = tmp_path / "source"  # built from a copy: the build writes its own folders beside the sources
+    shutil.copytree(ROOT, source, ignore=shutil.ignore_patterns(".git", ".venv", "build", "dist", "out", "*.egg-info", "__pycache__"))
+    run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--quiet", "-w", tmp_path / "dist", source])
     (wheel,) = (tmp_path / "dist").glob("hecha-*.whl")
     names = zipfile.ZipFile(wheel).namelist()
     version = wheel.name.split("-")[1]
