@@ -63,6 +63,8 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--drop", required=True, type=Path, help="the folder each night's drop is delivered to")
     serve.add_argument("--out", type=Path, default=Path("out"), help="output folder (default: out)")
     serve.add_argument("--cron", default="0 2 * * *", help="nightly schedule, cron syntax (default: 02:00 every day)")
+    serve.add_argument("--port", type=int, help="port of the Prefect server serve starts when PREFECT_API_URL is unset "
+                                                "(default: 4200, or any free one)")
     serve.add_argument("--policy", type=Path, help=POLICY_HELP)
     recover = commands.add_parser("recover", help="put right what a killed run left: record published runs, mark dead runs interrupted")
     recover.add_argument("--out", type=Path, default=Path("out"), help="output folder (default: out); its campaigns too")
@@ -326,7 +328,7 @@ def main(argv: list[str] | None = None) -> int:
             from hecha.flows.serve import serve_flows
 
             try:
-                serve_flows(drop=args.drop, out=args.out, cron=args.cron, policy=args.policy)
+                serve_flows(drop=args.drop, out=args.out, cron=args.cron, policy=args.policy, port=args.port)
             except ValueError as error:  # a county policy that does not validate
                 print(f"hecha: {error}", file=sys.stderr)
                 return EXIT_INPUT_ERROR

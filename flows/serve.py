@@ -58,7 +58,7 @@ def build_deployments(*, drop: Path, out: Path, cron: str = "0 2 * * *", timezon
 
 
 def serve_flows(*, drop: Path, out: Path, cron: str = "0 2 * * *", limit: int | None = None, timezone: str = TIMEZONE,
-                policy: Path | None = None) -> None:
+                policy: Path | None = None, port: int | None = None) -> None:
     """Serve nightly on `cron` and campaign on demand until interrupted; `limit` caps concurrent runs.
 
     Runs may only read drops under `drop` and write under `out` (the flows
@@ -80,9 +80,10 @@ def serve_flows(*, drop: Path, out: Path, cron: str = "0 2 * * *", limit: int | 
     if not os.environ.get("PREFECT_API_URL"):
         from hecha.flows.server import start_server
 
-        server, url = start_server()
+        server, url = start_server(port)
         os.environ["PREFECT_API_URL"] = url
-        print(f"hecha serve: Prefect UI at {url.removesuffix('/api')} (loopback only)", flush=True)
+        print(f"hecha serve: Prefect UI at {url.removesuffix('/api')} (loopback only); "
+              f"for prefect commands: export PREFECT_API_URL={url}", flush=True)
     stopping = threading.Event()
 
     def stop(signum, frame):

@@ -31,15 +31,24 @@ def die_with_parent() -> None:
     libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind((HOST, 0))
-        return probe.getsockname()[1]
+DEFAULT_PORT = 4200  # Prefect's own default: `prefect` commands find it with PREFECT_API_URL=http://127.0.0.1:4200/api
+
+
+def free_port(preferred: int = DEFAULT_PORT) -> int:
+    """`preferred` when nothing listens there, else any free port."""
+    for port in (preferred, 0):
+        with socket.socket() as probe:
+            try:
+                probe.bind((HOST, port))
+            except OSError:
+                continue
+            return probe.getsockname()[1]
+    raise RuntimeError("no free port on the loopback")
 
 
 def start_server(port: int | None = None, timeout: float = START_TIMEOUT) -> tuple[subprocess.Popen, str]:
     """Start Prefect's API server and UI on the loopback; return the process and its API URL once it answers."""
-    port = port or free_port()
+    port = free_port(port or DEFAULT_PORT)
     env = os.environ | {"PREFECT_UI_ENABLED": "true", "PREFECT_SERVER_ANALYTICS_ENABLED": "false"}
     env.pop("PREFECT_API_URL", None)
     process = subprocess.Popen(
