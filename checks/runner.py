@@ -177,6 +177,13 @@ def run_checks(con: duckdb.DuckDBPyConnection, as_of: dt.date, policy: dict, cod
     return counts
 
 
+def known_townships(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """The townships of the household register, sorted: the names a campaign's scope may use."""
+    return [name for (name,) in con.execute(
+        "select distinct township from stg.household_register where township is not null order by township"
+    ).fetchall()]
+
+
 def keep_townships(con: duckdb.DuckDBPyConnection, townships: list[str] | None) -> dict[str, int]:
     """A campaign's scope: drop findings outside `townships` (None keeps all); return findings kept per check."""
     if townships:

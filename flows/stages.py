@@ -70,6 +70,19 @@ def run_checks(run: Run, codes: list[str] | None = None) -> None:
         run.record["check_timings_seconds"] = {step: round(seconds, 3) for step, seconds in steps.items()}
 
 
+def check_campaign_townships(run: Run, townships: list[str]) -> None:
+    """A campaign's townships must be the register's: a typo (坝营 for 坝营乡) would read as a clean bill of health."""
+    from hecha.checks.runner import known_townships
+    from hecha.extracts.errors import DropError
+
+    with run.stage("scope_check"):
+        known = known_townships(run.con)
+        unknown = [name for name in townships if name not in known]
+        if unknown:
+            raise DropError(f"campaign townships {', '.join(unknown)}: not in the household register; known: {', '.join(known)}",
+                            file="household_register", column="township")
+
+
 def keep_campaign_townships(run: Run, townships: list[str]) -> None:
     with run.stage("scope"):
         kept = keep_townships(run.con, townships)
@@ -134,8 +147,10 @@ def nightly_stages() -> list[Stage]:
 
 def campaign_stages(checks: list[str] | None, townships: list[str] | None) -> list[Stage]:
     scope: list[Stage] = [(keep_campaign_townships, {"townships": list(townships)})] if townships else []
+    known: list[Stage] = [(check_campaign_townships, {"townships": list(townships)})] if townships else []
     return [
         (load_extracts, {}),
+        *known,
         (normalize_identities, {}),
         (validate_extracts, {}),
         (link_people, {}),

@@ -69,6 +69,8 @@ CASES = {
     "policy with window_months 0": (lambda tmp, drop: (tmp.joinpath("p.yaml").write_text("window_months: 0\n", encoding="utf-8"),
                                                        ["run", "--drop", str(drop), "--policy", str(tmp / "p.yaml")])[1], "window_months"),
     "campaign name with a quote": (lambda tmp, drop: ["campaign", "--drop", str(drop), "--name", "it's"], "campaign name"),
+    "unknown campaign township": (lambda tmp, drop: ["campaign", "--drop", str(drop), "--name", "t1", "--townships", "坝营"],
+                                  "known: 坝营乡"),
     "unknown check code": (lambda tmp, drop: ["campaign", "--drop", str(drop), "--name", "t1", "--checks", "no_such"], "no_such"),
     "register saved by Excel": (lambda tmp, drop: (excel_mangled_register(drop), ["run", "--drop", str(drop)])[1], "身份证号"),
 }
