@@ -73,7 +73,7 @@ def read_truth(truth_dir: Path) -> tuple[list[Finding], list[Finding]]:
 
 
 def read_exceptions(path: Path) -> list[Finding]:
-    with path.open(encoding="utf-8") as handle:
+    with path.open(encoding="utf-8-sig") as handle:
         return [
             Finding(row["check_code"], row["id_number"], row["period_start"], row["period_end"],
                     money(row["overpaid_amount"]), money(row["backpay_amount"]))

@@ -1,8 +1,13 @@
 """`exceptions.csv`: the machine-readable result of a run, one row per finding.
 
-Columns follow the output contract (../shared/CONTRACT.md); amounts are
-rounded to the fen and months written `YYYY-MM` only here, at the edge.
-Full citizen numbers appear in this restricted file only.
+Columns follow the output contract (../shared/CONTRACT.md), then `status`:
+the finding's case status since the folder's previous run (new, persisting,
+recurred, reopened, suppressed — the codes of reports/history.py; every
+finding the run found is listed, suppressed ones included, so counts agree
+with run.json and the command line). Amounts are rounded to the fen and
+months written `YYYY-MM` only here, at the edge. Full citizen numbers appear
+in this restricted file only. UTF-8 with a byte-order mark, so Excel on a
+Chinese Windows opens it without mojibake.
 
 The file is spreadsheet-safe (the OWASP CSV-injection rule): a text cell that
 starts with `=`, `+`, `-`, `@`, a tab or a carriage return gets a leading `'`,
@@ -21,6 +26,8 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
+from hecha.reports.run_tables import table_columns
+
 EXCEPTION_COLUMNS = (
     "check_code",
     "id_number",
@@ -36,6 +43,7 @@ EXCEPTION_COLUMNS = (
     "needs_confirmation",
     "evidence",
     "case_key",
+    "status",
 )
 
 EXCEPTIONS_SELECT = """
@@ -52,10 +60,12 @@ select
     cast(round(backpay_amount, 2) as decimal(12, 2)) as backpay_amount,
     round(link_confidence, 4) as link_confidence,
     needs_confirmation,
-    evidence,
-    case_key
-from chk.finding
-order by check_code, township, village, case_key
+    finding.evidence,
+    finding.case_key,
+    {status} as status
+from chk.finding as finding
+{join}
+order by check_code, township, village, finding.case_key
 """
 
 # What makes a spreadsheet read a cell as a formula (OWASP, CSV injection).
@@ -63,9 +73,19 @@ FORMULA_START = r"^[=+\-@\t\r]"
 
 
 def write_exceptions(con: duckdb.DuckDBPyConnection, path: Path) -> int:
-    """Write chk.finding as the contract's CSV (UTF-8); return the number of rows."""
-    frame = con.sql(EXCEPTIONS_SELECT).pl()
-    spreadsheet_safe(frame).write_csv(path)
+    """Write chk.finding as the contract's CSV (UTF-8 with BOM) with each finding's status; return the number of rows.
+
+    Without chk.finding_status (no history applied) every finding is new.
+    """
+    if table_columns(con, "chk", "finding_status"):
+        sql = EXCEPTIONS_SELECT.format(
+            status="coalesce(finding_status.status, 'new')",
+            join="left join chk.finding_status as finding_status on finding.case_key = finding_status.case_key",
+        )
+    else:
+        sql = EXCEPTIONS_SELECT.format(status="'new'", join="")
+    frame = con.sql(sql).pl()
+    spreadsheet_safe(frame).write_csv(path, include_bom=True)
     return frame.height
 
 

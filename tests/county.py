@@ -218,7 +218,7 @@ def run_check(code: str, county: County) -> list[SimpleNamespace]:
     analyse_drop(con, drop, codes=[code], secret=TEST_SECRET)
     path = county.folder / "exceptions.csv"
     write_exceptions(con, path)
-    with path.open(encoding="utf-8") as handle:
+    with path.open(encoding="utf-8-sig") as handle:
         rows = list(csv.DictReader(handle))
     for row in rows:
         row["overpaid_amount"] = float(row["overpaid_amount"])

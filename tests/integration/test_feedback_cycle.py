@@ -26,7 +26,7 @@ SHEET = "死亡人员仍领取"
 
 def tekun_findings(run_dir: Path) -> list[dict]:
     """deceased_paid findings on a single tekun case, ended before as_of (room for one more month)."""
-    with (run_dir / "exceptions.csv").open(encoding="utf-8") as handle:
+    with (run_dir / "exceptions.csv").open(encoding="utf-8-sig") as handle:
         rows = [row for row in csv.DictReader(handle) if row["check_code"] == "deceased_paid"]
     return [row for row in rows if row["case_no"].startswith("TK") and "、" not in row["case_no"]
             and row["period_end"] < "2026-10" and row["needs_confirmation"].lower() == "false"]
@@ -150,7 +150,7 @@ def test_sample_workbooks_mask_every_citizen_number(cycle):
 
 
 def test_township_workbook_holds_only_its_township(cycle):
-    with (cycle["first"] / "exceptions.csv").open(encoding="utf-8") as handle:
+    with (cycle["first"] / "exceptions.csv").open(encoding="utf-8-sig") as handle:
         township_of = {row["case_key"]: row["township"] for row in csv.DictReader(handle)}
     checked = 0
     for path in (cycle["first"] / "workbooks").glob("*.xlsx"):

@@ -31,10 +31,12 @@ def scores(run_dir):
 
 def test_flow_publishes_exceptions_with_the_contract_columns(run_dir):
     assert run_dir.name.startswith("2026-10_")
-    with (run_dir / "exceptions.csv").open(encoding="utf-8") as handle:
+    with (run_dir / "exceptions.csv").open(encoding="utf-8-sig") as handle:
         reader = csv.DictReader(handle)
         rows = list(reader)
     assert tuple(reader.fieldnames) == EXCEPTION_COLUMNS
+    assert (run_dir / "exceptions.csv").read_bytes().startswith(b"\xef\xbb\xbf")  # Excel on Chinese Windows reads UTF-8
+    assert {row["status"] for row in rows} == {"new"}  # the folder's first run
     assert {row["check_code"] for row in rows} == set(CHECKS)
     assert all(row["evidence"] and row["case_key"] for row in rows)
     # an unrepairable number is reported as written; every other finding names a valid number

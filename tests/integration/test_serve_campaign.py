@@ -36,7 +36,7 @@ def published_runs(folder: Path) -> list[Path]:
 
 
 def read_rows(path: Path) -> list[dict]:
-    with path.open(encoding="utf-8") as handle:
+    with path.open(encoding="utf-8-sig") as handle:
         return list(csv.DictReader(handle))
 
 

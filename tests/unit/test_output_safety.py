@@ -124,7 +124,7 @@ def test_workbook_stem_keeps_safe_names_and_hashes_the_rest(description, name, e
 
 
 def test_exceptions_csv_escapes_formula_text_and_keeps_numbers(exceptions_csv):
-    with exceptions_csv.open(encoding="utf-8", newline="") as handle:
+    with exceptions_csv.open(encoding="utf-8-sig", newline="") as handle:
         rows = {row["case_key"]: row for row in csv.DictReader(handle)}
     assert rows["k01"]["name"] == "'" + FORMULA
     assert rows["k01"]["village"] == "'+1+2"
