@@ -156,19 +156,25 @@ class NoLabourMaxGrade(Section):
     multiple: Grade = None
 
 
+def below(field: str, other: str, label: str):
+    """A validator: `field` must be below the section's `other` (declared before it), named `label` in the message."""
+
+    def check(cls, value, info: ValidationInfo):
+        bound = info.data.get(other)
+        if bound is not None and value >= bound:
+            raise problem(f"must be below {label} ({bound}), got {value}")
+        return value
+
+    return field_validator(field)(classmethod(check))
+
+
 class Tekun(Section):
     min_age: Age
     max_minor_age: Age
     no_labour_max_grade: NoLabourMaxGrade
 
-    @field_validator("max_minor_age")
-    @classmethod
-    def minors_below_elderly(cls, value: int, info: ValidationInfo) -> int:
-        # at or above min_age every age would be "unable to work"
-        min_age = info.data.get("min_age")
-        if min_age is not None and value >= min_age:
-            raise problem(f"must be below tekun.min_age ({min_age}), got {value}")
-        return value
+    # at or above min_age every age would be "unable to work"
+    minors_below_elderly = below("max_minor_age", "min_age", "tekun.min_age")
 
 
 class Standard(Section):
@@ -228,13 +234,7 @@ class Identity(Section):
     link_threshold: Threshold
     max_age: Age
 
-    @field_validator("link_threshold")
-    @classmethod
-    def link_below_review(cls, value: float, info: ValidationInfo) -> float:
-        review = info.data.get("review_threshold")
-        if review is not None and value >= review:
-            raise problem(f"must be below identity.review_threshold ({review}), got {value}")
-        return value
+    link_below_review = below("link_threshold", "review_threshold", "identity.review_threshold")
 
 
 class Inputs(Section):

@@ -99,6 +99,10 @@ def test_load_policy_replaces_a_list_whole(tmp_path, description, county_text, k
     ],
 )
 def test_load_policy_refuses_a_bad_value_in_one_line_naming_file_and_key(tmp_path, description, county_text, expected):
+    assert_one_line_refusal(tmp_path, description, county_text, expected)
+
+
+def assert_one_line_refusal(tmp_path, description: str, county_text: str, expected: str) -> None:
     message = refusal(write_county(tmp_path, county_text))
     assert "\n" not in message, description
     assert message.startswith(f"{tmp_path / 'county.yaml'}: "), description
@@ -140,10 +144,7 @@ def test_load_policy_shows_the_first_problems_and_counts_the_rest(tmp_path):
     ],
 )
 def test_load_policy_refuses_bad_yaml_with_its_line(tmp_path, description, county_text, expected):
-    message = refusal(write_county(tmp_path, county_text))
-    assert "\n" not in message, description
-    assert message.startswith(f"{tmp_path / 'county.yaml'}: "), description
-    assert expected in message, description
+    assert_one_line_refusal(tmp_path, description, county_text, expected)
 
 
 def test_load_policy_refuses_a_file_not_in_utf8(tmp_path):
