@@ -251,6 +251,10 @@ class Retention(Section):
     work_days: Days
 
 
+class Outcomes(Section):
+    verdict_deadline_days: Days
+
+
 class Policy(Section):
     """policy.yaml, top to bottom."""
 
@@ -263,6 +267,7 @@ class Policy(Section):
     identity: Identity
     inputs: Inputs
     retention: Retention
+    outcomes: Outcomes
 
 
 def policy_problems(policy: Any) -> list[str]:
