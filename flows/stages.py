@@ -90,13 +90,24 @@ def keep_campaign_townships(run: Run, townships: list[str]) -> None:
 
 
 def apply_history(run: Run) -> None:
+    from hecha.reports.history import STATE
     from hecha.reports.history import apply_history as apply_case_history
+    from hecha.storage.secret import secret_root
 
     scope = run.record["parameters"]  # a campaign's checks and townships: cases outside them are not "resolved"
     with run.stage("history"):
         run.record["history"] = apply_case_history(
-            run.con, state=run.state, run_id=run.run_id, checks=scope.get("checks"), townships=scope.get("townships")
+            run.con, state=run.state, run_id=run.run_id, checks=scope.get("checks"), townships=scope.get("townships"),
+            verdicts=secret_root(run.out) / STATE,  # inspectors' verdicts live in the root out folder, shared with campaigns
         )
+
+
+def track_outcomes(run: Run) -> None:
+    """What became of earlier findings: payments stopped, back-pay paid, recoveries, verdict rates per check."""
+    from hecha.reports.outcomes import track_outcomes as track
+
+    with run.stage("outcomes"):
+        run.record["outcomes"] = track(run.con, state=run.state, run_id=run.run_id, as_of=run.as_of, policy=run.policy)
 
 
 def write_reports(run: Run) -> None:
@@ -140,6 +151,7 @@ def nightly_stages() -> list[Stage]:
         (link_people, {}),
         (run_checks, {}),
         (apply_history, {}),
+        (track_outcomes, {}),
         (write_reports, {}),
         (publish, {}),
     ]
@@ -157,6 +169,7 @@ def campaign_stages(checks: list[str] | None, townships: list[str] | None) -> li
         (run_checks, {"codes": checks}),
         *scope,
         (apply_history, {}),
+        (track_outcomes, {}),
         (write_reports, {}),
         (publish, {}),
     ]

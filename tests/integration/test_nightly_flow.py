@@ -53,7 +53,8 @@ def test_run_record_counts_add_up_for_every_file(run_dir):
         assert counts["rows_read"] == counts["rows_staged"] + counts["rows_quarantined"], counts["file"]
     encodings = {f["source"]: f["encoding"] for f in record["files"]}
     assert encodings["cremation"] == "gb18030" and encodings["disability"] is None
-    assert set(record["timings_seconds"]) == {"load", "normalize", "validate", "link", "checks", "history", "reports", "publish", "record"}
+    assert set(record["timings_seconds"]) == {"load", "normalize", "validate", "link", "checks", "history", "outcomes", "reports", "publish",
+                                                 "record"}
     assert record["validation"]["files"].keys() == {e.stem for e in EXTRACTS}
     report = (run_dir / "report.html").read_text(encoding="utf-8")
     assert "成功" in report and "运行中" not in report  # the published report states the final status
