@@ -74,9 +74,11 @@ def build_parser() -> argparse.ArgumentParser:
     feedback_import.add_argument("workbook", type=Path, help="a workbook hecha wrote, filled in by an inspector (.xlsx)")
     feedback_import.add_argument("--out", type=Path, default=Path("out"), help="the output folder the run published to (default: out)")
     feedback_import.add_argument("--inspector", help="who filled it in (default: the workbook's last author)")
-    diff = commands.add_parser("diff", help="what changed between two published runs, per check")
-    diff.add_argument("run_a", type=Path, help="the earlier run folder")
-    diff.add_argument("run_b", type=Path, help="the later run folder")
+    diff = commands.add_parser("diff", help="what changed between two published runs: counts per check, then each case")
+    diff.add_argument("run_a", help="the earlier run: a run folder, latest, previous, or the start of a run id in --out")
+    diff.add_argument("run_b", help="the later run, named the same ways")
+    diff.add_argument("--out", type=Path, default=Path("out"),
+                      help="the output folder latest, previous and run ids are looked up in (default: out)")
     checks = commands.add_parser("checks", help="list the check catalogue: code, Chinese name, description, parameters")
     checks.add_argument("codes", nargs="*", help="only these check codes (default: all)")
     checks.add_argument("--policy", type=Path, help=POLICY_HELP)
@@ -185,11 +187,12 @@ def feedback_command(args: argparse.Namespace) -> int:
 
 
 def diff_command(args: argparse.Namespace) -> int:
-    from hecha.reports.history import diff_runs, format_diff
+    from hecha.reports.history import diff_cases, diff_runs, format_diff, resolve_run
 
     try:
-        print(format_diff(args.run_a, args.run_b, diff_runs(args.run_a, args.run_b)))
-    except FileNotFoundError as error:
+        run_a, run_b = resolve_run(args.out, args.run_a), resolve_run(args.out, args.run_b)
+        print(format_diff(run_a, run_b, diff_runs(run_a, run_b), diff_cases(run_a, run_b)))
+    except (FileNotFoundError, ValueError) as error:  # no such run, or a run id's start that fits several
         print(f"hecha: {error}", file=sys.stderr)
         return EXIT_INPUT_ERROR
     return 0

@@ -16,9 +16,14 @@ unpacked size, compression ratio) and read in openpyxl's streaming mode with
 a row limit per sheet: a returned workbook comes from outside and a small
 file can unpack to gigabytes.
 
-Each disposition is recorded in `<out>/audit.duckdb` with who, when, which
-run and the hash of the evidence the inspector saw, so a later run can tell
-whether the evidence has changed since (see reports/history.py).
+A workbook is checked against the history of the folder its run published
+to (the nightly out folder, or a campaign's); what the inspectors decided is
+recorded in the root out folder's history (`secret_root(out)/audit.duckdb`),
+which nightly runs and every campaign read: a verdict given in a campaign
+holds at night, and the other way round. Each disposition is recorded with
+who, when, which run, and the fingerprints of the evidence and of its basis
+the inspector saw, so a later run can tell whether what was judged has
+changed since (see reports/history.py).
 """
 
 from __future__ import annotations
@@ -34,8 +39,9 @@ import duckdb
 import openpyxl
 from openpyxl.utils import get_column_letter
 
-from hecha.reports.history import STATE, open_state
+from hecha.reports.history import STATE, open_state, transaction
 from hecha.reports.run_tables import mask_text
+from hecha.storage.secret import CAMPAIGNS_FOLDER, secret_root
 
 # Limits on a returned workbook, checked before openpyxl parses it. An .xlsx is a
 # zip of XML parts and a small zip can unpack to gigabytes (a 1.2 MB file once took
@@ -217,11 +223,39 @@ def _check_answered_alike(rows: list[_Row], key_header: str, answer: str, same, 
             problems.append(f"{file} {places}: {key_header} {mask_text(key)!r} has a different {answer} on each; keep one")
 
 
+def run_folder(out: Path, run_id: str) -> Path:
+    """The folder that published run `run_id`: `out`, or, given the nightly folder, the campaign under it that did.
+
+    The run id comes from the workbook: it names a folder only when it is one
+    plain folder name (no separator, not hidden, not `..`).
+    """
+    out = Path(out)
+    plain = bool(run_id) and Path(run_id).name == run_id and not run_id.startswith(".") and not {"\\", "\x00"} & set(run_id)
+    if not plain or (out / run_id).is_dir():
+        return out
+    for campaign in sorted((out / CAMPAIGNS_FOLDER).glob("*")):
+        if (campaign / run_id).is_dir():
+            return campaign
+    return out
+
+
 def import_feedback(path: Path, out: Path, *, inspector: str | None = None) -> FeedbackResult:
-    """Validate a filled-in workbook and record its dispositions and link decisions in `<out>/audit.duckdb`."""
-    path, out = Path(path), Path(out)
+    """Validate a filled-in workbook and record its dispositions and link decisions in the root's `audit.duckdb`.
+
+    `out` is the folder the workbook's run published to, as `hecha feedback
+    import BOOK --out DIR` passes it (default `out`): the nightly out folder,
+    or a campaign's `<out>/campaigns/<name>/`. Given the nightly folder, a
+    campaign workbook's run is looked for among its campaigns too
+    (`run_folder`), so `--out out` serves every workbook. The workbook is
+    validated against that folder's history (its run, the run's cases and
+    their townships); the verdicts and link decisions are recorded, in one
+    transaction, in the root out folder's history (`secret_root(out)`),
+    which nightly runs and every campaign read.
+    """
+    path = Path(path)
     meta, cases, links, problems = read_workbook(path)
     run_id = meta.get("run_id", "")
+    out = run_folder(Path(out), run_id)
     state = out / STATE
     if not state.exists():
         raise FeedbackError(f"{path.name}: {out} has no case history ({STATE}); import into the folder the run published to")
@@ -233,69 +267,82 @@ def import_feedback(path: Path, out: Path, *, inspector: str | None = None) -> F
             county = _run_county(Path(run[0][0]))
             if meta.get("county") != (county or ""):
                 problems.append(f"{path.name}: workbook of county {meta.get('county')!r}, but run {run_id} is county {county!r}")
-        known = dict(con.execute("select case_key, evidence_hash from audit.case_run where run_id = ?", [run_id]).fetchall())
+        # the fingerprints of the evidence and of its basis, as the inspector saw them in that run
+        known = {key: (evidence, basis) for key, evidence, basis in con.execute(
+            "select case_key, evidence_hash, basis_hash from audit.case_run where run_id = ?", [run_id]).fetchall()}
         township = meta.get("township", "")
         if not township:
             problems.append(f"{path.name}: {META_SHEET} names no township; import the workbook hecha wrote for a township or {COUNTY_TOWNSHIP}")
         case_townships = _case_townships(con, run[0][0] if run else None, run_id) if township != COUNTY_TOWNSHIP else {}
-        _check_answered_alike(cases, CASE_KEY_HEADER, f"{CONCLUSION_HEADER} or {NOTE_HEADER}",
-                              lambda row: (row.value, row.note), problems, path.name)
-        for row in cases:
-            where = f"{path.name} sheet {row.sheet} row {row.row}"
-            if row.value not in CONCLUSIONS:
-                problems.append(f"{where}: 核查结论 {mask_text(row.value)!r} is not one of {'/'.join(CONCLUSIONS)}")
-            if row.key not in known:
-                problems.append(f"{where}: 案件编号 {mask_text(row.key)!r} is not a finding of run {run_id}")
-            elif township and township != COUNTY_TOWNSHIP and case_townships.get(row.key) != township:
-                # a township decides its own cases; the county workbook decides all
-                owner = case_townships.get(row.key)
-                problems.append(f"{where}: 案件编号 {row.key!r} is a case {f'of {owner}' if owner else 'with no township'}, "
-                                f"not of {township}; only its township's workbook or the county's ({COUNTY_TOWNSHIP}) may decide it")
-        _check_answered_alike(links, LINK_KEY_HEADER, LINK_DECISION_HEADER, lambda row: row.value, problems, path.name)
-        link_rows = []
-        for row in links:
-            where = f"{path.name} sheet {row.sheet} row {row.row}"
-            if row.value not in LINK_DECISIONS:
-                problems.append(f"{where}: 身份确认 {mask_text(row.value)!r} is not one of {'/'.join(LINK_DECISIONS)}")
-                continue
-            parts = row.key.split(":")
-            if len(parts) != 3 or not parts[1].isdigit():
-                problems.append(f"{where}: 关联编号 {mask_text(row.key)!r} is not source:row:person")
-                continue
-            link_rows.append((row, parts[0], int(parts[1]), parts[2]))
-        signatures = _signatures(run[0][0] if run else None, link_rows, problems, path.name)
-        if problems:
-            raise FeedbackError("\n".join(problems))
-        who = inspector or meta["author"] or "unknown"
-        now = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
-        result = FeedbackResult(path.name, run_id, township)
-        first_rows: dict[str, _Row] = {}
-        for row in cases:
-            first_rows.setdefault(row.key, row)  # rows of one key are alike by now: record it once
-        for row in first_rows.values():
-            latest = con.execute(
-                "select conclusion, note from audit.disposition where case_key = ? order by recorded_at desc, source_row desc limit 1",
-                [row.key],
-            ).fetchall()
-            if latest and latest[0] == (row.value, row.note):
-                result.unchanged += 1
-                continue
-            con.execute(
-                "insert into audit.disposition values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                [row.key, row.value, row.note, who, now, run_id, known[row.key], path.name, row.sheet, row.row],
-            )
-            result.dispositions[row.value] = result.dispositions.get(row.value, 0) + 1
-        decided = set()
-        for (row, source, _, person_id), signature in zip(link_rows, signatures):
-            if row.key in decided:  # the same link on two rows, answered alike
-                continue
-            decided.add(row.key)
-            decision = LINK_DECISIONS[row.value]
-            con.execute("delete from audit.link_decision where source = ? and record_signature = ? and person_id = ?",
-                        [source, signature, person_id])
-            con.execute("insert into audit.link_decision values (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                        [source, signature, person_id, decision, who, now, run_id, path.name, row.row])
-            result.link_decisions[decision] = result.link_decisions.get(decision, 0) + 1
+    _check_answered_alike(cases, CASE_KEY_HEADER, f"{CONCLUSION_HEADER} or {NOTE_HEADER}",
+                          lambda row: (row.value, row.note), problems, path.name)
+    for row in cases:
+        where = f"{path.name} sheet {row.sheet} row {row.row}"
+        if row.value not in CONCLUSIONS:
+            problems.append(f"{where}: 核查结论 {mask_text(row.value)!r} is not one of {'/'.join(CONCLUSIONS)}")
+        if row.key not in known:
+            problems.append(f"{where}: 案件编号 {mask_text(row.key)!r} is not a finding of run {run_id}")
+        elif township and township != COUNTY_TOWNSHIP and case_townships.get(row.key) != township:
+            # a township decides its own cases; the county workbook decides all
+            owner = case_townships.get(row.key)
+            problems.append(f"{where}: 案件编号 {row.key!r} is a case {f'of {owner}' if owner else 'with no township'}, "
+                            f"not of {township}; only its township's workbook or the county's ({COUNTY_TOWNSHIP}) may decide it")
+    _check_answered_alike(links, LINK_KEY_HEADER, LINK_DECISION_HEADER, lambda row: row.value, problems, path.name)
+    link_rows = []
+    for row in links:
+        where = f"{path.name} sheet {row.sheet} row {row.row}"
+        if row.value not in LINK_DECISIONS:
+            problems.append(f"{where}: 身份确认 {mask_text(row.value)!r} is not one of {'/'.join(LINK_DECISIONS)}")
+            continue
+        parts = row.key.split(":")
+        if len(parts) != 3 or not parts[1].isdigit():
+            problems.append(f"{where}: 关联编号 {mask_text(row.key)!r} is not source:row:person")
+            continue
+        link_rows.append((row, parts[0], int(parts[1]), parts[2]))
+    signatures = _signatures(run[0][0] if run else None, link_rows, problems, path.name)
+    if problems:
+        raise FeedbackError("\n".join(problems))
+    who = inspector or meta["author"] or "unknown"
+    first_rows: dict[str, _Row] = {}
+    for row in cases:
+        first_rows.setdefault(row.key, row)  # rows of one key are alike by now: record it once
+    with open_state(secret_root(out) / STATE) as con, transaction(con):
+        return _record(con, path.name, run_id, township, who, list(first_rows.values()), known, link_rows, signatures)
+
+
+def _record(con: duckdb.DuckDBPyConnection, file: str, run_id: str, township: str, who: str, rows: list[_Row],
+            known: dict[str, tuple[str | None, str | None]], link_rows: list, signatures: list[str]) -> FeedbackResult:
+    """Write a validated workbook's dispositions and link decisions into the history open on `con` (the caller's transaction)."""
+    now = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
+    result = FeedbackResult(file, run_id, township)
+    for row in rows:
+        evidence_hash, basis_hash = known[row.key]
+        latest = con.execute(
+            "select conclusion, note, evidence_hash, basis_hash from audit.disposition where case_key = ? "
+            "order by recorded_at desc, source_row desc limit 1",
+            [row.key],
+        ).fetchall()
+        # the same words about other facts (a reopened case marked 不属实 again) are a new verdict
+        if latest and latest[0] == (row.value, row.note, evidence_hash, basis_hash):
+            result.unchanged += 1
+            continue
+        con.execute(
+            "insert into audit.disposition (case_key, conclusion, note, inspector, recorded_at, run_id, evidence_hash, basis_hash, "
+            "source_file, source_sheet, source_row) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [row.key, row.value, row.note, who, now, run_id, evidence_hash, basis_hash, file, row.sheet, row.row],
+        )
+        result.dispositions[row.value] = result.dispositions.get(row.value, 0) + 1
+    decided = set()
+    for (row, source, _, person_id), signature in zip(link_rows, signatures):
+        if row.key in decided:  # the same link on two rows, answered alike
+            continue
+        decided.add(row.key)
+        decision = LINK_DECISIONS[row.value]
+        con.execute("delete from audit.link_decision where source = ? and record_signature = ? and person_id = ?",
+                    [source, signature, person_id])
+        con.execute("insert into audit.link_decision values (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    [source, signature, person_id, decision, who, now, run_id, file, row.row])
+        result.link_decisions[decision] = result.link_decisions.get(decision, 0) + 1
     return result
 
 
@@ -341,15 +388,22 @@ def _signatures(run_dir: str | None, link_rows: list, problems: list[str], file:
 
 
 def link_decisions(state: Path) -> list[tuple[str, str, str, str]]:
-    """(source, record signature, person_id, same/different) inspectors decided, latest per row and person."""
-    if not Path(state).exists():
-        return []
-    with open_state(state, read_only=True) as con:
-        return con.execute(
-            """
-            select source, record_signature, person_id, decision
-            from audit.link_decision
-            qualify row_number() over (partition by source, record_signature, person_id order by recorded_at desc) = 1
-            order by source, record_signature, person_id
-            """
-        ).fetchall()
+    """(source, record signature, person_id, same/different) inspectors decided, latest per row and person.
+
+    `state` is the history of the folder a run works in. Decisions are
+    recorded in the root out folder's history (`secret_root`), shared by
+    nightly runs and every campaign; a campaign's own history may hold
+    decisions recorded before they were shared, which count too.
+    """
+    state = Path(state)
+    root = secret_root(state.parent) / STATE
+    rows = []
+    for history in [root] if root.resolve() == state.resolve() else [root, state]:
+        if not history.exists():
+            continue
+        with open_state(history, read_only=True) as con:
+            rows += con.execute("select source, record_signature, person_id, decision, recorded_at from audit.link_decision").fetchall()
+    latest: dict[tuple[str, str, str], str] = {}
+    for source, signature, person_id, decision, _ in sorted(rows, key=lambda row: row[4] or dt.datetime.min):
+        latest[(source, signature, person_id)] = decision
+    return sorted((*key, decision) for key, decision in latest.items())

@@ -3,8 +3,9 @@
 Run 1 publishes workbooks. An inspector marks three 死亡人员仍领取 rows in the
 county workbook (不属实 / 已整改 / 属实) with openpyxl and re-sorts the sheet,
 as Excel or WPS would leave it. The import records them. Before run 2 the
-next extract changes two things: the 已整改 person is paid one more month
-(new evidence), and another person's overpaid lines are gone (put right).
+next extract changes two things: the 已整改 and the 不属实 persons are each paid
+one more month (the same basis, a longer period), and another person's
+overpaid lines are gone (put right).
 """
 
 import csv
@@ -37,7 +38,7 @@ def month_after(text: str) -> str:
     return f"{month:%Y%m}"
 
 
-def edit_payments(drop: Path, *, pay_once_more: dict, put_right: dict) -> None:
+def edit_payments(drop: Path, *, pay_once_more: list[dict], put_right: dict) -> None:
     path = drop / "payments.csv"
     with path.open(encoding="utf-8", newline="") as handle:
         rows = list(csv.reader(handle))
@@ -45,11 +46,13 @@ def edit_payments(drop: Path, *, pay_once_more: dict, put_right: dict) -> None:
     month, case = header.index("发放年月"), header.index("证号")
     first, last = put_right["period_start"].replace("-", ""), put_right["period_end"].replace("-", "")
     kept = [line for line in lines if not (line[case] == put_right["case_no"] and first <= line[month] <= last)]
-    template = next(line for line in lines if line[case] == pay_once_more["case_no"])
-    extra = list(template)
-    extra[month] = month_after(pay_once_more["period_end"])
+    extra = []
+    for finding in pay_once_more:
+        line = list(next(line for line in lines if line[case] == finding["case_no"]))
+        line[month] = month_after(finding["period_end"])
+        extra.append(line)
     with path.open("w", encoding="utf-8", newline="") as handle:
-        csv.writer(handle).writerows([header, *kept, extra])
+        csv.writer(handle).writerows([header, *kept, *extra])
 
 
 def statuses(run_dir: Path) -> tuple[dict[str, str], set[str]]:
@@ -99,9 +102,9 @@ def cycle(tmp_path_factory):
     book.save(filled)
     recorded = import_feedback(filled, out, inspector="测试核查员")
 
-    edit_payments(drop, pay_once_more=rectified, put_right=put_right)
+    edit_payments(drop, pay_once_more=[rectified, not_true], put_right=put_right)
     second = nightly(drop=drop, out=out)
-    return {"first": first, "second": second, "recorded": recorded, "not_true": not_true, "rectified": rectified,
+    return {"out": out, "first": first, "second": second, "recorded": recorded, "not_true": not_true, "rectified": rectified,
             "true": true, "put_right": put_right}
 
 
@@ -111,7 +114,7 @@ def test_feedback_import_records_each_marked_row(cycle):
 
 def test_next_run_suppresses_recurs_persists_and_resolves(cycle):
     status, resolved = statuses(cycle["second"])
-    assert status[cycle["not_true"]["case_key"]] == "suppressed"  # evidence unchanged
+    assert status[cycle["not_true"]["case_key"]] == "suppressed"  # paid once more, but the basis judged is unchanged
     assert status[cycle["rectified"]["case_key"]] == "recurred"  # paid again after 已整改
     assert status[cycle["true"]["case_key"]] == "persisting"  # 属实 keeps showing until resolved
     assert cycle["put_right"]["case_key"] not in status and cycle["put_right"]["case_key"] in resolved
@@ -126,12 +129,20 @@ def test_next_workbooks_hide_the_suppressed_and_flag_the_recurred(cycle):
 
 def test_hecha_diff_reports_the_change_between_the_runs(cycle, capsys):
     assert main(["diff", str(cycle["first"]), str(cycle["second"])]) == 0
-    line = next(line for line in capsys.readouterr().out.splitlines() if line.startswith("deceased_paid"))
+    by_folder = capsys.readouterr().out
+    line = next(line for line in by_folder.splitlines() if line.startswith("deceased_paid"))
     added, gone, changed = (int(value) for value in line.split()[2:5])
-    assert (gone, changed) == (1, 1) and added == 0
+    assert (gone, changed) == (1, 2) and added == 0
+    assert main(["diff", "previous", "latest", "--out", str(cycle["out"])]) == 0
+    by_name = capsys.readouterr().out
+    assert by_name == by_folder
+    case = next(line for line in by_name.splitlines() if cycle["rectified"]["case_key"] in line)
+    assert case.startswith("变化") and cycle["rectified"]["period_end"] in case
+    assert not NUMBER.search(CASE_KEY.sub("", by_name))  # citizen numbers masked (a hex case key may hold a digit run)
 
 
 NUMBER = __import__("re").compile(r"\d{17}[\dXx]|\d{15}")
+CASE_KEY = __import__("re").compile(r"\b[0-9a-f]{16}\b")
 KEY_HEADERS = ("案件编号", "关联编号")  # hex keys the import reads back; not citizen numbers
 
 
