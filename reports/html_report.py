@@ -4,8 +4,11 @@ What the page shows: findings and amounts by check and by township (tables and
 bar charts), amounts to recover and to back-pay, how the findings relate to the
 previous run (new / persisting / recurred / reopened / suppressed from
 `chk.finding_status`, resolved from `chk.resolved`), the trend across runs,
-and the drop's quality (failed expectations and quarantined rows per file,
-from the run record).
+the findings with the most money at stake with their evidence as the
+workbooks word it (reports/run_tables.py `inspector_evidence`: no source row
+numbers or link weights, a confidence band by the policy's identity
+thresholds), and the drop's quality (failed expectations and quarantined rows
+per file, from the run record).
 
 What it does not do: reach the network. CSS is inline and the charts are SVG
 drawn here, so the page opens the same on a county office PC without internet.
@@ -43,7 +46,15 @@ from pathlib import Path
 import duckdb
 
 from hecha.checks.catalogue import BY_CODE, CATALOGUE
-from hecha.reports.run_tables import mask_id_number, mask_text, read_findings, read_resolved, table_columns
+from hecha.reports.run_tables import (
+    confidence_band,
+    inspector_evidence,
+    mask_id_number,
+    mask_text,
+    read_findings,
+    read_resolved,
+    table_columns,
+)
 from hecha.reports.workbooks import county_zone, local_time_text, override_warnings
 
 REPORT_FILE = "report.html"
@@ -103,6 +114,7 @@ def render_html_report(con: duckdb.DuckDBPyConnection, *, record: dict, history:
     parameters = record.get("parameters") or {}
     run_id = str(record.get("run_id") or "")
     timezone = (record.get("policy") or {}).get("timezone")
+    identity = (record.get("policy") or {}).get("identity")
     title = f"核查运行报告 {parameters.get('as_of') or ''}".strip()
     body = [
         render_warnings(record),
@@ -113,7 +125,7 @@ def render_html_report(con: duckdb.DuckDBPyConnection, *, record: dict, history:
         render_matrix_section(data),
         render_status_section(data),
         render_trend_section(history, run_id, timezone),
-        render_top_findings_section(data),
+        render_top_findings_section(data, identity),
         render_quality_section(record),
         render_run_section(record),
     ]
@@ -429,7 +441,11 @@ def render_trend_section(history: list[dict], run_id: str, timezone: str | None 
     return f'<section id="trend"><h2>历次运行趋势</h2><div class="charts">{stacked}{lines}</div>{note}{table}</section>'
 
 
-def render_top_findings_section(data: dict) -> str:
+def render_top_findings_section(data: dict, identity: dict | None = None) -> str:
+    """The findings with the most money at stake, with their evidence as inspectors read it (no row numbers or weights).
+
+    `identity` is the policy's identity section: its thresholds give the confidence band.
+    """
     listed = [f for f in data["findings"] if f["status"] != "suppressed"]
     top = sorted(listed, key=lambda f: (-(f["overpaid"] + f["backpay"]), f["case_key"] or ""))
     top = [f for f in top if f["overpaid"] + f["backpay"] > 0][:TOP_FINDINGS]
@@ -438,13 +454,15 @@ def render_top_findings_section(data: dict) -> str:
     rows = [
         [f["township"], f["village"] or "", f["name"] or "", mask_id_number(f["id_number"]), check_name(f["check_code"]),
          f"{month_text(f['period_start'])}～{month_text(f['period_end'])}", f["overpaid"], f["backpay"],
-         STATUS_LABELS.get(f["status"], f["status"]), f["case_key"] or ""]
+         STATUS_LABELS.get(f["status"], f["status"]), confidence_band(f["link_confidence"], identity),
+         inspector_evidence(f["evidence"], identity), f["case_key"] or ""]
         for f in top
     ]
     table = render_table(
         "table-top-findings",
-        ["乡镇（街道）", "村（社区）", "姓名", "身份证号", "检查项目", "月份", "应追回（元）", "应补发（元）", "状态", "案件编号"],
-        rows, formats=[None, None, None, "code", None, None, fmt_yuan, fmt_yuan, None, "code"],
+        ["乡镇（街道）", "村（社区）", "姓名", "身份证号", "检查项目", "月份", "应追回（元）", "应补发（元）", "状态",
+         "关联可信度", "证据", "案件编号"],
+        rows, formats=[None, None, None, "code", None, None, fmt_yuan, fmt_yuan, None, None, "evidence", "code"],
     )
     return f'<section id="top-findings"><h2>金额最大的 {len(top)} 条线索</h2>{table}</section>'
 
@@ -569,12 +587,17 @@ def run_label(run: dict, timezone: str | None = None) -> str:
 def render_table(table_id: str, headers: list[str], rows: list[list], *, totals: list | None = None,
                  formats: list | None = None, row_classes: list[str] | None = None, class_name: str = "",
                  empty_text: str = "无") -> str:
-    """A table with escaped cells; numbers right-aligned. A format "code" shows the text monospaced."""
+    """A table with escaped cells; numbers right-aligned.
+
+    A format "code" shows the text monospaced, "evidence" as wrapped prose.
+    """
     formats = formats or [None] * len(headers)
 
     def cell(value, fmt, tag="td") -> str:
         if fmt == "code":
             return f'<{tag} class="code">{esc(value)}</{tag}>'
+        if fmt == "evidence":
+            return f'<{tag} class="evidence">{esc(value)}</{tag}>'
         if isinstance(value, (int, float)) and not isinstance(value, bool):
             text = fmt(value) if callable(fmt) else str(value)
             return f'<{tag} class="num">{esc(text)}</{tag}>'
@@ -891,6 +914,8 @@ table.data thead th {{ background: #e7f5ff; white-space: nowrap; }}
 table.data tbody tr:nth-child(even) {{ background: #f8f9fa; }}
 table.data tfoot th {{ background: #f1f3f5; }}
 table.data .num {{ text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }}
+table.data .evidence {{ min-width: 20em; font-size: 12px; }}
+#table-top-findings td:nth-child(3) {{ white-space: nowrap; }}
 table.data .code {{ font-family: ui-monospace, "DejaVu Sans Mono", monospace; font-size: 12px; }}
 table.data tr.current {{ font-weight: 700; background: #fff9db; }}
 table.data tr.warn td {{ background: #fff4e6; }}

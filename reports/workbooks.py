@@ -12,11 +12,15 @@ gives a township whose name is not a safe file name, or is `全县`, a name of
 its own with a hash of the real one):
 
 - `汇总` — per check: findings, money, status counts, resolved since the last
-  run; links to confirm; how to fill the workbook in.
+  run; links to confirm; how to fill the workbook in; the confidence bands.
 - one sheet per check with findings to verify (sheet name = the check's
   Chinese name), sorted by money at stake, header in row 1 (row 2 under a
   warning, below), frozen, filtered, with the inspector's columns 核查结论
-  (drop-down) and 核查说明, keyed by 案件编号 (= case_key).
+  (drop-down) and 核查说明, keyed by 案件编号 (= case_key). The columns a
+  household visit needs come first (village, name, masked number, case
+  numbers, months, money, evidence, 核查结论, 核查说明) and are the sheet's
+  print area; the office's columns (乡镇, 关联可信度, last verdict, 案件编号)
+  follow on screen only.
 - `待确认` — one table, header in row 1 (row 2 under a warning): findings whose identity link is
   uncertain (keyed by 案件编号, answered in 核查结论) and the uncertain links
   themselves (keyed by 关联编号 = `source:source_row:person_id`, answered in
@@ -35,10 +39,20 @@ Times are shown on the county's clock (`local_time_text`: the policy's
 `timezone`, Beijing time by default), never in UTC as the run record holds
 them; reports/html_report.py uses the same function.
 
+Printing (`_print_setup`): every sheet prints on A4 landscape with margins,
+the sheet's name in the page header and page numbers in the footer, its
+header row (and banner) repeated on every page, one page wide, at a scale
+that keeps the 10 pt cells at 8 pt or more; the evidence column takes the
+width the other printed columns leave (`fit_columns`). Each row's height is
+set from the lines its cells wrap into (`text_lines`, CJK counting double),
+since neither xlsxwriter nor Excel sizes rows when a file is opened.
+
 Citizen numbers are masked everywhere (first 6, eight asterisks, last 4):
 number columns positionally, and every other text by `mask_text`, which also
-catches numbers inside evidence and disability certificate numbers (the
-citizen number plus two digits).
+catches numbers inside evidence; a disability certificate number keeps its
+category and grade digits, a 建档立卡户编号 stays readable. Evidence is shown
+as `inspector_evidence` words it (no source row numbers, no link weights, a
+confidence band), and 证号 lists each number once.
 
 Extract text is only ever text: the workbook is opened with
 `strings_to_formulas`, `strings_to_urls` and `strings_to_numbers` off, so a
@@ -56,8 +70,10 @@ import datetime as dt
 import hashlib
 import html
 import re
+import unicodedata
 from collections.abc import Sequence
 from pathlib import Path
+from typing import NamedTuple
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import duckdb
@@ -78,7 +94,19 @@ from hecha.reports.feedback import (
     NOTE_HEADER,
 )
 from hecha.reports.history import STATUS_LABELS
-from hecha.reports.run_tables import mask_id_number, mask_text, read_findings, read_resolved, records, table_columns
+from hecha.reports.run_tables import (
+    confidence_band,
+    confidence_bands_text,
+    inspector_evidence,
+    mask_id_number,
+    mask_text,
+    percent_text,
+    read_findings,
+    read_resolved,
+    records,
+    shown_case_numbers,
+    table_columns,
+)
 
 COUNTY_BOOK = "全县"
 SUMMARY_SHEET = "汇总"
@@ -111,92 +139,151 @@ DEFAULT_TIMEZONE = "Asia/Shanghai"
 ZONE_LABELS = {"Asia/Shanghai": "北京时间"}  # other zones are named as the policy names them
 BEIJING = dt.timezone(dt.timedelta(hours=8))  # without a time zone database: China keeps UTC+8 all year
 
-# (header, width in characters, kind) — kind picks the cell format.
-PLACE_AND_PERSON: tuple[tuple[str, float, str], ...] = (
-    ("乡镇", 12, "text"),
-    ("村", 12, "text"),
-    ("姓名", 9, "text"),
-    ("身份证号", 21, "text"),
-    ("证号", 23, "text"),
-)
-MONTHS_MONEY_EVIDENCE: tuple[tuple[str, float, str], ...] = (
-    ("起始月份", 9, "text"),
-    ("截止月份", 9, "text"),
-    ("应追回金额", 12, "amount"),
-    ("应补发金额", 12, "amount"),
-    ("关联可信度", 10, "ratio"),
-    ("证据", 60, "wrap"),
-    ("上次核查结论", 12, "text"),
-    ("上次核查说明", 20, "wrap"),
-)
-FINDING_COLUMNS: tuple[tuple[str, float, str], ...] = (
-    ("状态", 15, "text"),
-    *PLACE_AND_PERSON,
-    *MONTHS_MONEY_EVIDENCE,
-    (CONCLUSION_HEADER, 11, "choice"),
-    (NOTE_HEADER, 30, "input"),
-    (CASE_KEY_HEADER, 18, "key"),
+class Column(NamedTuple):
+    """A workbook column: header, width in characters (None: the printed page's remaining width), cell kind.
+
+    `printed`: whether the column is in the sheet's print area. Printed columns
+    come first, so the print area is one block: what a household visit needs.
+    """
+
+    header: str
+    width: float | None
+    kind: str  # picks the cell format
+    printed: bool = True
+
+
+EVIDENCE_HEADER = "证据"
+CONFIDENCE_HEADER = "关联可信度"
+
+FINDING_COLUMNS: tuple[Column, ...] = (
+    Column("状态", 8, "text"),
+    Column("村", 8, "text"),
+    Column("姓名", 7, "text"),
+    Column("身份证号", 19, "text"),  # 130534********0213 on one line
+    Column("证号", 10, "text"),
+    Column("起始月份", 8, "text"),
+    Column("截止月份", 8, "text"),
+    Column("应追回金额", 9, "amount"),
+    Column("应补发金额", 9, "amount"),
+    Column(EVIDENCE_HEADER, None, "text"),
+    Column(CONCLUSION_HEADER, 7, "choice"),
+    Column(NOTE_HEADER, 16, "input"),
+    # on screen only: the same for every row of a township's book, or for the office
+    Column("乡镇", 12, "text", printed=False),
+    Column(CONFIDENCE_HEADER, 8, "text", printed=False),
+    Column("上次核查结论", 10, "text", printed=False),
+    Column("上次核查说明", 20, "text", printed=False),
+    Column(CASE_KEY_HEADER, 18, "key", printed=False),
 )
 
-CONFIRM_COLUMNS: tuple[tuple[str, float, str], ...] = (
-    ("类别", 14, "text"),
-    ("检查项目", 18, "text"),
-    ("状态", 15, "text"),
-    *PLACE_AND_PERSON,
-    ("来源", 16, "text"),
-    ("行号", 8, "integer"),
-    ("候选人姓名", 10, "text"),
-    ("候选人身份证号", 21, "text"),
-    ("候选人村", 12, "text"),
-    *MONTHS_MONEY_EVIDENCE,
-    (CONCLUSION_HEADER, 11, "choice"),
-    (LINK_DECISION_HEADER, 12, "choice"),
-    (NOTE_HEADER, 30, "input"),
-    (CASE_KEY_HEADER, 18, "key"),
-    (LINK_KEY_HEADER, 34, "key"),
+CONFIRM_COLUMNS: tuple[Column, ...] = (
+    Column("类别", 7, "text"),
+    Column("检查项目", 8, "text"),
+    Column("村", 7, "text"),
+    Column("姓名", 7, "text"),
+    Column("身份证号", 19, "text"),
+    Column("证号", 10, "text"),
+    Column("候选人姓名", 7, "text"),
+    Column("候选人身份证号", 19, "text"),
+    Column("候选人村", 7, "text"),
+    Column("应追回金额", 8, "amount"),
+    Column("应补发金额", 8, "amount"),
+    Column(CONFIDENCE_HEADER, 5, "text"),
+    Column(EVIDENCE_HEADER, None, "text"),
+    Column(CONCLUSION_HEADER, 6, "choice"),
+    Column(LINK_DECISION_HEADER, 6, "choice"),
+    Column(NOTE_HEADER, 10, "input"),
+    # on screen only; the period is in the evidence, the source row is the office's
+    Column("状态", 10, "text", printed=False),
+    Column("乡镇", 12, "text", printed=False),
+    Column("起始月份", 9, "text", printed=False),
+    Column("截止月份", 9, "text", printed=False),
+    Column("来源", 16, "text", printed=False),
+    Column("行号", 8, "integer", printed=False),
+    Column("上次核查结论", 10, "text", printed=False),
+    Column("上次核查说明", 20, "text", printed=False),
+    Column(CASE_KEY_HEADER, 18, "key", printed=False),
+    Column(LINK_KEY_HEADER, 34, "key", printed=False),
 )
 
-SUMMARY_COLUMNS: tuple[tuple[str, float, str], ...] = (
-    ("检查项目", 22, "text"),
-    ("发现（条）", 10, "integer"),
-    ("其中待确认", 10, "integer"),
-    ("应追回金额（元）", 16, "amount"),
-    ("应补发金额（元）", 16, "amount"),
-    (STATUS_LABELS["new"], 9, "integer"),
-    (STATUS_LABELS["persisting"], 9, "integer"),
-    (STATUS_LABELS["recurred"], 11, "integer"),
-    (STATUS_LABELS["reopened"], 11, "integer"),
-    ("核为不属实或已整改，不再列出", 14, "integer"),
-    ("上次列出、本次已消除", 12, "integer"),
-    ("检查说明", 80, "wrap"),
+SUMMARY_COLUMNS: tuple[Column, ...] = (
+    Column("检查项目", 14, "text"),
+    Column("发现（条）", 7, "integer"),
+    Column("其中待确认", 7, "integer"),
+    Column("应追回金额（元）", 10, "amount"),
+    Column("应补发金额（元）", 10, "amount"),
+    Column(STATUS_LABELS["new"], 7, "integer"),
+    Column(STATUS_LABELS["persisting"], 7, "integer"),
+    Column(STATUS_LABELS["recurred"], 7, "integer"),
+    Column(STATUS_LABELS["reopened"], 8, "integer"),
+    Column("核为不属实或已整改，不再列出", 9, "integer"),
+    Column("上次列出、本次已消除", 8, "integer"),
+    Column("检查说明", None, "text"),
 )
 
-TOWNSHIP_COLUMNS: tuple[tuple[str, float, str], ...] = (
-    ("乡镇", 22, "text"),
-    ("发现（条）", 10, "integer"),
-    ("其中待确认", 10, "integer"),
-    ("应追回金额（元）", 16, "amount"),
-    ("应补发金额（元）", 16, "amount"),
-    ("待确认身份关联", 10, "integer"),
+TOWNSHIP_COLUMNS: tuple[Column, ...] = (  # below the summary table, in its columns
+    Column("乡镇", None, "text"),
+    Column("发现（条）", None, "integer"),
+    Column("其中待确认", None, "integer"),
+    Column("应追回金额（元）", None, "amount"),
+    Column("应补发金额（元）", None, "amount"),
+    Column("待确认身份关联", None, "integer"),
 )
 
 CHOICES = {CONCLUSION_HEADER: CONCLUSIONS, LINK_DECISION_HEADER: LINK_ANSWERS}
 
-GUIDE = (
-    "填写说明",
-    f"1. 各检查项目工作表按涉及金额（应追回＋应补发）从高到低排列；入户核实后在“{CONCLUSION_HEADER}”列下拉选择"
-    f"{'／'.join(CONCLUSIONS)}，在“{NOTE_HEADER}”列写明核实情况。",
-    f"2. “{CONFIRM_SHEET}”工作表：身份关联不确定的发现，请先核实是否为同一人再填写“{CONCLUSION_HEADER}”；"
-    f"身份关联请在“{LINK_DECISION_HEADER}”列选择{'／'.join(LINK_ANSWERS)}。",
-    f"3. 请勿修改“{CASE_KEY_HEADER}”“{LINK_KEY_HEADER}”列，不要增删工作表；可以排序、筛选，可用 Excel 或 WPS 保存后交回。",
-    "4. 身份证号已隐去中间 8 位；完整号码见县级核查结果文件（限授权人员）。",
-    "状态说明",
-    f"{STATUS_LABELS['new']}：本次首次发现。",
-    f"{STATUS_LABELS['persisting']}：上次已列出，本次仍存在（核为属实的，在问题消除前继续列出）。",
-    f"{STATUS_LABELS['recurred']}：曾经消除或核为已整改，本次再次发现。",
-    f"{STATUS_LABELS['reopened']}：曾核为不属实，但证据已经变化，重新列出请再次核实。",
-    "核为不属实或已整改、证据未变化的，不再列出，只在本表计数。",
-)
+# Printing. Cells are set in FONT_SIZE points; a sheet printed at scale s shows FONT_SIZE * s points, and
+# inspectors read printed lists on household visits: never below MIN_PRINTED_SIZE. The columns a sheet
+# prints are chosen to fit one A4 landscape page wide at PRINT_SCALE, the evidence taking what is left
+# (at least EVIDENCE_MIN_WIDTH characters).
+FONT_SIZE = 10
+MIN_PRINTED_SIZE = 8
+PRINT_SCALE = 0.85
+EVIDENCE_MIN_WIDTH = 40
+PAPER_A4 = 9
+A4_LONG_SIDE_POINTS = 841.89
+MARGINS = {"left": 0.4, "right": 0.4, "top": 0.7, "bottom": 0.6}  # inches, as Excel's page setup takes them
+HEADER_MARGIN = 0.3
+PRINTABLE_POINTS = A4_LONG_SIDE_POINTS - 72 * (MARGINS["left"] + MARGINS["right"])
+PRINT_HEADER_MAX = 200  # characters of the page header's title (Excel allows 255 in all)
+
+# Row heights. xlsxwriter (like Excel's file format) leaves a row's height to whoever opens the file, and
+# neither Excel on open nor LibreOffice grows rows for wrapped text the file did not size: each row's
+# height is set here, from the lines its cells wrap into (`text_lines`). LINE_POINTS is a line of 10 pt
+# text in the CJK fonts Excel, WPS and LibreOffice fall back to (等线 and 宋体 about 1.3 em, WenQuanYi 1.15 em).
+LINE_POINTS = 13.5
+ROW_PADDING_POINTS = 3
+MAX_ROW_POINTS = 409  # Excel's limit
+# CJK punctuation that may not start a line and brackets that may not end one: they travel with a neighbour.
+NO_LINE_START = set("，。、；：！？）》」』】〉”’…—·%)]}.,;:!?")
+NO_LINE_END = set("（《「『【〈“‘([{")
+
+
+def guide_lines(policy: dict) -> list[str]:
+    """The summary's instructions: filling the book in, the statuses, the confidence bands (policy thresholds)."""
+    bands = confidence_bands_text(policy.get("identity"))
+    return [
+        "填写说明",
+        f"1. 各检查项目工作表按涉及金额（应追回＋应补发）从高到低排列；入户核实后在“{CONCLUSION_HEADER}”列下拉选择"
+        f"{'／'.join(CONCLUSIONS)}，在“{NOTE_HEADER}”列写明核实情况。",
+        f"2. “{CONFIRM_SHEET}”工作表：身份关联不确定的发现，请先核实是否为同一人再填写“{CONCLUSION_HEADER}”；"
+        f"身份关联请在“{LINK_DECISION_HEADER}”列选择{'／'.join(LINK_ANSWERS)}。",
+        f"3. 请勿修改“{CASE_KEY_HEADER}”“{LINK_KEY_HEADER}”列，不要增删工作表；可以排序、筛选，可用 Excel 或 WPS 保存后交回。",
+        "4. 身份证号已隐去中间 8 位；完整号码见县级核查结果文件（限授权人员）。建档立卡户编号、低保证号等不隐去，"
+        "残疾人证号只隐去其中的身份证号部分。",
+        f"5. 打印：每个工作表横向 A4，每页重复表头，只打印入户核实需要的列（至“{NOTE_HEADER}”为止），"
+        f"“{CONCLUSION_HEADER}”“{NOTE_HEADER}”留空供现场填写。",
+        "状态说明",
+        f"{STATUS_LABELS['new']}：本次首次发现。",
+        f"{STATUS_LABELS['persisting']}：上次已列出，本次仍存在（核为属实的，在问题消除前继续列出）。",
+        f"{STATUS_LABELS['recurred']}：曾经消除或核为已整改，本次再次发现。",
+        f"{STATUS_LABELS['reopened']}：曾核为不属实，但证据已经变化，重新列出请再次核实。",
+        "核为不属实或已整改、证据未变化的，不再列出，只在本表计数。",
+        *(["关联可信度说明", *bands] if bands else []),
+    ]
+
+
+GUIDE_HEADINGS = ("填写说明", "状态说明", "关联可信度说明")
 
 
 def write_workbooks(con: duckdb.DuckDBPyConnection, folder: Path, *, run_id: str, as_of: str, county: str | None,
@@ -255,11 +342,6 @@ def override_warnings(record: dict) -> list[str]:
         bound = "" if item.get("bound") is None else f"（上限 {percent_text(item['bound'])}）"
         lines.append(f"注意：{file} {column} {unusable}{bound}，经操作人员确认仍然运行，结果可能不完整。")
     return lines
-
-
-def percent_text(share: float) -> str:
-    """0.054 → `5.4%`, 0.02 → `2%`: a fraction as a percentage with at most two decimals."""
-    return f"{float(share) * 100:.2f}".rstrip("0").rstrip(".") + "%"
 
 
 def county_zone(timezone: str | None) -> tuple[dt.tzinfo, str]:
@@ -411,16 +493,14 @@ class _Formats:
     """The workbook's cell formats, by column kind."""
 
     def __init__(self, book: xlsxwriter.Workbook):
-        base = {"border": 1, "border_color": "#BFBFBF", "valign": "top", "font_size": 10}
+        base = {"border": 1, "border_color": "#BFBFBF", "valign": "top", "font_size": FONT_SIZE}
         self.header = book.add_format({**base, "bold": True, "bg_color": "#DDEBF7", "text_wrap": True,
                                        "valign": "vcenter", "align": "center"})
         self.input_header = book.add_format({**base, "bold": True, "bg_color": "#FFD966", "text_wrap": True,
                                              "valign": "vcenter", "align": "center"})
         self.kinds = {
-            "text": book.add_format(base),
-            "wrap": book.add_format({**base, "text_wrap": True}),
+            "text": book.add_format({**base, "text_wrap": True}),
             "amount": book.add_format({**base, "num_format": "0.00"}),
-            "ratio": book.add_format({**base, "num_format": "0.00"}),
             "integer": book.add_format({**base, "num_format": "0"}),
             "choice": book.add_format({**base, "bg_color": "#FFF2CC", "locked": False}),
             "input": book.add_format({**base, "bg_color": "#FFF2CC", "text_wrap": True, "locked": False}),
@@ -428,72 +508,231 @@ class _Formats:
         }
         self.title = book.add_format({"bold": True, "font_size": 14})
         self.subtitle = book.add_format({"bold": True, "font_size": 11})
-        self.note = book.add_format({"font_size": 10, "text_wrap": False})
-        self.warning = book.add_format({"bold": True, "font_size": 11, "font_color": "#C00000"})
-        self.link = book.add_format({**base, "font_color": "#0563C1", "underline": 1})
+        self.note = book.add_format({"font_size": FONT_SIZE, "text_wrap": True, "valign": "top"})
+        self.warning = book.add_format({"bold": True, "font_size": 11, "font_color": "#C00000", "text_wrap": True,
+                                        "valign": "top"})
+        self.link = book.add_format({**base, "font_color": "#0563C1", "underline": 1, "text_wrap": True})
         self.total = book.add_format({**base, "bold": True, "bg_color": "#F2F2F2"})
         self.total_amount = book.add_format({**base, "bold": True, "bg_color": "#F2F2F2", "num_format": "0.00"})
 
 
-def _write_cell(sheet, row: int, col: int, value: object, kind: str, formats: _Formats) -> None:
-    fmt = formats.kinds[kind]
+# ---------------------------------------------------------------------------------------------- layout
+
+
+def display_width(text: str) -> int:
+    """Width of `text` in characters of a column: CJK and other wide characters count 2, the rest 1.
+
+    East Asian "ambiguous" characters (…, —, →, “) count 2: the CJK fonts cells fall back to draw them wide.
+    """
+    return sum(2 if unicodedata.east_asian_width(character) in "WFA" else 1 for character in text)
+
+
+def _wrap_units(paragraph: str) -> list[str]:
+    """A paragraph cut where a line may break: after each CJK character, at spaces, between words.
+
+    A run of narrow characters (a number, 2025-09, DB00100004) does not break; punctuation that may
+    not start a line stays with the character before it, an opening bracket with the one after.
+    """
+    units: list[str] = []
+    glue_next = False
+    for character in paragraph:
+        wide = display_width(character) == 2
+        joins_previous = bool(units) and (glue_next or character in NO_LINE_START or (
+            not wide and not character.isspace() and display_width(units[-1][-1]) == 1 and not units[-1][-1].isspace()))
+        if joins_previous:
+            units[-1] += character
+        else:
+            units.append(character)
+        glue_next = character in NO_LINE_END
+    return units
+
+
+def text_lines(text: str, width: float) -> int:
+    """Lines `text` takes in a wrapping cell `width` characters wide (1 for empty text).
+
+    Each paragraph fills lines greedily with `_wrap_units`, as Excel and LibreOffice wrap; a unit
+    longer than a line is broken across lines. A line holds `width` characters: the column's 5 pixels
+    of padding are the cell's margins, and a CJK character (13.3 pixels at 10 pt) counted as two
+    7-pixel characters leaves a twentieth of each line to spare.
+    """
+    capacity = max(1, int(width))
+    lines = 0
+    for paragraph in str(text).split("\n"):
+        lines += 1
+        used = 0
+        for unit in _wrap_units(paragraph):
+            size = display_width(unit)
+            if used + size <= capacity:
+                used += size
+                continue
+            if unit.isspace():  # a space where a line breaks takes no room
+                continue
+            if used:
+                lines += 1
+            full, used = divmod(size, capacity)
+            if used == 0:  # the unit ends exactly at the end of a line
+                full, used = full - 1, capacity
+            lines += full
+    return lines
+
+
+def row_points(texts: Sequence[str], widths: Sequence[float], *, lines_at_least: int = 1) -> float:
+    """The height a row needs (points) for its texts, each wrapped in its column's width."""
+    lines = max([lines_at_least, *(text_lines(text, width) for text, width in zip(texts, widths) if text)])
+    return min(MAX_ROW_POINTS, lines * LINE_POINTS + ROW_PADDING_POINTS)
+
+
+def column_points(width: float) -> float:
+    """Printed width (points, at 100%) of a column `width` characters wide, as Excel sizes columns.
+
+    Excel stores a width in characters of the default font (Calibri 11: 7 pixels a digit, plus 5 of
+    padding); a pixel is 3/4 point.
+    """
+    pixels = int(width * 7 + 0.5) + 5 if width >= 1 else int(width * 12 + 0.5)
+    return pixels * 0.75
+
+
+def fit_columns(columns: Sequence[Column], *, rest_at_least: float = EVIDENCE_MIN_WIDTH) -> tuple[Column, ...]:
+    """`columns` with the width left open (None) set so the printed columns fill a page at PRINT_SCALE."""
+    page = PRINTABLE_POINTS / PRINT_SCALE
+    taken = sum(column_points(column.width) for column in columns if column.printed and column.width is not None)
+    open_columns = [column for column in columns if column.width is None]
+    if not open_columns:
+        return tuple(columns)
+    rest = max(rest_at_least, ((page - taken) / len(open_columns) - 5 * 0.75) / (7 * 0.75))
+    return tuple(column._replace(width=float(int(rest))) if column.width is None else column for column in columns)
+
+
+def print_scale(columns: Sequence[Column]) -> float:
+    """The scale that fits the printed columns one page wide (at most 1)."""
+    width = sum(column_points(column.width) for column in columns if column.printed)
+    return min(1.0, PRINTABLE_POINTS / width)
+
+
+def _page_text(text: str) -> str:
+    """Text for a printed page's header: `&` doubled (Excel reads `&x` as a field code), cut short."""
+    return cell_text(text)[:PRINT_HEADER_MAX].replace("&", "&&")
+
+
+def _print_setup(sheet, columns: Sequence[Column], *, last_row: int, repeat: tuple[int, int], title: str,
+                 as_of: str) -> None:
+    """A4 landscape, margins, title and page numbers, the printed columns one page wide at ≥ 8 pt type.
+
+    Printed columns come first (`Column.printed`); the print area stops after them, so the
+    machine columns at the right stay on screen. `repeat`: the first and last rows printed at
+    the top of every page (the header, and the warning banner above it).
+    """
+    printed = [index for index, column in enumerate(columns) if column.printed]
+    if printed != list(range(len(printed))):
+        raise ValueError(f"printed columns must come first: {[column.header for column in columns]}")
+    sheet.set_landscape()
+    sheet.set_paper(PAPER_A4)
+    sheet.set_margins(**MARGINS)
+    sheet.set_header(f"&L{_page_text(title)}&R{_page_text('数据截至 ' + as_of)}", {"margin": HEADER_MARGIN})
+    sheet.set_footer("&C第 &P 页，共 &N 页", {"margin": HEADER_MARGIN})
+    sheet.repeat_rows(*repeat)
+    sheet.print_area(0, 0, max(last_row, repeat[1]), len(printed) - 1)
+    scale = print_scale(columns)
+    if scale >= 1:
+        sheet.set_print_scale(100)
+    elif scale * FONT_SIZE >= MIN_PRINTED_SIZE:
+        sheet.fit_to_pages(1, 0)
+    else:  # wider than a page even at the smallest legible type: the rest prints on pages of its own
+        sheet.set_print_scale(int(100 * MIN_PRINTED_SIZE / FONT_SIZE))
+
+
+# ---------------------------------------------------------------------------------------------- writing
+
+
+def _cell_value(value: object, kind: str) -> tuple[object, str]:
+    """(what the cell holds, the text it shows): numbers stay numbers, text is made fit for a cell."""
     if value is None or value == "":
+        return None, ""
+    if kind == "amount":
+        number = round(float(value), 2)
+        return number, f"{number:.2f}"
+    if kind == "integer":
+        return int(value), str(int(value))
+    if kind == "key":
+        text = cell_text(value)  # the import key is not masked
+        return text, text
+    text = _shown(value)
+    return text, text
+
+
+def _write_cell(sheet, row: int, col: int, value: object, kind: str, formats: _Formats) -> str:
+    """Write one cell in its column's format; return the text it shows."""
+    fmt = formats.kinds[kind]
+    value, shown = _cell_value(value, kind)
+    if value is None:
         sheet.write_blank(row, col, None, fmt)
-    elif kind in ("amount", "ratio"):
-        sheet.write_number(row, col, round(float(value), 2 if kind == "amount" else 4), fmt)
-    elif kind == "integer":
-        sheet.write_number(row, col, int(value), fmt)
-    elif kind == "key":
-        sheet.write_string(row, col, cell_text(value), fmt)  # the import key is not masked
+    elif isinstance(value, (int, float)):
+        sheet.write_number(row, col, value, fmt)
     else:
-        sheet.write_string(row, col, _shown(value), fmt)
+        sheet.write_string(row, col, value, fmt)
+    return shown
 
 
-def _write_table(sheet, first_row: int, columns, rows: list[tuple], formats: _Formats, *, validate: bool = True) -> int:
-    """Header at first_row, then rows; drop-downs on choice columns; return the last row written."""
-    for col, (header, width, kind) in enumerate(columns):
-        sheet.set_column(col, col, width)
-        sheet.write_string(first_row, col, header, formats.input_header if kind in ("choice", "input") else formats.header)
+def _write_table(sheet, first_row: int, columns: Sequence[Column], rows: list[tuple], formats: _Formats, *,
+                 validate: bool = True, widths: Sequence[float] | None = None) -> int:
+    """Header at first_row, then rows, each as tall as its wrapped text; drop-downs on choice columns.
+
+    `widths` (characters) are the columns' widths when the table sits in another table's columns;
+    otherwise the columns' own widths are set. Returns the last row written.
+    """
+    if widths is None:
+        widths = [column.width for column in columns]
+        for col, width in enumerate(widths):
+            sheet.set_column(col, col, width)
+    for col, column in enumerate(columns):
+        header_format = formats.input_header if column.kind in ("choice", "input") else formats.header
+        sheet.write_string(first_row, col, column.header, header_format)
+    sheet.set_row(first_row, row_points([column.header for column in columns], widths, lines_at_least=2))
     for offset, values in enumerate(rows, start=1):
-        for col, ((_, _, kind), value) in enumerate(zip(columns, values)):
-            _write_cell(sheet, first_row + offset, col, value, kind, formats)
+        shown = [_write_cell(sheet, first_row + offset, col, value, column.kind, formats)
+                 for col, (column, value) in enumerate(zip(columns, values))]
+        sheet.set_row(first_row + offset, row_points(shown, widths))
     last_row = first_row + len(rows)
     if validate and rows:
-        for col, (header, _, kind) in enumerate(columns):
-            if kind == "choice":
-                options = CHOICES[header]
+        for col, column in enumerate(columns):
+            if column.kind == "choice":
+                options = CHOICES[column.header]
                 sheet.data_validation(first_row + 1, col, last_row, col, {
                     "validate": "list",
                     "source": list(options),
-                    "input_title": header,
+                    "input_title": column.header,
                     "input_message": "请选择：" + "／".join(options),
-                    "error_title": header,
-                    "error_message": f"{header}只能是：" + "、".join(options),
+                    "error_title": column.header,
+                    "error_message": f"{column.header}只能是：" + "、".join(options),
                     "error_type": "stop",
                 })
     return last_row
 
 
-def _prepare(sheet, columns, last_row: int, header_row: int = 0) -> None:
-    """Frozen header (and banner) rows, filter over the table, printed landscape with them on every page."""
-    sheet.freeze_panes(header_row + 1, 0)
-    sheet.autofilter(header_row, 0, last_row, len(columns) - 1)
-    sheet.set_row(header_row, 30)
-    sheet.set_landscape()
-    sheet.set_paper(9)  # A4
-    sheet.repeat_rows(0, header_row)
-    sheet.fit_to_pages(1, 0)
+def _answer_sheet(book, name: str, columns: Sequence[Column], rows: list[dict], formats: _Formats,
+                  warnings: Sequence[str], *, title: str, as_of: str) -> None:
+    """A sheet inspectors answer on: the warnings in one banner row when there are any, then the table.
 
-
-def _answer_sheet(book, name: str, columns, rows: list[tuple], formats: _Formats, warnings: Sequence[str]) -> None:
-    """A sheet inspectors answer on: the warnings in one banner row when there are any, then the table."""
+    Header frozen and filtered; printed with the header (and banner) on every page.
+    """
+    headers = {column.header for column in columns}
+    for row in rows:
+        unknown = set(row) - headers
+        if unknown:
+            raise ValueError(f"sheet {name}: no column for {sorted(unknown)}")
     sheet = book.add_worksheet(name)
     header_row = 0
     if warnings:  # one row, so the header stays within the rows the feedback reader searches
-        sheet.write_string(0, 0, cell_text(" ".join(warnings)), formats.warning)
+        banner = cell_text(" ".join(warnings))
+        printed_width = sum(column.width for column in columns if column.printed)
+        sheet.merge_range(0, 0, 0, sum(1 for column in columns if column.printed) - 1, banner, formats.warning)
+        sheet.set_row(0, row_points([banner], [printed_width]) * 11 / FONT_SIZE)
         header_row = 1
-    last_row = _write_table(sheet, header_row, columns, rows, formats)
-    _prepare(sheet, columns, last_row, header_row)
+    last_row = _write_table(sheet, header_row, columns, [tuple(row.get(column.header) for column in columns) for row in rows],
+                            formats)
+    sheet.freeze_panes(header_row + 1, 0)
+    sheet.autofilter(header_row, 0, last_row, len(columns) - 1)
+    _print_setup(sheet, columns, last_row=last_row, repeat=(0, header_row), title=title, as_of=as_of)
 
 
 def _month(value) -> str:
@@ -504,44 +743,49 @@ def _check_name(code: str) -> str:
     return BY_CODE[code].name_zh if code in BY_CODE else code
 
 
-def _finding_values(row: dict) -> tuple:
-    return (
-        STATUS_LABELS.get(row["status"], row["status"]),
-        row["township"],
-        row["village"],
-        row["name"],
-        mask_id_number(row["id_number"]),
-        row["case_no"],
-        _month(row["period_start"]),
-        _month(row["period_end"]),
-        row["overpaid_amount"],
-        row["backpay_amount"],
-        row["link_confidence"],
-        row["evidence"],
-        row["previous_conclusion"],
-        row["previous_note"],
-        None,
-        None,
-        row["case_key"],
-    )
+def _finding_values(row: dict, identity: dict | None) -> dict:
+    """A finding as its row shows it, by header: evidence in the inspector's words, a band for the link."""
+    return {
+        "状态": STATUS_LABELS.get(row["status"], row["status"]),
+        "乡镇": row["township"],
+        "村": row["village"],
+        "姓名": row["name"],
+        "身份证号": mask_id_number(row["id_number"]),
+        "证号": shown_case_numbers(row["case_no"]),
+        "起始月份": _month(row["period_start"]),
+        "截止月份": _month(row["period_end"]),
+        "应追回金额": row["overpaid_amount"],
+        "应补发金额": row["backpay_amount"],
+        CONFIDENCE_HEADER: confidence_band(row["link_confidence"], identity),
+        EVIDENCE_HEADER: inspector_evidence(row["evidence"], identity),
+        "上次核查结论": row["previous_conclusion"],
+        "上次核查说明": row["previous_note"],
+        CASE_KEY_HEADER: row["case_key"],
+    }
 
 
-def _confirm_finding_values(row: dict) -> tuple:
-    (status, township, village, name, id_number, case_no, start, end, overpaid, backpay, confidence, evidence,
-     previous, previous_note, _, _, case_key) = _finding_values(row)
-    return (KIND_FINDING, _check_name(row["check_code"]), status, township, village, name, id_number, case_no,
-            None, None, None, None, None, start, end, overpaid, backpay, confidence, evidence, previous, previous_note,
-            None, None, None, case_key, None)
+def _confirm_finding_values(row: dict, identity: dict | None) -> dict:
+    return {"类别": KIND_FINDING, "检查项目": _check_name(row["check_code"]), **_finding_values(row, identity)}
 
 
-def _confirm_link_values(row: dict) -> tuple:
+def _confirm_link_values(row: dict, identity: dict | None) -> dict:
     source = row["source"]
-    explanation = "；".join(part for part in (DECISION_LABELS.get(row["decision"], row["decision"]), row["explanation"]) if part)
-    return (KIND_LINK, None, None, row["township"], None, row["name"], mask_id_number(row["id_number_raw"]), None,
-            BY_STEM[source].title if source in BY_STEM else source, row["source_row"], row["person_name"],
-            mask_id_number(row["person_id_number"]), row["person_village"], None, None, None, None,
-            row["confidence"], explanation, None, None, None, None, None, None,
-            f"{source}:{row['source_row']}:{row['person_id'] or ''}")
+    decision = DECISION_LABELS.get(row["decision"], row["decision"])
+    explanation = "；".join(part for part in (decision, inspector_evidence(row["explanation"], identity)) if part)
+    return {
+        "类别": KIND_LINK,
+        "乡镇": row["township"],
+        "姓名": row["name"],
+        "身份证号": mask_id_number(row["id_number_raw"]),
+        "来源": BY_STEM[source].title if source in BY_STEM else source,
+        "行号": row["source_row"],
+        "候选人姓名": row["person_name"],
+        "候选人身份证号": mask_id_number(row["person_id_number"]),
+        "候选人村": row["person_village"],
+        CONFIDENCE_HEADER: confidence_band(row["confidence"], identity),
+        EVIDENCE_HEADER: explanation,
+        LINK_KEY_HEADER: f"{source}:{row['source_row']}:{row['person_id'] or ''}",
+    }
 
 
 def _ordered_codes(codes: set[str]) -> list[str]:
@@ -590,11 +834,13 @@ def write_workbook(path: Path, findings: list[dict], resolved: list[dict], revie
     """
     county, run_id, as_of, township = meta
     meta = (county, run_id, as_of, _shown(township))  # the real name, masked and fit for a cell
+    identity = policy.get("identity")
     shown = [row for row in findings if row["status"] != "suppressed"]
     listed = [row for row in shown if not row["needs_confirmation"]]
     to_confirm = [row for row in shown if row["needs_confirmation"]]
     codes = _ordered_codes({row["check_code"] for row in findings} | {row["check_code"] for row in resolved})
     sheet_names = _sheet_names([code for code in codes if any(row["check_code"] == code for row in listed)])
+    finding_columns, confirm_columns = fit_columns(FINDING_COLUMNS), fit_columns(CONFIRM_COLUMNS)
 
     book = xlsxwriter.Workbook(str(path), {"constant_memory": False, "strings_to_formulas": False,
                                            "strings_to_urls": False, "strings_to_numbers": False})
@@ -607,11 +853,14 @@ def write_workbook(path: Path, findings: list[dict], resolved: list[dict], revie
                        warnings=warnings, made_at=made_at)
 
         for code, name in sheet_names.items():
-            rows = [_finding_values(row) for row in listed if row["check_code"] == code]
-            _answer_sheet(book, name, FINDING_COLUMNS, rows, formats, warnings)
+            rows = [_finding_values(row, identity) for row in listed if row["check_code"] == code]
+            _answer_sheet(book, name, finding_columns, rows, formats, warnings, title=f"{meta[3]}　{_check_name(code)}",
+                          as_of=as_of)
 
-        rows = [_confirm_finding_values(row) for row in to_confirm] + [_confirm_link_values(row) for row in reviews]
-        _answer_sheet(book, CONFIRM_SHEET, CONFIRM_COLUMNS, rows, formats, warnings)
+        rows = [_confirm_finding_values(row, identity) for row in to_confirm]
+        rows += [_confirm_link_values(row, identity) for row in reviews]
+        _answer_sheet(book, CONFIRM_SHEET, confirm_columns, rows, formats, warnings, title=f"{meta[3]}　{CONFIRM_SHEET}",
+                      as_of=as_of)
 
         meta_sheet = book.add_worksheet(META_SHEET)
         for row, (label, value) in enumerate(zip(("county", "run_id", "as_of", "township"), meta)):
@@ -628,13 +877,22 @@ def write_workbook(path: Path, findings: list[dict], resolved: list[dict], revie
 def _write_summary(sheet, formats: _Formats, findings, resolved, reviews, codes, sheet_names, meta, policy,
                    county_book: bool, *, warnings: Sequence[str] = (), made_at: str = "") -> None:
     county, run_id, as_of, township = meta
-    for row, line in enumerate(warnings):
-        sheet.write_string(row, 0, line, formats.warning)
+    columns = fit_columns(SUMMARY_COLUMNS, rest_at_least=0)
+    widths = [column.width for column in columns]
+    last_col = len(columns) - 1
+
+    def full_width_line(row: int, text: str, fmt, points: float = FONT_SIZE) -> None:
+        """A line of text across the table's width, as tall as it wraps."""
+        text = cell_text(text)
+        sheet.merge_range(row, 0, row, last_col, text, fmt)
+        sheet.set_row(row, row_points([text], [sum(widths)]) * points / FONT_SIZE)
+
+    for row, text in enumerate(warnings):
+        full_width_line(row, text, formats.warning, 11)
     top = len(warnings)
     sheet.write_string(top, 0, f"社会救助数据核查工作簿　{township}", formats.title)
     made = f"　生成时间：{made_at}" if made_at else ""
-    sheet.write_string(top + 1, 0, cell_text(f"县（区）代码：{county or '未注明'}　数据截至：{as_of}　运行编号：{run_id}{made}"),
-                       formats.note)
+    full_width_line(top + 1, f"县（区）代码：{county or '未注明'}　数据截至：{as_of}　运行编号：{run_id}{made}", formats.note)
     header_row = top + 3
     rows = []
     for code in codes:
@@ -653,7 +911,7 @@ def _write_summary(sheet, formats: _Formats, findings, resolved, reviews, codes,
             sum(1 for row in resolved if row["check_code"] == code),
             description,
         ))
-    last_row = _write_table(sheet, header_row, SUMMARY_COLUMNS, rows, formats, validate=False)
+    last_row = _write_table(sheet, header_row, columns, rows, formats, validate=False)
     for offset, code in enumerate(codes, start=1):
         if code in sheet_names:  # the check's name links to its sheet
             quoted = sheet_names[code].replace("'", "''")  # an apostrophe inside a quoted sheet name is doubled
@@ -661,13 +919,13 @@ def _write_summary(sheet, formats: _Formats, findings, resolved, reviews, codes,
                             string=_shown(_check_name(code)), tip="打开该检查项目的工作表")
     total_row = last_row + 1
     sheet.write_string(total_row, 0, "合计", formats.total)
-    for col, (_, _, kind) in enumerate(SUMMARY_COLUMNS[1:-1], start=1):
+    for col, column in enumerate(columns[1:-1], start=1):
         value = sum(row[col] for row in rows)
-        if kind == "amount":
+        if column.kind == "amount":
             sheet.write_number(total_row, col, round(value, 2), formats.total_amount)
         else:
             sheet.write_number(total_row, col, value, formats.total)
-    sheet.write_blank(total_row, len(SUMMARY_COLUMNS) - 1, None, formats.total)
+    sheet.write_blank(total_row, last_col, None, formats.total)
 
     row = total_row + 2
     sheet.write_string(row, 0, f"待确认身份关联：{len(reviews)} 条；身份关联不确定的发现："
@@ -686,17 +944,17 @@ def _write_summary(sheet, formats: _Formats, findings, resolved, reviews, codes,
                               _money(shown, "overpaid_amount"), _money(shown, "backpay_amount"),
                               sum(1 for item in reviews if town_of(item) == town)))
         sheet.write_string(row, 0, "分乡镇", formats.subtitle)
-        row = _write_table(sheet, row + 1, TOWNSHIP_COLUMNS, town_rows, formats, validate=False) + 2
-        for col, (_, width, _) in enumerate(SUMMARY_COLUMNS):  # the township table reset some widths
-            sheet.set_column(col, col, width)
-    for line in GUIDE:
-        sheet.write_string(row, 0, line, formats.subtitle if line in ("填写说明", "状态说明") else formats.note)
+        row = _write_table(sheet, row + 1, TOWNSHIP_COLUMNS, town_rows, formats, validate=False,
+                           widths=widths[:len(TOWNSHIP_COLUMNS)]) + 2
+    for text in guide_lines(policy):
+        if text in GUIDE_HEADINGS:
+            sheet.write_string(row, 0, text, formats.subtitle)
+        else:
+            full_width_line(row, text, formats.note)
         row += 1
-    sheet.set_row(header_row, 30)
     sheet.freeze_panes(header_row + 1, 0)
-    sheet.set_landscape()
-    sheet.set_paper(9)
-    sheet.fit_to_pages(1, 0)
+    _print_setup(sheet, columns, last_row=row - 1, repeat=(header_row, header_row), title=f"{township}　{SUMMARY_SHEET}",
+                 as_of=as_of)
 
 
 # ---------------------------------------------------------------------------------------------- HTML rendering

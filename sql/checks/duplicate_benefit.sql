@@ -54,7 +54,8 @@ overlap_lines as (
         overlap.person_id,
         overlap.month,
         paid.ledger_row,
-        paid.amount
+        paid.amount,
+        paid.covered_count
     from roster_overlaps as overlap
     inner join int.person_month_paid as paid
         on paid.person_id = overlap.person_id
@@ -85,6 +86,7 @@ repeated_lines as (
         paid.case_no,
         paid.ledger_row,
         paid.amount,
+        paid.covered_count,
         paid.link_confidence
     from int.person_month_paid as paid
     inner join repeated_groups as repeated
@@ -121,11 +123,11 @@ all_facts as (
 ),
 
 recovered_lines as (
-    select distinct lines.person_id, lines.ledger_row, lines.amount
+    select distinct lines.person_id, lines.ledger_row, lines.amount, lines.covered_count
     from (
-        select person_id, month, ledger_row, amount from overlap_lines
+        select person_id, month, ledger_row, amount, covered_count from overlap_lines
         union all
-        select person_id, month, ledger_row, amount from repeated_lines
+        select person_id, month, ledger_row, amount, covered_count from repeated_lines
     ) as lines
     inner join all_facts
         on lines.person_id = all_facts.person_id
@@ -133,7 +135,7 @@ recovered_lines as (
 ),
 
 recovered as (
-    select person_id, sum(amount) as overpaid_amount, count(*) as lines
+    select person_id, sum(amount) as overpaid_amount, count(*) as lines, bool_or(covered_count > 1) as has_shared_line
     from recovered_lines
     group by person_id
 ),
@@ -169,6 +171,22 @@ texts as (
             '；' order by first_month, cases_text) as facts_text
     from per_kind
     group by person_id
+),
+
+rules_applied as (
+    -- the recovery rules this person's months fell under, and no other
+    select
+        all_facts.person_id,
+        concat_ws('；',
+            case when bool_or(all_facts.kind = 'dibao_and_tekun') then '低保与特困同月重叠的追回低保金，特困供养金不追回' end,
+            case when bool_or(all_facts.kind = 'two_dibao') then '两个低保案件同月重叠的追回后纳入案件的低保金' end,
+            case when bool_or(all_facts.kind = 'repeated_line') then '同一项目同月发放多笔的，第一笔以外的追回' end,
+            case when any_value(recovered.has_shared_line) then '整户发放的低保金按保障人数分摊，只追回本人份额' end
+        ) as rules_text
+    from all_facts
+    left join recovered
+        on all_facts.person_id = recovered.person_id
+    group by all_facts.person_id
 )
 
 select
@@ -180,11 +198,13 @@ select
     coalesce(recovered.overpaid_amount, 0) as overpaid_amount,
     0 as backpay_amount,
     per_person.link_confidence,
-    texts.facts_text || format('；应追回 {} 元（{} 笔，低保金按保障人数分摊的本人份额；低保与特困重叠的追回低保，两案重叠的追回后纳入案件）',
-        yuan_text(coalesce(recovered.overpaid_amount, 0)), coalesce(recovered.lines, 0)) as evidence,
+    texts.facts_text || format('；应追回 {} 元（{} 笔；{}）',
+        yuan_text(coalesce(recovered.overpaid_amount, 0)), coalesce(recovered.lines, 0), rules_applied.rules_text) as evidence,
     case_key('duplicate_benefit', per_person.person_id) as case_key
 from per_person
 inner join texts
     on per_person.person_id = texts.person_id
+inner join rules_applied
+    on per_person.person_id = rules_applied.person_id
 left join recovered
     on per_person.person_id = recovered.person_id

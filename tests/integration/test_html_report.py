@@ -69,7 +69,12 @@ RECORD = {
     },
     "findings": HISTORY[-1]["findings"],
     "timings_seconds": {"load": 0.748, "normalize": 0.344, "validate": 1.244, "link": 0.239, "checks": 0.078},
+    "policy": {"identity": {"review_threshold": 0.95, "link_threshold": 0.8}},
 }
+
+# How the checks write a probabilistic link and the rows they read; the report shows neither weights nor rows.
+CREMATION_EVIDENCE = ("；火化记录 HH1 死亡日期 2026-02-10（火化第 715 行，概率匹配 0.990：姓名一致(+13.9)、户籍尚未登记死亡(-4.2)）"
+                      "；死亡后仍发放低保金 2026-03 至 2026-10 共 8 个月 2400.00 元（发放明细第 8861、9570 行）")
 
 CHARTS = ("chart-by-check", "chart-amounts-by-check", "chart-by-township", "chart-amounts-by-township", "chart-status",
           "chart-trend-findings", "chart-trend-amounts", "chart-quarantine")
@@ -105,7 +110,7 @@ def build_run_database(path: Path) -> duckdb.DuckDBPyConnection:
         con.execute(
             "insert into chk.finding values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [code, f"p{i}", id_number, name, township, village, case_no or None, month(start), month(end), overpaid, backpay,
-             0.8 if confirm else 1.0, confirm, f"证据：身份证号 {id_number}", case_key],
+             0.8 if confirm else 1.0, confirm, f"证据：身份证号 {id_number}" + (CREMATION_EVIDENCE if i == 0 else ""), case_key],
         )
         con.execute(
             "insert into chk.finding_status values (?, ?, ?, ?, ?)",
@@ -184,6 +189,15 @@ def test_html_report_masks_citizen_numbers_and_escapes_text(report):
     assert "130534********1234" in text  # the top-findings table shows masked numbers
     assert "张&lt;三&gt;&amp;" in text and "张<三>" not in text
     assert "&lt;起始月份&gt;" in text
+
+
+def test_html_report_shows_evidence_in_the_inspectors_words(report):
+    top = summarize_dom(report.read_text(encoding="utf-8")).tables["table-top-findings"]
+    evidence = next(cell for cell in top if cell.startswith("证据：身份证号 130534********1234"))
+    assert evidence == ("证据：身份证号 130534********1234；火化记录 HH1 死亡日期 2026-02-10（姓名一致；但户籍尚未登记死亡；"
+                        "同一人可信度高）；死亡后仍发放低保金 2026-03 至 2026-10 共 8 个月 2400.00 元")
+    assert "中" in top  # a finding resting on a link to confirm (0.8): its band, not its score
+    assert not any("(+" in cell or "行）" in cell for cell in top)
 
 
 def test_html_report_has_the_charts_and_tables(report):

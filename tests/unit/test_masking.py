@@ -1,5 +1,9 @@
 """Citizen numbers however written: normalization gives the number back, masking leaves only its first 6 and last 4.
 
+Only citizen numbers are masked: a 建档立卡户编号 stays readable, and a disability
+certificate number (the citizen number, a category and a grade digit) keeps
+its two last digits after the masked number.
+
 Numbers are built here from the standard (ISO 7064 MOD 11-2 as GB 11643 writes
 it: the check of the first 17 digits weighted 2^(17-i) mod 11), not with the
 code under test, then written as people write them: grouped by spaces or
@@ -15,7 +19,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from hecha.matching.id_number import normalize_id_numbers
-from hecha.reports.run_tables import mask_id_number, mask_text
+from hecha.reports.run_tables import mask_id_number, mask_text, shown_case_numbers
 
 SEPARATORS = [" ", "\u3000", "-", "‐", "－", "—", "_", ".", "·", "/"]
 FULL_WIDTH = {str(digit): chr(0xFF10 + digit) for digit in range(10)} | {"X": "Ｘ"}
@@ -96,6 +100,26 @@ def test_mask_text_leaves_first_six_and_last_four_however_written(case, before, 
     assert hidden_digits(shown) not in readable(masked)
 
 
+@st.composite
+def certificates_as_written(draw) -> tuple[str, str, str]:
+    """(the citizen number as written on the certificate, the category and grade digits, the certificate as written)."""
+    _, shown, _ = draw(numbers_as_written())
+    suffix = f"{draw(st.integers(1, 7))}{draw(st.integers(1, 4))}"
+    written = "".join(FULL_WIDTH[c] if c.isdigit() and draw(st.booleans()) else c for c in shown + suffix)
+    if written[17:18] == "X":
+        written = written[:17] + draw(st.sampled_from("XxＸｘ")) + written[18:]
+    return shown, suffix, written
+
+
+@settings(max_examples=200, deadline=None)
+@given(certificates_as_written(), CHINESE, CHINESE)
+def test_mask_text_masks_the_citizen_number_inside_a_certificate_number(case, before, after):
+    shown, suffix, written = case
+    masked = mask_text(f"{before}残疾人证 {written}{after}")
+    assert readable(masked) == readable(f"{before}残疾人证 {shown[:6]}********{shown[-4:]}{suffix}{after}")
+    assert hidden_digits(shown) not in readable(masked)
+
+
 @settings(max_examples=200, deadline=None)
 @given(numbers_as_written())
 def test_mask_id_number_leaves_first_six_and_last_four_however_written(case):
@@ -118,3 +142,32 @@ def test_mask_text_leaves_ordinary_numbers_alone(text):
 )
 def test_mask_text_masks_grouped_runs(description, text, expected):
     assert mask_text(text) == expected, description
+
+
+@pytest.mark.parametrize(
+    ("description", "text", "expected"),
+    [
+        ("a 建档立卡户编号 (15 digits, no birth date inside) stays readable",
+         "建档立卡户编号 130534201000010（户主 孙卫鹏）", "建档立卡户编号 130534201000010（户主 孙卫鹏）"),
+        ("another 建档立卡户编号", "130534105000015", "130534105000015"),
+        ("a certificate of an 18-character number keeps category and grade",
+         "残疾人证 13053419870311612X42（肢体二级）", "残疾人证 130534********612X42（肢体二级）"),
+        ("a certificate of a 15-digit number", "13052950010112341", "130529********112341"),
+        ("a mistyped number (check character wrong) still carries a birth date", "130534196402086354", "130534********6354"),
+    ],
+)
+def test_mask_text_masks_only_citizen_numbers(description, text, expected):
+    assert mask_text(text) == expected, description
+
+
+@pytest.mark.parametrize(
+    ("description", "case_no", "expected"),
+    [
+        ("a certificate listed for two subsidies is shown once",
+         "13053419750420398X61、13053419750420398X61、DB00100004", "130534********398X61、DB00100004"),
+        ("distinct numbers keep their order", "DB00100001、DB00100002", "DB00100001、DB00100002"),
+        ("blank", None, ""),
+    ],
+)
+def test_shown_case_numbers_lists_each_number_once_masked(description, case_no, expected):
+    assert shown_case_numbers(case_no) == expected, description

@@ -11,7 +11,7 @@ import pytest
 from hecha.checks.runner import FINDING_DDL
 from hecha.config import load_policy
 from hecha.reports.feedback import read_workbook
-from hecha.reports.run_tables import mask_id_number, mask_text
+from hecha.reports.run_tables import confidence_band, inspector_evidence, mask_id_number, mask_text
 from hecha.reports.workbooks import CONFIRM_SHEET, SUMMARY_SHEET, render_sheet_html, write_workbooks
 
 CITIZEN_NUMBER = re.compile(r"\d{17}[\dXx]|\d{15}")
@@ -184,10 +184,11 @@ def test_mask_id_number_keeps_first_six_and_last_four(description, value, expect
     ("description", "value", "expected"),
     [
         ("number inside evidence", "身份证号 130529193602068743 一致", "身份证号 130529********8743 一致"),
-        # a run longer than one number is masked whole: where a number starts inside it cannot be known
-        ("disability certificate: number plus category and grade", "13053119741003906722", "130531********6722"),
+        # a certificate keeps its category and grade digits after the masked citizen number
+        ("disability certificate: number plus category and grade", "13053119741003906722", "130531********906722"),
         ("lower-case x", "13052919500202111x", "130529********111x"),
-        ("list of case numbers", "13053119961217965742、DB20000008", "130531********5742、DB20000008"),
+        ("list of case numbers", "13053119961217965742、DB20000008", "130531********965742、DB20000008"),
+        # a run longer than one number is masked whole: where a number starts inside it cannot be known
         ("row numbers are left alone", "发放明细第 8797、9396 行", "发放明细第 8797、9396 行"),
         ("two numbers run together", "130529193602068743130529193602068743", "130529********8743"),
     ],
@@ -195,6 +196,73 @@ def test_mask_id_number_keeps_first_six_and_last_four(description, value, expect
 def test_mask_text_masks_every_citizen_number_in_text(description, value, expected):
     assert mask_text(value) == expected, description
     assert not CITIZEN_NUMBER.search(mask_text(value))
+
+
+IDENTITY = {"review_threshold": 0.95, "link_threshold": 0.8}
+
+
+@pytest.mark.parametrize(
+    ("description", "confidence", "identity", "expected"),
+    [
+        ("an exact number", 1.0, IDENTITY, "高"),
+        ("at the review threshold: a fact", 0.95, IDENTITY, "高"),
+        ("just below it: to confirm", 0.9499, IDENTITY, "中"),
+        ("at the link threshold", 0.8, IDENTITY, "中"),
+        ("below it: not linked", 0.79, IDENTITY, "低"),
+        ("no link", None, IDENTITY, ""),
+        ("no thresholds known", 0.9, {}, ""),
+    ],
+)
+def test_confidence_band_follows_the_policys_thresholds(description, confidence, identity, expected):
+    assert confidence_band(confidence, identity) == expected, description
+
+
+@pytest.mark.parametrize(
+    ("description", "evidence", "expected"),
+    [
+        ("a probabilistic link: what was compared, for and against, and a band; no weights, no rows",
+         "火化记录 HH1 死亡日期 2025-10-03（火化第 715 行，概率匹配 1.000：姓名一致(+13.9)、死亡年龄为虚岁（多一岁）(+6.6)、"
+         "户籍尚未登记死亡(-4.2)、性别一致(+1.0)）；死亡后仍发放特困供养金（证号 TK1）2025-11 至 2026-02 共 4 个月 4760.00 元"
+         "（发放明细第 8861、9570、10271、10973 行）",
+         "火化记录 HH1 死亡日期 2025-10-03（姓名一致、死亡年龄为虚岁（多一岁）、性别一致；但户籍尚未登记死亡；同一人可信度高）；"
+         "死亡后仍发放特困供养金（证号 TK1）2025-11 至 2026-02 共 4 个月 4760.00 元"),
+        ("a probability between the thresholds", "概率匹配 0.900：姓名同音(+5.0)", "姓名同音；同一人可信度中"),
+        ("below the link threshold", "概率匹配 0.500：姓名一致(+9.0)、出生日期不符(-6.0)", "姓名一致；但出生日期不符；同一人可信度低"),
+        ("a cited row goes, what was said of it stays",
+         "户籍登记迁出，变动日期 2025-07-13（户籍第 4241 行，身份证号一致）", "户籍登记迁出，变动日期 2025-07-13（身份证号一致）"),
+        ("a count of rows stays as a count",
+         "张兰（户籍第 4692 行）领取救助（发放明细第 10298 行 等 25 行）：请核实身份信息",
+         "张兰领取救助（发放明细等 25 条记录）：请核实身份信息"),
+        ("inside a certificate's details",
+         "持残疾人证 13053419931003439823（听力三级，证件状态正常，残疾人证第 103 行）",
+         "持残疾人证 130534********439823（听力三级，证件状态正常）"),
+        ("a 建档立卡户编号 stays readable",
+         "建档立卡户编号 130534201000010（户主 孙卫鹏，建档立卡第 1037、1038 行）兜底保障登记为无",
+         "建档立卡户编号 130534201000010（户主 孙卫鹏）兜底保障登记为无"),
+        ("a number before a removed citation keeps a space",
+         "户籍户号 00100300024（户籍第 802 行）无其他在世在籍成员", "户籍户号 00100300024 无其他在世在籍成员"),
+        ("a repair keeps its words", "身份证号第7位录入错误，修复为户籍人员（姓名、性别一致，无出生日期可比）",
+         "身份证号第7位录入错误，修复为户籍人员（姓名、性别一致，无出生日期可比）"),
+        ("blank", None, ""),
+    ],
+)
+def test_inspector_evidence_says_what_was_compared_without_weights_or_row_numbers(description, evidence, expected):
+    assert inspector_evidence(evidence, IDENTITY) == expected, description
+
+
+def test_workbooks_show_evidence_in_the_inspectors_words_and_a_confidence_band(books):
+    rows = {row["案件编号"]: row for row in table(openpyxl.load_workbook(books[EAST])["死亡人员仍领取"])}
+    assert rows["ka01"]["证据"] == "户籍登记死亡（身份证号 130529********8743 一致）；死亡后仍发放 7 个月 6300.00 元"
+    assert rows["ka02"]["关联可信度"] == "高"  # 0.98: at or above the review threshold
+
+
+def test_summary_explains_the_confidence_bands_with_the_policys_thresholds(books):
+    identity = load_policy()["identity"]
+    lines = [text for text in summary_rows(books[EAST]) if isinstance(text, str)]
+    bands = lines[lines.index("关联可信度说明") + 1:]
+    assert bands[0].startswith("高：") and f"{identity['review_threshold'] * 100:g}%" in bands[0]
+    assert bands[1].startswith("中：") and f"{identity['link_threshold'] * 100:g}%" in bands[1]
+    assert bands[2].startswith("低：")
 
 
 def test_workbooks_are_one_per_township_and_one_for_the_county(books):
@@ -213,7 +281,7 @@ def test_workbooks_mask_every_citizen_number_in_every_cell(books):
                         seen.append(str(cell.value))
     text = "\n".join(seen)
     for masked in ("130529********8743",  # a finding's number
-                   "130531********6722",  # a disability certificate (number + category + grade) in 证号 and evidence
+                   "130531********906722",  # a disability certificate (number + category + grade) in 证号 and evidence
                    "130529********1123",  # a 15-digit number
                    "130531********9067",  # a staged row's raw number with spaces (link to confirm)
                    "130529********111x"):  # a raw number with lower-case x
@@ -251,7 +319,9 @@ def test_confirm_sheet_lists_the_townships_links_keyed_for_feedback(books):
     dibao = links[0]
     assert (dibao["来源"], dibao["行号"], dibao["姓名"], dibao["候选人姓名"]) == ("低保在册家庭成员", 5, "孙立", "孙立")
     assert dibao["身份证号"] == "130531********9067" and dibao["候选人身份证号"] == "130531********9067"
-    assert dibao["关联可信度"] == pytest.approx(0.81) and "姓名相同" in dibao["证据"]
+    # a band, not a score; what was compared in words, without the weights
+    assert dibao["关联可信度"] == "中" and links[1]["关联可信度"] == "低"
+    assert dibao["证据"] == "已按此人关联，请确认；姓名相同、出生日期相近；同一人可信度中"
     # the payments row has no township of its own: the candidate's (谢炉镇) decides which book holds it
     east = [row["关联编号"] for row in table(openpyxl.load_workbook(books[EAST])[CONFIRM_SHEET]) if row["关联编号"]]
     xielu = [row["关联编号"] for row in table(openpyxl.load_workbook(books[XIELU])[CONFIRM_SHEET]) if row["关联编号"]]
