@@ -87,5 +87,5 @@ def test_input_error_is_one_line_exit_2_and_publishes_nothing(tmp_path, case):
     assert len(errors) == 1 and errors[0].startswith("hecha: "), result.stderr
     assert expected in errors[0]
     assert "Traceback" not in result.stderr
-    assert not out.exists() or not [path for path in out.rglob("*") if not path.name.startswith(".") and ".work-" not in str(path)
-                                    and ".hecha" not in str(path)]
+    published = [path for path in out.rglob("run.json") if ".work-" not in str(path)] if out.exists() else []
+    assert published == [] and not (out.exists() and list(out.rglob("exceptions.csv")))
