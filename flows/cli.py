@@ -112,6 +112,7 @@ def quiet_input_errors() -> None:
 
 def summarize(run_dir: Path) -> str:
     from hecha.extracts.validate import format_validation_failures  # imports Great Expectations: only when needed
+    from hecha.reports.labels import STATUS_LABELS, STATUS_ORDER
 
     record = json.loads((run_dir / "run.json").read_text(encoding="utf-8"))
     lines = [f"exceptions: {run_dir / 'exceptions.csv'}"]
@@ -122,10 +123,13 @@ def summarize(run_dir: Path) -> str:
         lines.append(f"report: {run_dir / 'report.html'}")
     history = record.get("history") or {}
     if history:
-        statuses = ", ".join(f"{status} {history[status]}" for status in ("new", "persisting", "recurred", "reopened", "suppressed",
-                                                                          "resolved") if history.get(status))
+        statuses = ", ".join(f"{STATUS_LABELS[status]} ({status}) {history[status]}" for status in STATUS_ORDER if history.get(status))
         lines.append(f"since {history.get('previous_run') or 'no earlier run'}: {statuses or 'no findings'}")
-    lines.append("findings per check:")
+        found = sum(record["findings"].values())
+        suppressed = history.get("suppressed", 0)
+        lines.append(f"listed for inspectors: {found - suppressed} of {found} findings "
+                     f"({suppressed} {STATUS_LABELS['suppressed']}, in exceptions.csv with their status)")
+    lines.append("findings per check (all found, suppressed included, as exceptions.csv counts them):")
     lines += [f"  {code:<24} {count}" for code, count in record["findings"].items()]
     lines.append("files (read = staged + quarantined):")
     for counts in record["files"]:

@@ -61,14 +61,6 @@ from hecha.storage.database import attach, attached, connect, sql_literal, use
 from hecha.storage.files import restrict_file
 
 STATE = "audit.duckdb"
-STATUS_LABELS = {
-    "new": "新发现",
-    "persisting": "持续存在",
-    "recurred": "整改后复发",
-    "reopened": "证据变化重新列出",
-    "suppressed": "已核不属实或已整改（核查依据未变）",
-    "resolved": "已消除",
-}
 
 STATE_DDL = (
     "create schema if not exists audit",

@@ -19,7 +19,7 @@ the chart are shortened with …, the full name staying in the bar's tooltip and
 in the tables.
 
 Counts and amounts in the check and township tables leave out suppressed
-findings (核为不属实，证据未变): inspectors already said they are not true, so
+findings (已核不属实或已整改，依据未变): inspectors already said they are not true (or put right), so
 their money is not at stake. Suppressed findings are counted on their own.
 The trend uses the `history` the caller gives, run by run as recorded.
 
@@ -46,6 +46,7 @@ from pathlib import Path
 import duckdb
 
 from hecha.checks.catalogue import BY_CODE, CATALOGUE
+from hecha.reports.labels import RUN_STATUS_LABELS, STATUS_LABELS, STATUS_ORDER
 from hecha.reports.run_tables import (
     confidence_band,
     inspector_evidence,
@@ -60,16 +61,6 @@ from hecha.reports.workbooks import county_zone, local_time_text, override_warni
 REPORT_FILE = "report.html"
 TOP_FINDINGS = 20
 
-STATUS_LABELS = {
-    "new": "首次发现",
-    "persisting": "持续存在",
-    "recurred": "整改后复发",
-    "reopened": "曾核为不属实，证据已变化",
-    "suppressed": "核为不属实，不再列出",
-    "resolved": "本次已消失",
-}
-RUN_STATUS_LABELS = {"succeeded": "成功", "failed": "失败", "interrupted": "中断", "running": "运行中"}
-STATUS_ORDER = ("new", "persisting", "recurred", "reopened", "suppressed", "resolved")
 STATUS_COLORS = {
     "new": "#d9480f",
     "persisting": "#e8a33d",
@@ -280,16 +271,16 @@ def render_overview(data: dict) -> str:
     overpaid = sum(f["overpaid"] for f in listed)
     backpay = sum(f["backpay"] for f in listed)
     cards = [
-        ("问题线索", fmt_count(len(listed)), "条，不含核为不属实"),
+        ("问题线索", fmt_count(len(listed)), f"条，不含{STATUS_LABELS['suppressed']}"),
         ("应追回金额", fmt_yuan(overpaid), "元"),
         ("应补发金额", fmt_yuan(backpay), "元"),
         ("涉及乡镇", fmt_count(len({f["township"] for f in listed})), "个"),
         ("待确认身份", fmt_count(sum(1 for f in listed if f["needs_confirmation"])), "条"),
     ]
     if data["has_status"]:
-        cards.append(("首次发现", fmt_count(sum(1 for f in findings if f["status"] == "new")), "条"))
+        cards.append((STATUS_LABELS["new"], fmt_count(sum(1 for f in findings if f["status"] == "new")), "条"))
     if data["has_resolved"]:
-        cards.append(("本次已消失", fmt_count(len(data["resolved"])), "条"))
+        cards.append((STATUS_LABELS["resolved"], fmt_count(len(data["resolved"])), "条"))
     html_cards = "".join(
         f'<div class="card"><div class="label">{esc(label)}</div><div class="value">{esc(value)}</div>'
         f'<div class="unit">{esc(unit)}</div></div>'
@@ -329,7 +320,7 @@ def render_checks_section(data: dict) -> str:
     totals = ["合计", "", *(sum(row[i] for row in rows) for i in range(2, 7))]
     table = render_table(
         "table-by-check",
-        ["检查项目", "代码", "问题线索（条）", "应追回金额（元）", "应补发金额（元）", "待确认身份（条）", "核为不属实未列出（条）"],
+        ["检查项目", "代码", "问题线索（条）", "应追回金额（元）", "应补发金额（元）", "待确认身份（条）", f"{STATUS_LABELS['suppressed']}，未列出（条）"],
         rows, totals=totals, formats=[None, "code", fmt_count, fmt_yuan, fmt_yuan, fmt_count, fmt_count],
     )
     return (
@@ -356,7 +347,7 @@ def render_townships_section(data: dict) -> str:
     totals = ["合计", *(sum(row[i] for row in rows) for i in range(1, 6))]
     table = render_table(
         "table-by-township",
-        ["乡镇（街道）", "问题线索（条）", "应追回金额（元）", "应补发金额（元）", "待确认身份（条）", "核为不属实未列出（条）"],
+        ["乡镇（街道）", "问题线索（条）", "应追回金额（元）", "应补发金额（元）", "待确认身份（条）", f"{STATUS_LABELS['suppressed']}，未列出（条）"],
         rows, totals=totals, formats=[None, fmt_count, fmt_yuan, fmt_yuan, fmt_count, fmt_count],
     )
     return (
@@ -404,8 +395,8 @@ def render_status_section(data: dict) -> str:
         formats=[None, *([fmt_count_blank] * len(statuses))],
     )
     note = (
-        '<p class="note">“核为不属实，不再列出”：检查人员已核为不属实且证据未变化，不列入工作簿；'
-        "“本次已消失”：上次运行列出、本次不再出现的案件。</p>"
+        f'<p class="note">“{STATUS_LABELS["suppressed"]}”：检查人员已核为不属实（或已整改）且核查依据未变化，不列入工作簿；'
+        f"“{STATUS_LABELS['resolved']}”：上次运行列出、本次不再出现的案件。</p>"
     )
     return f'<section id="status"><h2>与上次运行相比</h2><div class="charts">{chart}</div>{table}{note}</section>'
 

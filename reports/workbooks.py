@@ -93,7 +93,7 @@ from hecha.reports.feedback import (
     META_SHEET,
     NOTE_HEADER,
 )
-from hecha.reports.history import STATUS_LABELS
+from hecha.reports.labels import STATUS_LABELS
 from hecha.reports.run_tables import (
     confidence_band,
     confidence_bands_text,
@@ -216,7 +216,7 @@ SUMMARY_COLUMNS: tuple[Column, ...] = (
     Column(STATUS_LABELS["persisting"], 7, "integer"),
     Column(STATUS_LABELS["recurred"], 7, "integer"),
     Column(STATUS_LABELS["reopened"], 8, "integer"),
-    Column("核为不属实或已整改，不再列出", 9, "integer"),
+    Column(f"{STATUS_LABELS['suppressed']}，不再列出", 9, "integer"),
     Column("上次列出、本次已消除", 8, "integer"),
     Column("检查说明", None, "text"),
 )
@@ -277,8 +277,8 @@ def guide_lines(policy: dict) -> list[str]:
         f"{STATUS_LABELS['new']}：本次首次发现。",
         f"{STATUS_LABELS['persisting']}：上次已列出，本次仍存在（核为属实的，在问题消除前继续列出）。",
         f"{STATUS_LABELS['recurred']}：曾经消除或核为已整改，本次再次发现。",
-        f"{STATUS_LABELS['reopened']}：曾核为不属实，但证据已经变化，重新列出请再次核实。",
-        "核为不属实或已整改、证据未变化的，不再列出，只在本表计数。",
+        f"{STATUS_LABELS['reopened']}：曾核为不属实，但核查依据（关联的记录、事件及日期、名册事实）已经变化，重新列出请再次核实。",
+        f"{STATUS_LABELS['suppressed']}：不再列出，只在本表计数；仅多发放了月份或金额，不算依据变化。",
         *(["关联可信度说明", *bands] if bands else []),
     ]
 

@@ -12,6 +12,7 @@ import pytest
 
 from hecha.checks.catalogue import BY_CODE
 from hecha.reports.html_report import dump_dom, find_chromium, screenshot, write_html_report
+from hecha.reports.labels import STATUS_LABELS
 
 RUN_ID = "2026-10_20261123T014025814354"
 
@@ -211,7 +212,7 @@ def test_html_report_has_the_charts_and_tables(report):
     by_township = dom.tables["table-by-township"]
     assert {"城关镇", "河西乡", "北岭镇"} <= set(by_township)
     status = " ".join(dom.tables["table-status"])
-    for label in ("首次发现", "持续存在", "整改后复发", "曾核为不属实，证据已变化", "核为不属实，不再列出", "本次已消失"):
+    for label in STATUS_LABELS.values():  # the one label table every output uses
         assert label in status
     assert [cell for cell in dom.tables["table-trend"] if cell.startswith("2026-")][:3] == [
         HISTORY[0]["run_id"], "2026-08", HISTORY[1]["run_id"]]
@@ -277,4 +278,4 @@ def test_html_report_without_findings_or_history_still_renders(tmp_path):
     dom = summarize_dom(path.read_text(encoding="utf-8"))
     assert {"chart-by-check", "chart-by-township"} <= set(dom.charts)
     assert dom.tables["table-by-check"] == ["检查项目", "代码", "问题线索（条）", "应追回金额（元）", "应补发金额（元）",
-                                            "待确认身份（条）", "核为不属实未列出（条）", "无"]
+                                            "待确认身份（条）", f"{STATUS_LABELS['suppressed']}，未列出（条）", "无"]

@@ -13,6 +13,7 @@ from hecha.config import load_policy
 from hecha.reports.feedback import read_workbook
 from hecha.reports.run_tables import confidence_band, inspector_evidence, mask_id_number, mask_text
 from hecha.reports.workbooks import CONFIRM_SHEET, SUMMARY_SHEET, render_sheet_html, write_workbooks
+from hecha.reports.labels import STATUS_LABELS
 
 CITIZEN_NUMBER = re.compile(r"\d{17}[\dXx]|\d{15}")
 EAST, XIELU = "城东街道", "谢炉镇"
@@ -366,7 +367,7 @@ def test_summary_counts_statuses_suppressed_resolved_and_links(books):
     deceased = by_check["死亡人员仍领取"]
     # East: ka01 new 6300, ka02 persisting 10080, ka09 new (600 back-pay), ka10 new 600; ka03 suppressed; kr01 resolved
     assert (deceased["发现（条）"], deceased["新发现"], deceased["持续存在"]) == (4, 3, 1)
-    assert deceased["核为不属实或已整改，不再列出"] == 1 and deceased["上次列出、本次已消除"] == 1
+    assert deceased[f"{STATUS_LABELS['suppressed']}，不再列出"] == 1 and deceased["上次列出、本次已消除"] == 1
     assert deceased["应追回金额（元）"] == pytest.approx(16980.0) and deceased["应补发金额（元）"] == pytest.approx(600.0)
     assert "死亡当月" in deceased["检查说明"]
     assert by_check["合计"]["发现（条）"] == 6
@@ -374,7 +375,7 @@ def test_summary_counts_statuses_suppressed_resolved_and_links(books):
     county = openpyxl.load_workbook(books["全县"])[SUMMARY_SHEET]
     county_rows = {row[0]: row for row in county.iter_rows(values_only=True) if row[0]}
     moved = dict(zip(next(row for row in county.iter_rows(values_only=True) if row[0] == "检查项目"), county_rows["迁出仍领取"]))
-    assert (moved["其中待确认"], moved["证据变化重新列出"], moved["上次列出、本次已消除"]) == (1, 1, 1)
+    assert (moved["其中待确认"], moved[STATUS_LABELS["reopened"]], moved["上次列出、本次已消除"]) == (1, 1, 1)
 
 
 def test_workbooks_without_case_history_list_everything_as_new(tmp_path):
