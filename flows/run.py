@@ -225,7 +225,6 @@ def publish_run(run: Run) -> Path:
     work folder is renamed into place, the transaction commits.
     """
     from hecha.reports.history import open_state, record_run_in, transaction
-    from hecha.reports.outcomes import record_outcomes_in
 
     run.close()
     restrict_tree(run.work_dir)
@@ -237,7 +236,6 @@ def publish_run(run: Run) -> Path:
         run.write_record()
         with attached(con, run.work_dir / DATABASE, "published", read_only=True), transaction(con):
             record_run_in(con, record=run.record, run_dir=run.final_dir)
-            record_outcomes_in(con, run.run_id)
             os.replace(run.work_dir, run.final_dir)
     run.record.setdefault("timings_seconds", {})["record"] = round(time.perf_counter() - started, 3)
     run.write_record()

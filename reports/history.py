@@ -405,8 +405,11 @@ def record_run_in(con: duckdb.DuckDBPyConnection, *, record: dict, run_dir: Path
     The run's database is attached as `published` (still in its work folder
     when publication and recording are one step, see flows/run.py); `run_dir`
     is where the run is published. The caller owns the transaction: recording
-    is all or nothing.
+    is all or nothing. The run's outcomes (reports/outcomes.py) are recorded
+    with it.
     """
+    from hecha.reports.outcomes import record_outcomes_in  # outcomes read the history: imported here, not at the top
+
     run_id = record["run_id"]
     con.execute("delete from audit.case_run where run_id = ?", [run_id])  # re-recording a run is harmless
     con.execute(
@@ -447,6 +450,7 @@ def record_run_in(con: duckdb.DuckDBPyConnection, *, record: dict, run_dir: Path
             json.dumps(record.get("findings", {}), ensure_ascii=False), totals[0], totals[1], totals[2],
         ],
     )
+    record_outcomes_in(con, run_id)
 
 
 def record_unrecorded_runs(con: duckdb.DuckDBPyConnection, out: Path) -> list[str]:

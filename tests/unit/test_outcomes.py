@@ -62,9 +62,11 @@ class Folder:
         (run_dir / "run.json").write_text(json.dumps(record), encoding="utf-8")
         with open_state(self.state) as history, attached(history, run_dir / "hecha.duckdb", "published", read_only=True), \
                 transaction(history):
-            record_run_in(history, record=record, run_dir=run_dir)
-            if record_outcomes:
-                record_outcomes_in(history, run_id)
+            record_run_in(history, record=record, run_dir=run_dir)  # records the run's outcomes too
+        if not record_outcomes:  # a history written before outcomes were recorded
+            with open_state(self.state) as history:
+                history.execute("drop table if exists audit.outcome")
+                history.execute("drop table if exists audit.recovery")
         return SimpleNamespace(run_id=run_id, outcomes=outcomes, findings=findings, summary=summary)
 
     def verdict(self, run, case_key, conclusion, at):
