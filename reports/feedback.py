@@ -11,6 +11,13 @@ every problem is reported with its sheet and row (or cell); nothing is
 recorded unless all is well. Messages never quote a citizen number or name:
 what the inspector typed is masked.
 
+A check sheet with money to recover also has 追回金额, the amount recovered on
+the case so far. A row may give it with or without a 核查结论 (blank: nothing
+to record); every amount is checked first (`recovery_problem`: a number in
+yuan to the fen, not below 0, not above the most the case was found
+overpaid) and recorded with the verdicts, in the same history and
+transaction (`record_recovered`, audit.recovery).
+
 The file is checked as a zip before openpyxl parses anything (size, parts,
 unpacked size, compression ratio) and read in openpyxl's streaming mode with
 a row limit per sheet: a returned workbook comes from outside and a small
@@ -33,6 +40,7 @@ import json
 import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from decimal import Decimal
 from pathlib import Path
 
 import duckdb
@@ -40,6 +48,7 @@ import openpyxl
 from openpyxl.utils import get_column_letter
 
 from hecha.reports.history import STATE, open_state, transaction
+from hecha.reports.outcomes import OUTCOME_DDL, RecoveryError, record_recovered, recovered_value, recovery_problem
 from hecha.reports.run_tables import mask_text
 from hecha.storage.secret import CAMPAIGNS_FOLDER, secret_root
 
@@ -66,11 +75,12 @@ LINK_DECISIONS = {"是同一人": "same", "不是同一人": "different"}
 CASE_KEY_HEADER = "案件编号"
 CONCLUSION_HEADER = "核查结论"
 NOTE_HEADER = "核查说明"
+RECOVERED_HEADER = "追回金额"
 LINK_KEY_HEADER = "关联编号"
 LINK_DECISION_HEADER = "身份确认"
 META_SHEET = "_meta"
 COUNTY_TOWNSHIP = "全县"  # the township reports/workbooks.py writes in the county workbook's _meta (COUNTY_BOOK)
-ANSWER_HEADERS = (CASE_KEY_HEADER, CONCLUSION_HEADER, NOTE_HEADER, LINK_KEY_HEADER, LINK_DECISION_HEADER)
+ANSWER_HEADERS = (CASE_KEY_HEADER, CONCLUSION_HEADER, NOTE_HEADER, RECOVERED_HEADER, LINK_KEY_HEADER, LINK_DECISION_HEADER)
 
 
 class FeedbackError(ValueError):
@@ -84,7 +94,8 @@ class FeedbackResult:
     township: str
     dispositions: dict[str, int] = field(default_factory=dict)  # conclusion → rows recorded
     link_decisions: dict[str, int] = field(default_factory=dict)
-    unchanged: int = 0  # rows already recorded with the same conclusion and note
+    unchanged: int = 0  # rows already recorded with the same conclusion and note (or the same 追回金额)
+    recovered: dict[str, Decimal] = field(default_factory=dict)  # case_key → 追回金额 recorded
 
 
 @dataclass
@@ -92,8 +103,9 @@ class _Row:
     sheet: str
     row: int
     key: str
-    value: str
+    value: str  # "" on a case row giving only 追回金额
     note: str | None = None
+    recovered: object = None  # 追回金额 as the cell holds it; None when blank
 
 
 def _text(value: object) -> str:
@@ -102,6 +114,13 @@ def _text(value: object) -> str:
     if isinstance(value, float) and value.is_integer():
         value = int(value)
     return str(value).strip()
+
+
+def _amount(value: object) -> object:
+    """A 追回金额 cell's value as typed (validated later), None when blank."""
+    if isinstance(value, str):
+        value = value.strip()
+    return None if value is None or value == "" else value
 
 
 def check_archive(path: Path) -> None:
@@ -178,8 +197,11 @@ def _read_book(book, file: str) -> tuple[dict[str, str], list[_Row], list[_Row],
             if formulas:
                 continue
             cells = {name: _text(row[index].value) if index < len(row) else "" for name, index in columns.items()}
-            if CASE_KEY_HEADER in columns and cells.get(CONCLUSION_HEADER):
-                cases.append(_Row(sheet.title, number, cells[CASE_KEY_HEADER], cells[CONCLUSION_HEADER], cells.get(NOTE_HEADER) or None))
+            recovered_index = columns.get(RECOVERED_HEADER)
+            recovered = _amount(row[recovered_index].value) if recovered_index is not None and recovered_index < len(row) else None
+            if CASE_KEY_HEADER in columns and (cells.get(CONCLUSION_HEADER) or recovered is not None):
+                cases.append(_Row(sheet.title, number, cells[CASE_KEY_HEADER], cells.get(CONCLUSION_HEADER, ""),
+                                  cells.get(NOTE_HEADER) or None, recovered))
             if LINK_KEY_HEADER in columns and cells.get(LINK_DECISION_HEADER):
                 links.append(_Row(sheet.title, number, cells[LINK_KEY_HEADER], cells[LINK_DECISION_HEADER], cells.get(NOTE_HEADER) or None))
     return meta, cases, links, problems
@@ -274,11 +296,11 @@ def import_feedback(path: Path, out: Path, *, inspector: str | None = None) -> F
         if not township:
             problems.append(f"{path.name}: {META_SHEET} names no township; import the workbook hecha wrote for a township or {COUNTY_TOWNSHIP}")
         case_townships = _case_townships(con, run[0][0] if run else None, run_id) if township != COUNTY_TOWNSHIP else {}
-    _check_answered_alike(cases, CASE_KEY_HEADER, f"{CONCLUSION_HEADER} or {NOTE_HEADER}",
-                          lambda row: (row.value, row.note), problems, path.name)
+    _check_answered_alike(cases, CASE_KEY_HEADER, f"{CONCLUSION_HEADER}, {NOTE_HEADER} or {RECOVERED_HEADER}",
+                          lambda row: (row.value, row.note, _text(row.recovered)), problems, path.name)
     for row in cases:
         where = f"{path.name} sheet {row.sheet} row {row.row}"
-        if row.value not in CONCLUSIONS:
+        if row.value and row.value not in CONCLUSIONS:
             problems.append(f"{where}: 核查结论 {mask_text(row.value)!r} is not one of {'/'.join(CONCLUSIONS)}")
         if row.key not in known:
             problems.append(f"{where}: 案件编号 {mask_text(row.key)!r} is not a finding of run {run_id}")
@@ -300,14 +322,48 @@ def import_feedback(path: Path, out: Path, *, inspector: str | None = None) -> F
             continue
         link_rows.append((row, parts[0], int(parts[1]), parts[2]))
     signatures = _signatures(run[0][0] if run else None, link_rows, problems, path.name)
+    # checked against the history they are recorded in, as record_recovered checks them
+    problems += _recovery_problems(secret_root(out) / STATE, [row for row in cases if row.recovered is not None and row.key in known],
+                                   path.name)
     if problems:
         raise FeedbackError("\n".join(problems))
     who = inspector or meta["author"] or "unknown"
     first_rows: dict[str, _Row] = {}
     for row in cases:
         first_rows.setdefault(row.key, row)  # rows of one key are alike by now: record it once
+    verdicts = [row for row in first_rows.values() if row.value]
+    recoveries = [row for row in first_rows.values() if row.recovered is not None]
     with open_state(secret_root(out) / STATE) as con, transaction(con):
-        return _record(con, path.name, run_id, township, who, list(first_rows.values()), known, link_rows, signatures)
+        result = _record(con, path.name, run_id, township, who, verdicts, known, link_rows, signatures)
+        _record_recoveries(con, path.name, run_id, who, recoveries, result)
+        return result
+
+
+def _recovery_problems(history: Path, rows: list[_Row], file: str) -> list[str]:
+    """Why each row's 追回金额 cannot be recorded in `history` (audit.duckdb), with its sheet and row."""
+    if not rows:
+        return []
+    with open_state(history, read_only=True) as con:
+        found = [(row, recovery_problem(con, row.key, row.recovered)) for row in rows]
+    return [f"{file} sheet {row.sheet} row {row.row}: {mask_text(problem)}" for row, problem in found if problem]
+
+
+def _record_recoveries(con: duckdb.DuckDBPyConnection, file: str, run_id: str, who: str, rows: list[_Row],
+                       result: FeedbackResult) -> None:
+    """Record each row's 追回金额 in the history open on `con` (the caller's transaction), unless it is already the latest."""
+    for ddl in OUTCOME_DDL:
+        con.execute(ddl)
+    for row in rows:
+        latest = con.execute("select recovered_amount from audit.recovery where case_key = ? order by recorded_at desc limit 1",
+                             [row.key]).fetchall()
+        where = f"{file} sheet {row.sheet} row {row.row}"
+        try:
+            if latest and latest[0][0] == recovered_value(row.recovered):
+                result.unchanged += 1
+                continue
+            result.recovered[row.key] = record_recovered(con, row.key, row.recovered, who, run_id, where)
+        except RecoveryError as error:  # validated above; the history changed in between
+            raise FeedbackError(f"{where}: {mask_text(str(error))}") from error
 
 
 def _record(con: duckdb.DuckDBPyConnection, file: str, run_id: str, township: str, who: str, rows: list[_Row],

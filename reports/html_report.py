@@ -3,7 +3,11 @@
 What the page shows: findings and amounts by check and by township (tables and
 bar charts), amounts to recover and to back-pay, how the findings relate to the
 previous run (new / persisting / recurred / reopened / suppressed from
-`chk.finding_status`, resolved from `chk.resolved`), the trend across runs,
+`chk.finding_status`, resolved from `chk.resolved`), what the findings
+achieved (核查成效: per check the 属实 / 不属实 rates inspectors measured, cases
+open past the verdict deadline, money stopped a month, recovered and
+back-paid, from `chk.outcome_summary` as the county workbook's sheet of that
+name shows it; "none yet" without the table), the trend across runs,
 the findings with the most money at stake with their evidence as the
 workbooks word it (reports/run_tables.py `inspector_evidence`: no source row
 numbers or link weights, a confidence band by the policy's identity
@@ -52,11 +56,24 @@ from hecha.reports.run_tables import (
     inspector_evidence,
     mask_id_number,
     mask_text,
+    percent_text,
     read_findings,
     read_resolved,
     table_columns,
 )
-from hecha.reports.workbooks import county_zone, local_time_text, override_warnings
+from hecha.reports.outcomes import outcome_totals, read_outcome_summary
+from hecha.reports.workbooks import (
+    NO_OUTCOME_CASES,
+    NO_OUTCOMES,
+    NO_RATE,
+    OUTCOME_FIELDS,
+    OUTCOME_SHEET,
+    county_zone,
+    local_time_text,
+    outcome_notes,
+    outcome_values,
+    override_warnings,
+)
 
 REPORT_FILE = "report.html"
 TOP_FINDINGS = 20
@@ -72,6 +89,7 @@ STATUS_COLORS = {
 
 OVERPAID_COLOR = "#c92a2a"
 BACKPAY_COLOR = "#1971c2"
+STOPPED_COLOR = "#2b8a3e"
 COUNT_COLOR = "#1c7ed6"
 QUARANTINE_COLOR = "#e8590c"
 PALETTE = (
@@ -115,6 +133,7 @@ def render_html_report(con: duckdb.DuckDBPyConnection, *, record: dict, history:
         render_townships_section(data),
         render_matrix_section(data),
         render_status_section(data),
+        render_outcomes_section(data["outcomes"], verdict_deadline_days(record)),
         render_trend_section(history, run_id, timezone),
         render_top_findings_section(data, identity),
         render_quality_section(record),
@@ -189,6 +208,7 @@ def read_report_data(con: duckdb.DuckDBPyConnection) -> dict:
         "has_resolved": bool(table_columns(con, "chk", "resolved")),
         "findings": findings,
         "resolved": resolved,
+        "outcomes": read_outcome_summary(con),
     }
 
 
@@ -401,6 +421,48 @@ def render_status_section(data: dict) -> str:
     return f'<section id="status"><h2>与上次运行相比</h2><div class="charts">{chart}</div>{table}{note}</section>'
 
 
+def verdict_deadline_days(record: dict) -> object:
+    """The policy's outcomes.verdict_deadline_days, as the run recorded it (None if it did not)."""
+    recorded = (record.get("outcomes") or {}).get("verdict_deadline_days")
+    return recorded if recorded is not None else ((record.get("policy") or {}).get("outcomes") or {}).get("verdict_deadline_days")
+
+
+def render_outcomes_section(outcomes: list[dict] | None, deadline_days: object = None) -> str:
+    """核查成效: the county workbook's sheet of that name as a table, with the county's figures and a chart of the money."""
+    heading = f'<section id="outcomes"><h2>{esc(OUTCOME_SHEET)}</h2>'
+    if not outcomes:
+        return f'{heading}<p class="note">{esc(NO_OUTCOMES if outcomes is None else NO_OUTCOME_CASES)}</p></section>'
+    total = outcome_totals(outcomes)
+    cards = [
+        ("属实率", rate_text(total["true_rate"]), f"属实 {total['true_count']:,} / 不属实 {total['not_true_count']:,} 条"),
+        ("每月已停发", fmt_yuan(total["monthly_stopped_amount"]), f"元／月，{total['stopped_cases']:,} 条线索"),
+        ("已追回", fmt_yuan(total["recovered_amount"]), "元"),
+        ("已补发", fmt_yuan(total["backpay_paid"]), f"元，应补发 {fmt_yuan(total['backpay_due'])}"),
+        ("超期未核查", fmt_count(total["open_past_deadline"]), "条"),
+    ]
+    html_cards = "".join(
+        f'<div class="card"><div class="label">{esc(label)}</div><div class="value">{esc(value)}</div>'
+        f'<div class="unit">{esc(unit)}</div></div>'
+        for label, value, unit in cards
+    )
+    charted = [row for row in outcomes if row["monthly_stopped_amount"] or row["recovered_amount"] or row["backpay_paid"]]
+    chart = grouped_hbar_chart(
+        "chart-outcomes", "各检查项目已停发、已追回与已补发金额（元）", [check_name(row["check_code"]) for row in charted],
+        [("每月已停发（元／月）", STOPPED_COLOR, [row["monthly_stopped_amount"] or 0.0 for row in charted]),
+         ("已追回", OVERPAID_COLOR, [row["recovered_amount"] or 0.0 for row in charted]),
+         ("已补发", BACKPAY_COLOR, [row["backpay_paid"] or 0.0 for row in charted])],
+        value_format=fmt_yuan,
+    )
+    formats = {"integer": fmt_count, "amount": fmt_yuan, "rate": rate_text}
+    columns = [column for _, column in OUTCOME_FIELDS]
+    table = render_table(
+        "table-outcomes", [column.header for column in columns], [list(outcome_values(row)) for row in outcomes],
+        totals=list(outcome_values(total | {"check_code": "合计"})), formats=[formats.get(column.kind) for column in columns],
+    )
+    notes = "".join(f'<p class="note">{esc(text)}</p>' for text in outcome_notes(deadline_days))
+    return f'{heading}<div class="cards">{html_cards}</div><div class="charts">{chart}</div>{table}{notes}</section>'
+
+
 def render_trend_section(history: list[dict], run_id: str, timezone: str | None = None) -> str:
     runs = list(history or [])
     if not runs:
@@ -550,6 +612,11 @@ def fmt_count_blank(value) -> str:
 
 def fmt_yuan(value) -> str:
     return f"{float(value):,.2f}"
+
+
+def rate_text(value) -> str:
+    """A rate inspectors measured as a percentage; — before anything was measured."""
+    return NO_RATE if value is None or isinstance(value, str) else percent_text(value)
 
 
 def month_text(value) -> str:
@@ -907,6 +974,8 @@ table.data tfoot th {{ background: #f1f3f5; }}
 table.data .num {{ text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }}
 table.data .evidence {{ min-width: 20em; font-size: 12px; }}
 #table-top-findings td:nth-child(3) {{ white-space: nowrap; }}
+#outcomes .cards {{ margin-bottom: 16px; }}
+#table-outcomes td:nth-child(n+2), #table-outcomes tfoot th:nth-child(n+2) {{ text-align: right; }}
 table.data .code {{ font-family: ui-monospace, "DejaVu Sans Mono", monospace; font-size: 12px; }}
 table.data tr.current {{ font-weight: 700; background: #fff9db; }}
 table.data tr.warn td {{ background: #fff4e6; }}

@@ -18,7 +18,9 @@ findings, verdicts, the rates inspectors measured, cases open past
 `outcomes.verdict_deadline_days`, money stopped, recovered and back-paid).
 In the history (`OUTCOME_DDL`): `audit.outcome`, each run's `chk.outcome`,
 recorded with the run (`record_outcomes_in`); `audit.recovery`, the amounts
-recovered. What does not belong here: importing verdicts and recoveries from
+recovered. The report and the county workbook read `chk.outcome_summary`
+through `read_outcome_summary` and total it with `outcome_totals`, so both
+show the same figures. What does not belong here: importing verdicts and recoveries from
 workbooks (reports/feedback.py), statuses across runs (reports/history.py),
 showing outcomes (the workbooks and the report).
 """
@@ -31,9 +33,11 @@ from pathlib import Path
 
 import duckdb
 
+from hecha.checks.catalogue import CATALOGUE
 from hecha.checks.runner import SQL_DIR, bind, read_sql
 from hecha.config import load_policy, parse_month, run_parameters
 from hecha.reports.history import open_state, transaction
+from hecha.reports.run_tables import records, table_columns
 from hecha.storage.database import sql_identifier, use
 
 OUTCOME_SQL = SQL_DIR / "outcomes"
@@ -108,6 +112,36 @@ def summary_record(con: duckdb.DuckDBPyConnection, run_id: str, month: dt.date, 
         "tracked_cases": tracked,
         "checks": checks,
     }
+
+
+def read_outcome_summary(con: duckdb.DuckDBPyConnection) -> list[dict] | None:
+    """chk.outcome_summary as the report and the county workbook show it: a dict per check, in catalogue order.
+
+    None when the run's database has no such table (the run tracked no
+    outcomes): "none yet", which an empty list (no case ever found) is not.
+    """
+    if not table_columns(con, "chk", "outcome_summary"):
+        return None
+    order = {check.code: index for index, check in enumerate(CATALOGUE)}
+    rows = records(con, "select * from chk.outcome_summary")
+    return sorted(rows, key=lambda row: (order.get(row["check_code"], len(order)), row["check_code"]))
+
+
+def outcome_totals(rows: list[dict]) -> dict:
+    """The county's line under `read_outcome_summary`'s rows: counts and money summed, the rates over the sums.
+
+    The rates follow sql/outcomes/outcome_summary.sql: 属实 / (属实 + 不属实) and
+    不属实 / (属实 + 不属实), 已整改 counted apart; None before any such verdict.
+    """
+    names = [name for name in (rows[0] if rows else {}) if name != "check_code" and not name.endswith("_rate")]
+    totals: dict = {name: sum(row[name] or 0 for row in rows) for name in names}
+    for name, value in totals.items():
+        if isinstance(value, float):
+            totals[name] = round(value, 2)
+    judged = totals.get("true_count", 0) + totals.get("not_true_count", 0)
+    totals["true_rate"] = totals["true_count"] / judged if judged else None
+    totals["not_true_rate"] = totals["not_true_count"] / judged if judged else None
+    return totals
 
 
 def rounded(name: str, value: object) -> object:

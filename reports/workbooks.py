@@ -26,6 +26,17 @@ its own with a hash of the real one):
   themselves (keyed by 关联编号 = `source:source_row:person_id`, answered in
   身份确认). One header row per sheet is what the feedback reader expects.
 - `_meta` (hidden) — A1:B4 county / run_id / as_of / township.
+- `核查成效` (the county's book only, after `汇总`) — per check, what the
+  inspectors measured and what the findings changed: findings, 属实 / 不属实
+  and their rates, cases open past `outcomes.verdict_deadline_days`, money
+  stopped a month, recovered and back-paid, read from `chk.outcome_summary`
+  (reports/outcomes.py `read_outcome_summary`, which the report reads too);
+  without that table, a line saying there are none yet.
+
+A check sheet whose findings have money to recover adds 追回金额 after
+核查结论: the amount recovered so far, a number ≥ 0 (data validation), which
+the feedback import records (reports/feedback.py).
+
 
 When the operator let the run go on although too many citizen numbers in a
 file could not be used (`record["inputs"]["unusable_ids_accepted"]`,
@@ -92,8 +103,10 @@ from hecha.reports.feedback import (
     LINK_KEY_HEADER,
     META_SHEET,
     NOTE_HEADER,
+    RECOVERED_HEADER,
 )
 from hecha.reports.labels import STATUS_LABELS
+from hecha.reports.outcomes import outcome_totals, read_outcome_summary
 from hecha.reports.run_tables import (
     confidence_band,
     confidence_bands_text,
@@ -110,6 +123,7 @@ from hecha.reports.run_tables import (
 
 COUNTY_BOOK = "全县"
 SUMMARY_SHEET = "汇总"
+OUTCOME_SHEET = "核查成效"
 CONFIRM_SHEET = "待确认"
 LINK_ANSWERS = tuple(LINK_DECISIONS)  # 是同一人 / 不是同一人
 LISTED_STATUSES = ("new", "persisting", "recurred", "reopened")
@@ -176,6 +190,9 @@ FINDING_COLUMNS: tuple[Column, ...] = (
     Column(CASE_KEY_HEADER, 18, "key", printed=False),
 )
 
+# Beside 核查结论 on a check sheet with money to recover (`with_recovered_column`).
+RECOVERED_COLUMN = Column(RECOVERED_HEADER, 9, "amount_input")
+
 CONFIRM_COLUMNS: tuple[Column, ...] = (
     Column("类别", 7, "text"),
     Column("检查项目", 8, "text"),
@@ -230,6 +247,24 @@ TOWNSHIP_COLUMNS: tuple[Column, ...] = (  # below the summary table, in its colu
     Column("待确认身份关联", None, "integer"),
 )
 
+# The 核查成效 table (county book and report): chk.outcome_summary's field under each column.
+OUTCOME_FIELDS: tuple[tuple[str, Column], ...] = (
+    # each header and the longest check name on one line, the table well within an A4 page at 100%;
+    # counts are of cases (条), as the notes under the table say
+    ("check_code", Column("检查项目", 22, "text")),
+    ("findings", Column("发现", 6, "integer")),
+    ("true_count", Column("属实", 6, "integer")),
+    ("not_true_count", Column("不属实", 7, "integer")),
+    ("rectified_count", Column("已整改", 7, "integer")),
+    ("true_rate", Column("属实率", 7, "rate")),
+    ("not_true_rate", Column("不属实率", 8, "rate")),
+    ("open_past_deadline", Column("超期未核查", 11, "integer")),
+    ("monthly_stopped_amount", Column("每月已停发（元）", 15, "amount")),
+    ("recovered_amount", Column("已追回（元）", 12, "amount")),
+    ("backpay_paid", Column("已补发（元）", 12, "amount")),
+)
+NO_RATE = "—"  # no 属实 or 不属实 yet: nothing measured
+
 CHOICES = {CONCLUSION_HEADER: CONCLUSIONS, LINK_DECISION_HEADER: LINK_ANSWERS}
 
 # Printing. Cells are set in FONT_SIZE points; a sheet printed at scale s shows FONT_SIZE * s points, and
@@ -273,6 +308,8 @@ def guide_lines(policy: dict) -> list[str]:
         "残疾人证号只隐去其中的身份证号部分。",
         f"5. 打印：每个工作表横向 A4，每页重复表头，只打印入户核实需要的列（至“{NOTE_HEADER}”为止），"
         f"“{CONCLUSION_HEADER}”“{NOTE_HEADER}”留空供现场填写。",
+        f"6. 有应追回金额的检查项目另有“{RECOVERED_HEADER}”列：填写该线索至今已追回的累计金额（元，最多两位小数），"
+        f"不超过应追回金额；可与“{CONCLUSION_HEADER}”一并填写，也可单独填写，留空表示未填报。",
         "状态说明",
         f"{STATUS_LABELS['new']}：本次首次发现。",
         f"{STATUS_LABELS['persisting']}：上次已列出，本次仍存在（核为属实的，在问题消除前继续列出）。",
@@ -299,6 +336,7 @@ def write_workbooks(con: duckdb.DuckDBPyConnection, folder: Path, *, run_id: str
     findings = read_findings(con)
     resolved = read_resolved(con)
     reviews = read_reviews(con)
+    outcomes = read_outcome_summary(con)
     townships = sorted({row["township"] for row in findings if row["township"]})
     paths = []
     taken = {COUNTY_BOOK}
@@ -321,7 +359,7 @@ def write_workbooks(con: duckdb.DuckDBPyConnection, folder: Path, *, run_id: str
         paths.append(path)
     county_path = folder / f"{COUNTY_BOOK}.xlsx"
     write_workbook(county_path, findings, resolved, reviews, meta=(county, run_id, as_of, COUNTY_BOOK), policy=policy,
-                   county_book=True, warnings=warnings, made_at=made_at)
+                   county_book=True, warnings=warnings, made_at=made_at, outcomes=outcomes)
     paths.append(county_path)
     return paths
 
@@ -501,6 +539,8 @@ class _Formats:
         self.kinds = {
             "text": book.add_format({**base, "text_wrap": True}),
             "amount": book.add_format({**base, "num_format": "0.00"}),
+            "amount_input": book.add_format({**base, "num_format": "0.00", "bg_color": "#FFF2CC", "locked": False}),
+            "rate": book.add_format({**base, "num_format": "0.0%", "align": "right"}),
             "integer": book.add_format({**base, "num_format": "0"}),
             "choice": book.add_format({**base, "bg_color": "#FFF2CC", "locked": False}),
             "input": book.add_format({**base, "bg_color": "#FFF2CC", "text_wrap": True, "locked": False}),
@@ -514,6 +554,8 @@ class _Formats:
         self.link = book.add_format({**base, "font_color": "#0563C1", "underline": 1, "text_wrap": True})
         self.total = book.add_format({**base, "bold": True, "bg_color": "#F2F2F2"})
         self.total_amount = book.add_format({**base, "bold": True, "bg_color": "#F2F2F2", "num_format": "0.00"})
+        self.total_rate = book.add_format({**base, "bold": True, "bg_color": "#F2F2F2", "num_format": "0.0%",
+                                           "align": "right"})
 
 
 # ---------------------------------------------------------------------------------------------- layout
@@ -648,9 +690,11 @@ def _cell_value(value: object, kind: str) -> tuple[object, str]:
     """(what the cell holds, the text it shows): numbers stay numbers, text is made fit for a cell."""
     if value is None or value == "":
         return None, ""
-    if kind == "amount":
+    if kind in ("amount", "amount_input"):
         number = round(float(value), 2)
         return number, f"{number:.2f}"
+    if kind == "rate" and isinstance(value, (int, float)):
+        return float(value), percent_text(value)
     if kind == "integer":
         return int(value), str(int(value))
     if kind == "key":
@@ -685,7 +729,7 @@ def _write_table(sheet, first_row: int, columns: Sequence[Column], rows: list[tu
         for col, width in enumerate(widths):
             sheet.set_column(col, col, width)
     for col, column in enumerate(columns):
-        header_format = formats.input_header if column.kind in ("choice", "input") else formats.header
+        header_format = formats.input_header if column.kind in ("choice", "input", "amount_input") else formats.header
         sheet.write_string(first_row, col, column.header, header_format)
     sheet.set_row(first_row, row_points([column.header for column in columns], widths, lines_at_least=2))
     for offset, values in enumerate(rows, start=1):
@@ -704,6 +748,17 @@ def _write_table(sheet, first_row: int, columns: Sequence[Column], rows: list[tu
                     "input_message": "请选择：" + "／".join(options),
                     "error_title": column.header,
                     "error_message": f"{column.header}只能是：" + "、".join(options),
+                    "error_type": "stop",
+                })
+            elif column.kind == "amount_input":
+                sheet.data_validation(first_row + 1, col, last_row, col, {
+                    "validate": "decimal",
+                    "criteria": ">=",
+                    "value": 0,
+                    "input_title": column.header,
+                    "input_message": "至今已追回的累计金额（元），不超过应追回金额；未追回请留空",
+                    "error_title": column.header,
+                    "error_message": f"{column.header}须为不小于 0 的金额（元）",
                     "error_type": "stop",
                 })
     return last_row
@@ -806,7 +861,7 @@ def _sheet_names(codes: list[str]) -> dict[str, str]:
     Excel compares sheet names without case and refuses []:*?/\\, a leading or trailing apostrophe,
     names over 31 characters and "History".
     """
-    taken = {name.lower() for name in (SUMMARY_SHEET, CONFIRM_SHEET, META_SHEET, *RESERVED_SHEET_NAMES)}
+    taken = {name.lower() for name in (SUMMARY_SHEET, OUTCOME_SHEET, CONFIRM_SHEET, META_SHEET, *RESERVED_SHEET_NAMES)}
     names = {}
     for code in codes:
         cleaned = SHEET_NAME_FORBIDDEN.sub("_", _shown(_check_name(code))).strip("'") or "检查项目"
@@ -826,10 +881,11 @@ def _money(rows: list[dict], column: str) -> float:
 
 def write_workbook(path: Path, findings: list[dict], resolved: list[dict], reviews: list[dict], *,
                    meta: tuple[str | None, str, str, str], policy: dict, county_book: bool = False,
-                   warnings: Sequence[str] = (), made_at: str = "") -> Path:
+                   warnings: Sequence[str] = (), made_at: str = "", outcomes: list[dict] | None = None) -> Path:
     """One workbook for one township (or, with county_book, the county) from rows already read and sorted.
 
-    The county book adds a table by township; a township called 全县 still gets a township's book.
+    The county book adds a table by township and the 核查成效 sheet (`outcomes`, as `read_outcome_summary`
+    gives them; None: none yet); a township called 全县 still gets a township's book.
     `warnings` open the summary and the answer sheets; `made_at` is when, as the summary says it.
     """
     county, run_id, as_of, township = meta
@@ -841,6 +897,7 @@ def write_workbook(path: Path, findings: list[dict], resolved: list[dict], revie
     codes = _ordered_codes({row["check_code"] for row in findings} | {row["check_code"] for row in resolved})
     sheet_names = _sheet_names([code for code in codes if any(row["check_code"] == code for row in listed)])
     finding_columns, confirm_columns = fit_columns(FINDING_COLUMNS), fit_columns(CONFIRM_COLUMNS)
+    recovery_columns = fit_columns(with_recovered_column(FINDING_COLUMNS))
 
     book = xlsxwriter.Workbook(str(path), {"constant_memory": False, "strings_to_formulas": False,
                                            "strings_to_urls": False, "strings_to_numbers": False})
@@ -851,10 +908,15 @@ def write_workbook(path: Path, findings: list[dict], resolved: list[dict], revie
         summary = book.add_worksheet(SUMMARY_SHEET)
         _write_summary(summary, formats, findings, resolved, reviews, codes, sheet_names, meta, policy, county_book,
                        warnings=warnings, made_at=made_at)
+        if county_book:
+            _write_outcomes(book.add_worksheet(OUTCOME_SHEET), formats, outcomes, meta, policy, warnings=warnings)
 
         for code, name in sheet_names.items():
-            rows = [_finding_values(row, identity) for row in listed if row["check_code"] == code]
-            _answer_sheet(book, name, finding_columns, rows, formats, warnings, title=f"{meta[3]}　{_check_name(code)}",
+            of_check = [row for row in listed if row["check_code"] == code]
+            rows = [_finding_values(row, identity) for row in of_check]
+            # money to recover: the inspector may record what came back (追回金额)
+            columns = recovery_columns if any(row["overpaid_amount"] for row in of_check) else finding_columns
+            _answer_sheet(book, name, columns, rows, formats, warnings, title=f"{meta[3]}　{_check_name(code)}",
                           as_of=as_of)
 
         rows = [_confirm_finding_values(row, identity) for row in to_confirm]
@@ -882,10 +944,7 @@ def _write_summary(sheet, formats: _Formats, findings, resolved, reviews, codes,
     last_col = len(columns) - 1
 
     def full_width_line(row: int, text: str, fmt, points: float = FONT_SIZE) -> None:
-        """A line of text across the table's width, as tall as it wraps."""
-        text = cell_text(text)
-        sheet.merge_range(row, 0, row, last_col, text, fmt)
-        sheet.set_row(row, row_points([text], [sum(widths)]) * points / FONT_SIZE)
+        _full_width_line(sheet, row, text, fmt, widths, points)
 
     for row, text in enumerate(warnings):
         full_width_line(row, text, formats.warning, 11)
@@ -954,6 +1013,88 @@ def _write_summary(sheet, formats: _Formats, findings, resolved, reviews, codes,
         row += 1
     sheet.freeze_panes(header_row + 1, 0)
     _print_setup(sheet, columns, last_row=row - 1, repeat=(header_row, header_row), title=f"{township}　{SUMMARY_SHEET}",
+                 as_of=as_of)
+
+
+def _full_width_line(sheet, row: int, text: str, fmt, widths: Sequence[float], points: float = FONT_SIZE) -> None:
+    """A line of text merged across a table's columns (`widths`), as tall as it wraps in type of `points`."""
+    text = cell_text(text)
+    sheet.merge_range(row, 0, row, len(widths) - 1, text, fmt)
+    sheet.set_row(row, row_points([text], [sum(widths)]) * points / FONT_SIZE)
+
+
+def with_recovered_column(columns: Sequence[Column]) -> tuple[Column, ...]:
+    """`columns` with 追回金额 right after 核查结论: a check sheet whose findings have money to recover."""
+    at = [column.header for column in columns].index(CONCLUSION_HEADER) + 1
+    return (*columns[:at], RECOVERED_COLUMN, *columns[at:])
+
+
+def outcome_values(row: dict) -> tuple:
+    """One line of the 核查成效 table in OUTCOME_FIELDS order: the check's name, a rate not yet measured as —."""
+    values = []
+    for field, _ in OUTCOME_FIELDS:
+        value = row.get(field)
+        if field == "check_code":
+            value = _check_name(value)
+        elif field.endswith("_rate") and value is None:
+            value = NO_RATE
+        values.append(value)
+    return tuple(values)
+
+
+def outcome_notes(deadline_days: object) -> list[str]:
+    """What the 核查成效 figures mean, under the table in the county workbook and the report."""
+    deadline = f"{deadline_days} 天" if deadline_days is not None else "规定期限"
+    return [
+        "发现：本次运行发现的线索条数；属实、不属实、已整改：历次发现的全部线索按最新核查结论计的条数。",
+        f"属实率＝属实÷（属实＋不属实），即入户核实证实的比例，不属实率同理，已整改另计；尚无这两种结论的显示“{NO_RATE}”。",
+        f"超期未核查：本次仍发现、首次列出已超过 {deadline}仍没有核查结论的线索。",
+        "每月已停发：核为属实或已整改后已停止发放的每月金额；已补发：漏发线索所列月份此后补发的金额；"
+        f"已追回：核查人员在工作簿“{RECOVERED_HEADER}”列填报的累计金额。",
+    ]
+
+
+NO_OUTCOMES = "暂无核查成效：本次运行没有跟踪核查结果。"
+NO_OUTCOME_CASES = "暂无核查成效：尚无问题线索。"
+
+
+def _write_outcomes(sheet, formats: _Formats, outcomes: list[dict] | None, meta, policy: dict, *,
+                    warnings: Sequence[str] = ()) -> None:
+    """The county's 核查成效 sheet: a line per check, 合计, what the figures mean; printed as the summary is."""
+    county, run_id, as_of, township = meta
+    columns = [column for _, column in OUTCOME_FIELDS]
+    widths = [column.width for column in columns]
+    for col, width in enumerate(widths):
+        sheet.set_column(col, col, width)
+    for row, text in enumerate(warnings):
+        _full_width_line(sheet, row, text, formats.warning, widths, 11)
+    top = len(warnings)
+    sheet.write_string(top, 0, f"{OUTCOME_SHEET}　{township}", formats.title)
+    _full_width_line(sheet, top + 1, f"县（区）代码：{county or '未注明'}　数据截至：{as_of}　运行编号：{run_id}", formats.note,
+                     widths)
+    header_row = top + 3
+    if not outcomes:
+        _full_width_line(sheet, header_row, NO_OUTCOMES if outcomes is None else NO_OUTCOME_CASES, formats.subtitle, widths)
+        _print_setup(sheet, columns, last_row=header_row, repeat=(top, top), title=f"{township}　{OUTCOME_SHEET}", as_of=as_of)
+        return
+    last_row = _write_table(sheet, header_row, columns, [outcome_values(row) for row in outcomes], formats, validate=False)
+    total_row = last_row + 1
+    shown = []
+    for col, (column, value) in enumerate(zip(columns, outcome_values(outcome_totals(outcomes) | {"check_code": "合计"}))):
+        value, text = _cell_value(value, column.kind)
+        fmt = {"amount": formats.total_amount, "rate": formats.total_rate}.get(column.kind, formats.total)
+        if isinstance(value, (int, float)):
+            sheet.write_number(total_row, col, value, fmt)
+        else:
+            sheet.write_string(total_row, col, value or "", fmt)
+        shown.append(text)
+    sheet.set_row(total_row, row_points(shown, widths))
+    row = total_row + 2
+    for text in outcome_notes((policy.get("outcomes") or {}).get("verdict_deadline_days")):
+        _full_width_line(sheet, row, text, formats.note, widths)
+        row += 1
+    sheet.freeze_panes(header_row + 1, 0)
+    _print_setup(sheet, columns, last_row=row - 1, repeat=(header_row, header_row), title=f"{township}　{OUTCOME_SHEET}",
                  as_of=as_of)
 
 

@@ -77,10 +77,23 @@ RECORD = {
 CREMATION_EVIDENCE = ("；火化记录 HH1 死亡日期 2026-02-10（火化第 715 行，概率匹配 0.990：姓名一致(+13.9)、户籍尚未登记死亡(-4.2)）"
                       "；死亡后仍发放低保金 2026-03 至 2026-10 共 8 个月 2400.00 元（发放明细第 8861、9570 行）")
 
+OUTCOME_SUMMARY_COLUMNS = (
+    "check_code varchar, findings bigint, cases bigint, true_count bigint, not_true_count bigint, rectified_count bigint, "
+    "no_verdict_count bigint, true_rate double, not_true_rate double, open_past_deadline bigint, tracked_cases bigint, "
+    "stopped_cases bigint, monthly_stopped_amount double, recovered_amount double, backpay_due double, backpay_paid double, "
+    "backpay_paid_cases bigint"
+)
+# chk.outcome_summary: deceased_paid 4 属实 and 1 不属实, one payment of 300 a month stopped, 600 recovered;
+# missed_care_subsidy not yet judged, 90 of its 1,080 back-pay paid
+OUTCOME_SUMMARY = [
+    ("deceased_paid", 2, 5, 4, 1, 0, 0, 4 / 5, 1 / 5, 0, 4, 1, 300.0, 600.0, 0.0, 0.0, 0),
+    ("missed_care_subsidy", 1, 1, 0, 0, 0, 1, None, None, 1, 1, 0, 0.0, 0.0, 1080.0, 90.0, 1),
+]
+
 CHARTS = ("chart-by-check", "chart-amounts-by-check", "chart-by-township", "chart-amounts-by-township", "chart-status",
-          "chart-trend-findings", "chart-trend-amounts", "chart-quarantine")
+          "chart-trend-findings", "chart-trend-amounts", "chart-quarantine", "chart-outcomes")
 TABLES = ("table-by-check", "table-by-township", "table-check-by-township", "table-status", "table-trend",
-          "table-top-findings", "table-files", "table-validation", "table-timings")
+          "table-top-findings", "table-files", "table-validation", "table-timings", "table-outcomes")
 FULL_ID_NUMBER = re.compile(r"(?<![0-9])[0-9]{17}[0-9Xx](?![0-9])|(?<![0-9])[0-9]{15}(?![0-9])")
 EXTERNAL_REFERENCE = re.compile(r"""(?:src|href|xlink:href|action)\s*=\s*["']?\s*(?:[a-z]+:)?//""", re.IGNORECASE)
 
@@ -119,6 +132,8 @@ def build_run_database(path: Path) -> duckdb.DuckDBPyConnection:
              {"recurred": "已整改", "reopened": "不属实", "suppressed": "不属实"}.get(status), None],
         )
     con.executemany("insert into chk.resolved values (?, ?, ?, ?, ?, ?, ?, ?, ?)", RESOLVED)
+    con.execute(f"create table chk.outcome_summary ({OUTCOME_SUMMARY_COLUMNS})")
+    con.executemany(f"insert into chk.outcome_summary values ({', '.join('?' * 17)})", OUTCOME_SUMMARY)
     return con
 
 
@@ -279,3 +294,13 @@ def test_html_report_without_findings_or_history_still_renders(tmp_path):
     assert {"chart-by-check", "chart-by-township"} <= set(dom.charts)
     assert dom.tables["table-by-check"] == ["检查项目", "代码", "问题线索（条）", "应追回金额（元）", "应补发金额（元）",
                                             "待确认身份（条）", f"{STATUS_LABELS['suppressed']}，未列出（条）", "无"]
+
+
+def test_html_report_shows_what_the_findings_achieved(report):
+    dom = summarize_dom(report.read_text(encoding="utf-8"))
+    outcomes = dom.tables["table-outcomes"]
+    deceased = outcomes.index(BY_CODE["deceased_paid"].name_zh)
+    assert outcomes[deceased + 1:deceased + 11] == ["2", "4", "1", "0", "80%", "20%", "0", "300.00", "600.00", "0.00"]
+    care = outcomes.index(BY_CODE["missed_care_subsidy"].name_zh)
+    assert outcomes[care + 5:care + 7] == ["—", "—"]  # nothing judged yet: no rate
+    assert dom.charts["chart-outcomes"].get("rect", 0) >= 3  # stopped, recovered, back-paid

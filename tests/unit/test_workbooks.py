@@ -12,7 +12,7 @@ from hecha.checks.runner import FINDING_DDL
 from hecha.config import load_policy
 from hecha.reports.feedback import read_workbook
 from hecha.reports.run_tables import confidence_band, inspector_evidence, mask_id_number, mask_text
-from hecha.reports.workbooks import CONFIRM_SHEET, SUMMARY_SHEET, render_sheet_html, write_workbooks
+from hecha.reports.workbooks import CONFIRM_SHEET, OUTCOME_SHEET, SUMMARY_SHEET, render_sheet_html, write_workbooks
 from hecha.reports.labels import STATUS_LABELS
 
 CITIZEN_NUMBER = re.compile(r"\d{17}[\dXx]|\d{15}")
@@ -160,7 +160,7 @@ def drop_down(sheet, header):
 def case_keys(book):
     keys = {}
     for sheet in book.worksheets:
-        if sheet.title in (SUMMARY_SHEET, "_meta"):
+        if sheet.title in (SUMMARY_SHEET, OUTCOME_SHEET, "_meta"):
             continue
         keys[sheet.title] = [row["案件编号"] for row in table(sheet) if row.get("案件编号")]
     return keys
@@ -424,8 +424,9 @@ def test_workbooks_state_an_overridden_gate_on_the_first_rows_of_the_summary(war
 
 def test_workbooks_state_an_overridden_gate_on_the_first_row_of_every_answer_sheet(warned_books):
     book = openpyxl.load_workbook(warned_books["全县"])
-    sheets = [sheet for sheet in book.worksheets if sheet.title not in (SUMMARY_SHEET, "_meta")]
+    sheets = [sheet for sheet in book.worksheets if sheet.title not in (SUMMARY_SHEET, OUTCOME_SHEET, "_meta")]
     assert {sheet.title for sheet in sheets} == {"死亡人员仍领取", "迁出仍领取", "重度残疾人护理补贴漏发", CONFIRM_SHEET}
+    assert book[OUTCOME_SHEET]["A1"].value == WARNINGS[0]  # the county's figures open with them too, as the summary does
     for sheet in sheets:
         assert sheet["A1"].value == " ".join(WARNINGS), sheet.title
         assert "案件编号" in [cell.value for cell in sheet[2]], sheet.title  # the header moves to row 2
