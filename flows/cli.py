@@ -185,8 +185,10 @@ def feedback_command(args: argparse.Namespace) -> int:
         return EXIT_INPUT_ERROR
     recorded = ", ".join(f"{k} {v}" for k, v in result.dispositions.items()) or "none"
     links = ", ".join(f"{k} {v}" for k, v in result.link_decisions.items()) or "none"
+    recovered = (f"追回金额 {len(result.recovered)} case(s), {sum(result.recovered.values()):.2f} yuan"
+                 if result.recovered else "追回金额 none")
     print(f"{result.file} (run {result.run_id}, {result.township}): recorded {recorded}; "
-          f"identity links {links}; {result.unchanged} already recorded")
+          f"identity links {links}; {recovered}; {result.unchanged} already recorded")
     return 0
 
 
