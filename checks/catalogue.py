@@ -211,11 +211,11 @@ def describe_catalogue(policy: dict, codes: list[str] | None = None) -> str:
 
 
 def render_catalogue_docs(policy: dict) -> str:
-    """docs/checks.md: the catalogue with the default policy (`python -m checks.catalogue > docs/checks.md`)."""
+    """docs/checks.md: the catalogue with the default policy (`python -m hecha.checks.catalogue > docs/checks.md`)."""
     lines = [
         "# Check catalogue",
         "",
-        "Rendered from `checks/catalogue.py` with `config/policy.yaml` (`python -m checks.catalogue > docs/checks.md`);",
+        "Rendered from `checks/catalogue.py` with `config/policy.yaml` (`python -m hecha.checks.catalogue > docs/checks.md`);",
         "`hecha checks` prints the same text. The rules are in `../shared/POLICY.md`; each check is",
         "`sql/checks/<code>.sql`.",
         "",

@@ -1,6 +1,6 @@
 """The extract documentation table, rendered from the declarations.
 
-`python -m extracts.docs > docs/extracts.md` regenerates the committed page;
+`python -m hecha.extracts.docs > docs/extracts.md` regenerates the committed page;
 a test fails when the page and the declarations disagree.
 """
 
@@ -37,7 +37,7 @@ def render_extract_docs() -> str:
     lines = [
         "# Extracts",
         "",
-        "Generated from `extracts/declarations.py` by `python -m extracts.docs`; do not edit by hand.",
+        "Generated from `extracts/declarations.py` by `python -m hecha.extracts.docs`; do not edit by hand.",
         "Headers are matched after NFKC normalisation (full-width brackets, spaces); values are trimmed.",
         "A header given twice, or beside an alias of itself, is refused, as is CSV whose quoting is broken.",
         "A row goes to `stg.quarantine`, with the reason, when a value cannot be typed, holds control characters,",

@@ -1,6 +1,6 @@
 """The documentation's pictures of a run: the HTML report and one workbook sheet, as PNG.
 
-    python -m reports.screenshots RUN_DIR [--out docs] [--sheet 死亡人员仍领取]
+    python -m hecha.reports.screenshots RUN_DIR [--out docs] [--sheet 死亡人员仍领取]
 
 Renders `RUN_DIR/report.html` and a sheet of `RUN_DIR/workbooks/全县.xlsx` in
 headless Chromium (Debian's `chromium`; a CJK font such as

@@ -6,7 +6,7 @@ DOCS = Path(__file__).resolve().parents[2] / "docs" / "extracts.md"
 
 
 def test_committed_extract_docs_match_the_declarations():
-    assert DOCS.read_text(encoding="utf-8") == render_extract_docs(), "run: python -m extracts.docs > docs/extracts.md"
+    assert DOCS.read_text(encoding="utf-8") == render_extract_docs(), "run: python -m hecha.extracts.docs > docs/extracts.md"
 
 
 def test_committed_check_docs_match_the_catalogue():
@@ -14,7 +14,7 @@ def test_committed_check_docs_match_the_catalogue():
     from hecha.config import load_policy
 
     page = DOCS.with_name("checks.md").read_text(encoding="utf-8")
-    assert page == render_catalogue_docs(load_policy()), "run: python -m checks.catalogue > docs/checks.md"
+    assert page == render_catalogue_docs(load_policy()), "run: python -m hecha.checks.catalogue > docs/checks.md"
 
 
 def test_check_descriptions_quote_the_policy_values_that_ran():
