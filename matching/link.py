@@ -6,7 +6,10 @@ registered-poor rows also the household head — with the method and
 confidence of the link and a short Chinese explanation for evidence text.
 Rows without a usable number stay unlinked here (person_id NULL); fuzzy
 linking fills them in `link.person_record` with method `probabilistic` and
-puts uncertain pairs in `link.review`.
+puts uncertain rows in `link.review`: one line per candidate the row might
+be, each with its share of the row's posterior (`confidence`; the best
+candidate has the highest) and the row's `record_signature`, by which an
+inspector's choice among them is remembered (`apply_link_decisions`).
 """
 
 from __future__ import annotations
@@ -181,7 +184,8 @@ def link_people(con: duckdb.DuckDBPyConnection, extracts: tuple[Extract, ...] = 
         """
     )
     persons = person_features(con)  # read once: repair and the probabilistic layer both compare against them
-    figures = {"repair": repair_invalid_numbers(con, persons), "probabilistic": link_remaining(con, persons, thresholds)}
+    figures = {"repair": repair_invalid_numbers(con, persons),
+               "probabilistic": link_remaining(con, persons, thresholds, decisions)}
     figures["same_invalid_number"] = link_same_invalid_numbers(con)
     figures["inspector_decisions"] = apply_link_decisions(con, decisions)
     con.execute("drop table identity_rows")
@@ -265,7 +269,13 @@ REJECTED_TEXT = "核查人员确认不是同一人"
 
 
 def apply_link_decisions(con: duckdb.DuckDBPyConnection, decisions: list[tuple[str, str, str, str]]) -> dict[str, int]:
-    """Confirmed links are made (method `confirmed`, confidence 1); rejected ones are undone and kept out of review."""
+    """Confirmed links are made (method `confirmed`, confidence 1); rejected ones are undone and kept out of review.
+
+    A row an inspector chose a candidate for leaves review with all its
+    candidates (the others were recorded `different` with the choice). A
+    rejected candidate was already left out of the probabilistic layer's
+    choice (`link_remaining`); here it is undone wherever another layer made it.
+    """
     if not decisions:
         return {}
     frame = pl.DataFrame(list(decisions), schema=["source", "record_signature", "person_id", "decision"], orient="row")
@@ -427,11 +437,25 @@ def record_features(rows: pl.DataFrame, persons: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-def link_remaining(con: duckdb.DuckDBPyConnection, persons: pl.DataFrame, thresholds: Thresholds) -> dict:
+def rejected_pairs(keyed: pl.DataFrame, decisions: list[tuple[str, str, str, str]]) -> pl.DataFrame:
+    """(record_key, person_id) an inspector rejected for some row of the record (identical rows are one record)."""
+    rejected = pl.DataFrame(
+        [(source, signature, person_id) for source, signature, person_id, decision in decisions if decision == "different"],
+        schema={"source": pl.String, "record_signature": pl.String, "person_id": pl.String}, orient="row",
+    )
+    return keyed.select("record_key", "source", "record_signature").join(rejected, on=["source", "record_signature"]).select(
+        "record_key", "person_id"
+    ).unique()
+
+
+def link_remaining(con: duckdb.DuckDBPyConnection, persons: pl.DataFrame, thresholds: Thresholds,
+                   decisions: list[tuple[str, str, str, str]] = ()) -> dict:
     """Probabilistic links for rows exact numbers left unlinked (the register itself is the reference).
 
     Only those rows, and an evenly spread sample of rows exact numbers did
     link (the known matches that seed the model), leave the database.
+    Candidates an inspector rejected for a row (`decisions` marked
+    `different`) are no candidates of its record.
     """
     rows_about_people = f"""
         from identity_rows as ids
@@ -443,7 +467,8 @@ def link_remaining(con: duckdb.DuckDBPyConnection, persons: pl.DataFrame, thresh
     rows = con.sql(
         f"""
         select ids.source, ids.source_row, ids.role, rec.person_id, ids.id_number_raw, ids.name, ids.sex, ids.birth_date,
-            ids.township, ids.village, ids.age_at_death, ids.death_date, ids.address, head.household_no as head_household_no
+            ids.township, ids.village, ids.age_at_death, ids.death_date, ids.address, head.household_no as head_household_no,
+            {record_signature_sql('ids')} as record_signature
         {rows_about_people}
             and (rec.person_id is null or (ids.source_row * 7 + ids.source_rank) % {stride} = 0)
         order by ids.source_rank, ids.source_row
@@ -459,10 +484,10 @@ def link_remaining(con: duckdb.DuckDBPyConnection, persons: pl.DataFrame, thresh
         .with_row_index("record_key", offset=records.height + 1)
         .with_columns(pl.col("record_key").cast(pl.Int64))
     )
-    decisions, figures = link_records(records, persons, training, thresholds)
-    if decisions.is_empty():
+    links, figures = link_records(records, persons, training, thresholds, rejected_pairs(keyed, decisions))
+    if links.is_empty():
         return figures
-    linked = keyed.select("source", "source_row", "role", "record_key").join(decisions, on="record_key")
+    linked = keyed.select("source", "source_row", "role", "record_key").join(links, on="record_key")
     con.register("probabilistic_links", linked.to_arrow())
     try:
         con.execute(
@@ -491,7 +516,7 @@ def link_remaining(con: duckdb.DuckDBPyConnection, persons: pl.DataFrame, thresh
                 and ids.source_row = links.source_row
                 and ids.role = links.role
             where links.decision in ('linked_to_confirm', 'review_only')
-            order by links.source, links.source_row
+            order by links.source, links.source_row, links.candidate_rank
             """
         )
     finally:

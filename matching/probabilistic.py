@@ -7,8 +7,11 @@ data itself: u from random record × person pairs, m started from the rows
 exact numbers already linked (known matches, free labels) and then fitted by
 EM on the candidate pairs. Each record keeps its best candidate when the
 probability clears the link threshold and no second candidate is close; the
-rest of the band goes to review. One-to-one sources (a body is cremated
-once) never give one person two records.
+rest of the band goes to review, with every candidate that competes for the
+record, each with its own share of the posterior, so an inspector can choose
+among them. Candidates an inspector rejected are left out before the shares
+are computed. One-to-one sources (a body is cremated once) never give one
+person two records.
 """
 
 from __future__ import annotations
@@ -31,6 +34,10 @@ BLOCKING_RULES: tuple[tuple[str, ...], ...] = (
     ("id_tail",),  # birth month, day, sequence and check character
 )
 ONE_TO_ONE_SOURCES = ("cremation", "tekun")
+# An uncertain record's other candidates are listed for review down to this share of its
+# posterior (one in a hundred): less likely ones are no real choice for an inspector, and a
+# common name in a large township would list dozens of them.
+MIN_COMPETITOR_SHARE = 0.01
 RANDOM_PAIRS = 100_000
 NAME = [c.name for c in COMPARISONS].index("name")
 
@@ -124,7 +131,12 @@ def fit_model(pool_levels: np.ndarray, training: pl.DataFrame, pool: pl.DataFram
 
 
 def explain(levels: np.ndarray, contributions: np.ndarray, p: float) -> str:
-    """Splink-style waterfall in words: each field's level and its weight in bits."""
+    """Splink-style waterfall in words: each field's level and its weight in bits.
+
+    `p` is the candidate's share of the record's posterior (its confidence), not
+    the pair's probability alone: of two equally good candidates each is 0.5,
+    however alike each pair looks, and the words say so.
+    """
     parts = [
         f"{comparison.labels[level]}({contribution:+.1f})"
         for comparison, level, contribution in zip(COMPARISONS, levels, contributions)
@@ -133,34 +145,55 @@ def explain(levels: np.ndarray, contributions: np.ndarray, p: float) -> str:
     return f"概率匹配 {p:.3f}：" + "、".join(parts)
 
 
+def candidate_shares(scored: pl.DataFrame) -> pl.DataFrame:
+    """Each candidate's share of its record's posterior, and its rank (1 = best) among the record's candidates.
+
+    The posterior is over "this candidate" for each candidate and "none of
+    them": candidate j gets 2^w_j / (1 + Σ 2^w_k). Two equally good candidates
+    get 0.5 each (a little less: "none" keeps the rest); a runner-up twenty
+    bits behind changes nothing. Computed relative to the best weight, so no
+    power overflows.
+    """
+    best_weight = pl.col("match_weight").max().over("record_key")
+    relative = pl.lit(2.0).pow(pl.col("match_weight") - best_weight)
+    return (
+        scored.with_columns((relative / (pl.lit(2.0).pow(-best_weight) + relative.sum().over("record_key"))).alias("confidence"))
+        .sort(["record_key", "match_weight", "person_id"], descending=[False, True, False])
+        .with_columns(pl.int_range(1, pl.len() + 1).over("record_key").alias("candidate_rank"))
+    )
+
+
 def resolve(scored: pl.DataFrame, records: pl.DataFrame, thresholds: Thresholds) -> pl.DataFrame:
     """Best candidate per record, with its confidence; one-to-one sources claim a person once.
 
-    Confidence is the posterior that the best candidate is the one, among
-    "one of these candidates" and "none of them": 2^w_best / (1 + Σ 2^w_j).
-    Two equally good candidates share it (0.5 each); a runner-up twenty bits
-    behind changes nothing.
+    Confidence is the best candidate's share of the posterior
+    (`candidate_shares`). A record left uncertain (linked to confirm, or a
+    close call left unlinked) also keeps every other candidate with at least
+    MIN_COMPETITOR_SHARE, each with its own share and decision `review_only`
+    (not linked, may be the one): an inspector chooses among all of them, not
+    only the best.
     """
-    ranked = scored.sort(["record_key", "match_weight", "person_id"], descending=[False, True, False])
-    best = ranked.group_by("record_key", maintain_order=True).agg(
-        pl.all().first(),
-        (1.0 / (pl.lit(2.0).pow(-pl.col("match_weight").max())
-                + pl.lit(2.0).pow(pl.col("match_weight") - pl.col("match_weight").max()).sum())).alias("confidence"),
-    )
-    best = best.join(records.select("record_key", "one_to_one"), on="record_key")
+    ranked = candidate_shares(scored)
+    best = ranked.filter(pl.col("candidate_rank") == 1).join(records.select("record_key", "one_to_one"), on="record_key")
     one_to_one = (
         best.filter(pl.col("one_to_one"))
         .sort(["confidence", "record_key"], descending=[True, False])
         .unique("person_id", keep="first", maintain_order=True)
     )
-    best = pl.concat([best.filter(~pl.col("one_to_one")), one_to_one]).sort("record_key")
-    return best.with_columns(
+    best = pl.concat([best.filter(~pl.col("one_to_one")), one_to_one]).sort("record_key").with_columns(
         pl.when(pl.col("confidence") >= thresholds.review).then(pl.lit("linked"))
         .when(pl.col("confidence") >= thresholds.link).then(pl.lit("linked_to_confirm"))
         .when(pl.col("probability") >= thresholds.link).then(pl.lit("review_only"))
         .otherwise(pl.lit("unlinked"))
         .alias("decision")
     )
+    uncertain = best.filter(pl.col("decision").is_in(["linked_to_confirm", "review_only"])).select("record_key")
+    competitors = (
+        ranked.filter((pl.col("candidate_rank") > 1) & (pl.col("confidence") >= MIN_COMPETITOR_SHARE))
+        .join(uncertain, on="record_key", how="semi")
+        .with_columns(pl.lit("review_only").alias("decision"))
+    )
+    return pl.concat([best.drop("one_to_one"), competitors], how="diagonal").sort("record_key", "candidate_rank")
 
 
 # The share of a source's rows that are about register persons, as exact numbers show it,
@@ -192,8 +225,16 @@ def register_odds(records: pl.DataFrame, training: pl.DataFrame, persons: pl.Dat
     return odds.to_series().to_numpy()
 
 
-def link_records(records: pl.DataFrame, persons: pl.DataFrame, training: pl.DataFrame, thresholds: Thresholds) -> tuple[pl.DataFrame, dict]:
-    """Score every candidate pair and decide per record; returns decisions and figures for the run record."""
+def link_records(records: pl.DataFrame, persons: pl.DataFrame, training: pl.DataFrame, thresholds: Thresholds,
+                 rejected: pl.DataFrame | None = None) -> tuple[pl.DataFrame, dict]:
+    """Score every candidate pair and decide per record; returns decisions and figures for the run record.
+
+    `rejected` (record_key, person_id): pairs an inspector said are not the
+    same person. They are no candidates, so the record's posterior is shared
+    among the others (one of two namesakes rejected leaves the other alone).
+    Decisions hold one row per record (`candidate_rank` 1) and, for records
+    left uncertain, one per competing candidate.
+    """
     if records.is_empty():
         return pl.DataFrame(schema={"record_key": pl.Int64, "person_id": pl.String}), {"records": 0, "candidate_pairs": 0}
     # the pool: records to link, and known matches with their numbers hidden (they train the model)
@@ -206,6 +247,8 @@ def link_records(records: pl.DataFrame, persons: pl.DataFrame, training: pl.Data
     taken = records.filter(pl.col("one_to_one")).select("record_key", "source").join(
         training.select("source", "person_id").unique(), on="source"
     ).select("record_key", "person_id")
+    if rejected is not None:
+        taken = pl.concat([taken, rejected.select("record_key", "person_id")])
     candidates = (
         pool_pairs.join(records.select("record_key"), on="record_key", how="semi")
         .join(taken, on=["record_key", "person_id"], how="anti")
@@ -221,8 +264,10 @@ def link_records(records: pl.DataFrame, persons: pl.DataFrame, training: pl.Data
     decisions = resolve(scored, records, thresholds)
     # words only for the pairs that were decided: a few per record, not every candidate
     chosen = decisions["pair_index"].to_numpy()
+    shares = decisions["confidence"].to_numpy()
     decisions = decisions.with_columns(
-        pl.Series("explanation", [explain(levels[i], contributions[i], p[i]) for i in chosen], dtype=pl.String),
+        pl.Series("explanation", [explain(levels[i], contributions[i], share) for i, share in zip(chosen, shares)],
+                  dtype=pl.String),
         pl.Series("comparison_vector", [",".join(map(str, levels[i])) for i in chosen], dtype=pl.String),
     )
     figures = {
@@ -233,6 +278,9 @@ def link_records(records: pl.DataFrame, persons: pl.DataFrame, training: pl.Data
         "prior": round(model.prior, 6),
         "m": {c.name: [round(x, 4) for x in m] for c, m in zip(COMPARISONS, model.m)},
         "u": {c.name: [round(x, 4) for x in u] for c, u in zip(COMPARISONS, model.u)},
-        "decisions": dict(decisions.group_by("decision").len().sort("decision").iter_rows()),
+        "decisions": dict(
+            decisions.filter(pl.col("candidate_rank") == 1).group_by("decision").len().sort("decision").iter_rows()
+        ),
+        "competing_candidates": decisions.filter(pl.col("candidate_rank") > 1).height,
     }
     return decisions, figures

@@ -2,7 +2,13 @@
 
 `import_feedback(FILE.xlsx, out)` reads every sheet with the columns 案件编号
 and 核查结论 (the check sheets and 待确认), and the identity links on 待确认
-(关联编号, 身份确认). Rows are found by their keys, never by position, so a
+(关联编号, 身份确认). There a source row's candidates follow its own line:
+是同一人 on one candidate's line (`source:row:person`) records that person
+as the same and every other candidate of the row as different; 都不是 on the
+row's own line (`source:row:`) records them all as different; 不是同一人
+rejects one candidate. Two candidates marked 是同一人 for one record, or
+是同一人 beside 都不是, are refused naming both lines (`_link_choices`).
+Rows are found by their keys, never by position, so a
 workbook re-saved by Excel or WPS, sorted or filtered, reads the same. The
 whole workbook is validated first — a workbook from another county, an
 unknown run, an unknown 案件编号, an illegal 核查结论, a case answered twice
@@ -71,7 +77,8 @@ MAX_ROWS_PER_SHEET = 100_000
 META_ROWS = 20  # _meta holds four rows (reports/workbooks.py)
 
 CONCLUSIONS = ("属实", "不属实", "已整改")
-LINK_DECISIONS = {"是同一人": "same", "不是同一人": "different"}
+LINK_DECISIONS = {"是同一人": "same", "不是同一人": "different"}  # on a candidate's line
+NONE_OF_THEM = "都不是"  # on a source row's own line: none of its candidates
 CASE_KEY_HEADER = "案件编号"
 CONCLUSION_HEADER = "核查结论"
 NOTE_HEADER = "核查说明"
@@ -313,15 +320,27 @@ def import_feedback(path: Path, out: Path, *, inspector: str | None = None) -> F
     link_rows = []
     for row in links:
         where = f"{path.name} sheet {row.sheet} row {row.row}"
-        if row.value not in LINK_DECISIONS:
-            problems.append(f"{where}: 身份确认 {mask_text(row.value)!r} is not one of {'/'.join(LINK_DECISIONS)}")
+        if row.value not in (*LINK_DECISIONS, NONE_OF_THEM):
+            problems.append(f"{where}: 身份确认 {mask_text(row.value)!r} is not one of {'/'.join((*LINK_DECISIONS, NONE_OF_THEM))}")
+            continue
+        if not row.key:
+            problems.append(f"{where}: 身份确认 on a line without 关联编号; answer on the candidate's line")
             continue
         parts = row.key.split(":")
         if len(parts) != 3 or not parts[1].isdigit():
             problems.append(f"{where}: 关联编号 {mask_text(row.key)!r} is not source:row:person")
             continue
+        if row.value == NONE_OF_THEM and parts[2]:
+            problems.append(f"{where}: {NONE_OF_THEM} goes on the line of the row itself, not on a candidate's "
+                            f"(关联编号 {mask_text(row.key)!r}); here choose 不是同一人")
+            continue
+        if row.value != NONE_OF_THEM and not parts[2]:
+            problems.append(f"{where}: on the line of the row itself (关联编号 {mask_text(row.key)!r}) choose {NONE_OF_THEM}; "
+                            f"{row.value} goes on a candidate's line")
+            continue
         link_rows.append((row, parts[0], int(parts[1]), parts[2]))
     signatures = _signatures(run[0][0] if run else None, link_rows, problems, path.name)
+    link_rows, signatures = _link_choices(run[0][0] if run else None, link_rows, signatures, problems, path.name)
     # checked against the history they are recorded in, as record_recovered checks them
     problems += _recovery_problems(secret_root(out) / STATE, [row for row in cases if row.recovered is not None and row.key in known],
                                    path.name)
@@ -390,9 +409,9 @@ def _record(con: duckdb.DuckDBPyConnection, file: str, run_id: str, township: st
         result.dispositions[row.value] = result.dispositions.get(row.value, 0) + 1
     decided = set()
     for (row, source, _, person_id), signature in zip(link_rows, signatures):
-        if row.key in decided:  # the same link on two rows, answered alike
+        if (source, signature, person_id) in decided:  # the same link on two rows (or two rows of one record), answered alike
             continue
-        decided.add(row.key)
+        decided.add((source, signature, person_id))
         decision = LINK_DECISIONS[row.value]
         con.execute("delete from audit.link_decision where source = ? and record_signature = ? and person_id = ?",
                     [source, signature, person_id])
@@ -422,7 +441,7 @@ def _case_townships(con: duckdb.DuckDBPyConnection, run_dir: str | None, run_id:
 
 
 def _signatures(run_dir: str | None, link_rows: list, problems: list[str], file: str) -> list[str]:
-    """The record signature of each decided row, as the run's linker wrote it in link.review."""
+    """The record signature of each decided row, as the run's linker wrote it in link.review (any candidate's, on the row's own line)."""
     if not link_rows or run_dir is None:
         return []
     con = duckdb.connect(str(Path(run_dir) / "hecha.duckdb"), read_only=True)
@@ -430,8 +449,9 @@ def _signatures(run_dir: str | None, link_rows: list, problems: list[str], file:
         signatures = []
         for row, source, source_row, person_id in link_rows:
             found = con.execute(
-                "select record_signature from link.review where source = ? and source_row = ? and person_id = ? and role = 'subject'",
-                [source, source_row, person_id],
+                "select record_signature from link.review where source = ? and source_row = ? and role = 'subject' "
+                "and (person_id = ? or ? = '') order by record_signature limit 1",
+                [source, source_row, person_id, person_id],
             ).fetchall()
             if not found or not found[0][0]:
                 problems.append(f"{file} sheet {row.sheet} row {row.row}: 关联编号 {mask_text(row.key)!r} is not a link to confirm of that run")
@@ -441,6 +461,68 @@ def _signatures(run_dir: str | None, link_rows: list, problems: list[str], file:
         return signatures
     finally:
         con.close()
+
+
+def _link_choices(run_dir: str | None, link_rows: list, signatures: list[str], problems: list[str],
+                  file: str) -> tuple[list, list[str]]:
+    """The answers on 待确认 as one decision per candidate: (row, source, source_row, person_id) and signatures.
+
+    An inspector chooses among a record's candidates (its signature: the rows
+    of one record are decided together). 是同一人 on one candidate makes every
+    other candidate of that row, as the run listed them in link.review,
+    `different`; 都不是 makes them all `different`. Two candidates marked
+    是同一人, or one marked 是同一人 beside 都不是 or beside 不是同一人 for the
+    same person, cannot all hold: refused, naming both lines. The implied
+    decisions carry the line that implied them.
+    """
+    if not link_rows or run_dir is None or len(signatures) != len(link_rows):
+        return link_rows, signatures
+    by_record: dict[tuple[str, str], list] = {}
+    for link, signature in zip(link_rows, signatures):
+        if signature:  # a line the run did not list is reported as such
+            by_record.setdefault((link[1], signature), []).append(link)
+    con = duckdb.connect(str(Path(run_dir) / "hecha.duckdb"), read_only=True)
+    try:
+        candidates = {}
+        for (source, _), lines in by_record.items():
+            for source_row in {link[2] for link in lines}:
+                candidates[source, source_row] = [person for (person,) in con.execute(
+                    "select distinct person_id from link.review where source = ? and source_row = ? and role = 'subject' "
+                    "and person_id is not null order by person_id", [source, source_row]).fetchall()]
+    finally:
+        con.close()
+
+    def where(row: _Row) -> str:
+        return f"sheet {row.sheet} row {row.row}"
+
+    chosen_rows, chosen_signatures = [], []
+    for (source, signature), lines in by_record.items():
+        same = {link[3]: link[0] for link in lines if link[0].value == "是同一人"}
+        if len(same) > 1:
+            first, second = list(same.values())[:2]
+            problems.append(f"{file} {where(first)} and {where(second)}: 是同一人 marked for two candidates of one record "
+                            f"(关联编号 {mask_text(first.key)!r} and {mask_text(second.key)!r}); mark one, or {NONE_OF_THEM}")
+            continue
+        if same:
+            ((person, row),) = same.items()
+            against = [link[0] for link in lines if link[0].value == NONE_OF_THEM
+                       or (link[0].value == "不是同一人" and link[3] == person)]
+            if against:
+                problems.append(f"{file} {where(row)} and {where(against[0])}: 是同一人 (关联编号 {mask_text(row.key)!r}) "
+                                f"beside {against[0].value} (关联编号 {mask_text(against[0].key)!r}) for one record; keep one")
+                continue
+        for row, _, source_row, person in lines:
+            if row.value == NONE_OF_THEM or row.value == "是同一人":
+                rejected = [other for other in candidates[source, source_row] if other != person]
+                implied = _Row(row.sheet, row.row, row.key, "不是同一人", row.note)
+                chosen_rows += [(implied, source, source_row, other) for other in rejected]
+                chosen_signatures += [signature] * len(rejected)
+            if row.value != NONE_OF_THEM:
+                chosen_rows.append((row, source, source_row, person))
+                chosen_signatures.append(signature)
+    # the chosen person first: a record's rows decided alike are recorded once, the choice before what it implies
+    order = sorted(range(len(chosen_rows)), key=lambda i: chosen_rows[i][0].value != "是同一人")
+    return [chosen_rows[i] for i in order], [chosen_signatures[i] for i in order]
 
 
 def link_decisions(state: Path) -> list[tuple[str, str, str, str]]:

@@ -23,8 +23,15 @@ its own with a hash of the real one):
   follow on screen only.
 - `待确认` — one table, header in row 1 (row 2 under a warning): findings whose identity link is
   uncertain (keyed by 案件编号, answered in 核查结论) and the uncertain links
-  themselves (keyed by 关联编号 = `source:source_row:person_id`, answered in
-  身份确认). One header row per sheet is what the feedback reader expects.
+  themselves, a block per source row: the row's own line as the extract wrote
+  it, then one line per candidate (best first) with the candidate's name,
+  masked number, sex, birth year (never the birth date beside a masked
+  number: it is the hidden digits), 户号, 户籍地, status, its share of the
+  row's posterior as a percentage and a band, and what agrees and disagrees.
+  A candidate's line is keyed by 关联编号 = `source:source_row:person_id` and
+  answered in 身份确认 (是同一人 / 不是同一人); with several candidates the
+  row's own line is keyed `source:source_row:` and offers 都不是. One header
+  row per sheet is what the feedback reader expects.
 - `_meta` (hidden) — A1:B4 county / run_id / as_of / township.
 - `核查成效` (the county's book only, after `汇总`) — per check, what the
   inspectors measured and what the findings changed: findings, 属实 / 不属实
@@ -93,7 +100,7 @@ import xlsxwriter
 from openpyxl.utils import get_column_letter
 
 from hecha.checks.catalogue import BY_CODE, CATALOGUE, describe_check
-from hecha.extracts.declarations import BY_STEM
+from hecha.extracts.declarations import BY_STEM, PERSON_STATUS, SEX
 from hecha.reports.feedback import (
     CASE_KEY_HEADER,
     CONCLUSION_HEADER,
@@ -102,6 +109,7 @@ from hecha.reports.feedback import (
     LINK_DECISIONS,
     LINK_KEY_HEADER,
     META_SHEET,
+    NONE_OF_THEM,
     NOTE_HEADER,
     RECOVERED_HEADER,
 )
@@ -125,11 +133,16 @@ COUNTY_BOOK = "全县"
 SUMMARY_SHEET = "汇总"
 OUTCOME_SHEET = "核查成效"
 CONFIRM_SHEET = "待确认"
-LINK_ANSWERS = tuple(LINK_DECISIONS)  # 是同一人 / 不是同一人
+LINK_ANSWERS = tuple(LINK_DECISIONS)  # 是同一人 / 不是同一人, on a candidate's line
+ROW_ANSWERS = (NONE_OF_THEM,)  # on the line of a source row with several candidates
 LISTED_STATUSES = ("new", "persisting", "recurred", "reopened")
 DECISION_LABELS = {"linked_to_confirm": "已按此人关联，请确认", "review_only": "未关联，可能是此人"}
 KIND_FINDING = "待确认发现"
-KIND_LINK = "待确认身份关联"
+KIND_CANDIDATE = "候选人"  # 候选人1, 候选人2 … by rank
+SEX_LABELS = {code: label for label, code in SEX.items()}
+# The register's 正常 is 在册 to an inspector; a person the register does not hold is said so.
+PERSON_STATUS_LABELS = {code: label for label, code in PERSON_STATUS.items()} | {"normal": "在册"}
+NOT_IN_REGISTER = "户籍无此人"
 
 SHEET_NAME_FORBIDDEN = re.compile(r"[\[\]:*?/\\]")
 IDENTIFIER = re.compile(r"[a-z_][a-z0-9_]*")
@@ -193,28 +206,37 @@ FINDING_COLUMNS: tuple[Column, ...] = (
 # Beside 核查结论 on a check sheet with money to recover (`with_recovered_column`).
 RECOVERED_COLUMN = Column(RECOVERED_HEADER, 9, "amount_input")
 
+# 姓名 and 身份证号 are the finding's person, or the source row to identify (on each line of its block, so a
+# sorted or filtered line still says which row it is about); 候选人姓名 and 候选人身份证号 the candidate.
+# 性别 … 人员状态 are the line's own record: on a row's line what the extract wrote, on a candidate's line
+# what the register holds, so the block reads down each column. A birth year, never a date (see above).
 CONFIRM_COLUMNS: tuple[Column, ...] = (
-    Column("类别", 7, "text"),
-    Column("检查项目", 8, "text"),
-    Column("村", 7, "text"),
-    Column("姓名", 7, "text"),
+    Column("类别", 6, "text"),
+    Column("检查项目", 7, "text"),
+    Column("村", 6, "text"),
+    Column("姓名", 6, "text"),
     Column("身份证号", 19, "text"),
-    Column("证号", 10, "text"),
-    Column("候选人姓名", 7, "text"),
+    Column("证号", 9, "text"),
+    Column("候选人姓名", 6, "text"),
     Column("候选人身份证号", 19, "text"),
-    Column("候选人村", 7, "text"),
+    Column("性别", 4, "text"),
+    Column("出生年份", 5, "text"),
+    Column("户号", 7, "text"),
+    Column("户籍地", 8, "text"),
+    Column("人员状态", 5, "text"),
     Column("应追回金额", 8, "amount"),
-    Column("应补发金额", 8, "amount"),
-    Column(CONFIDENCE_HEADER, 5, "text"),
+    Column("同一人概率", 5, "text"),
+    Column(CONFIDENCE_HEADER, 4, "text"),
     Column(EVIDENCE_HEADER, None, "text"),
-    Column(CONCLUSION_HEADER, 6, "choice"),
-    Column(LINK_DECISION_HEADER, 6, "choice"),
-    Column(NOTE_HEADER, 10, "input"),
+    Column(CONCLUSION_HEADER, 5, "choice"),
+    Column(LINK_DECISION_HEADER, 5, "choice"),
+    Column(NOTE_HEADER, 8, "input"),
     # on screen only; the period is in the evidence, the source row is the office's
     Column("状态", 10, "text", printed=False),
     Column("乡镇", 12, "text", printed=False),
     Column("起始月份", 9, "text", printed=False),
     Column("截止月份", 9, "text", printed=False),
+    Column("应补发金额", 8, "amount", printed=False),  # the evidence states it; the page has no room left
     Column("来源", 16, "text", printed=False),
     Column("行号", 8, "integer", printed=False),
     Column("上次核查结论", 10, "text", printed=False),
@@ -266,6 +288,7 @@ OUTCOME_FIELDS: tuple[tuple[str, Column], ...] = (
 NO_RATE = "—"  # no 属实 or 不属实 yet: nothing measured
 
 CHOICES = {CONCLUSION_HEADER: CONCLUSIONS, LINK_DECISION_HEADER: LINK_ANSWERS}
+CONFIRM_EVIDENCE_MIN_WIDTH = 28  # 待确认 prints the candidates' facts beside the evidence: it gets less room
 
 # Printing. Cells are set in FONT_SIZE points; a sheet printed at scale s shows FONT_SIZE * s points, and
 # inspectors read printed lists on household visits: never below MIN_PRINTED_SIZE. The columns a sheet
@@ -302,7 +325,9 @@ def guide_lines(policy: dict) -> list[str]:
         f"1. 各检查项目工作表按涉及金额（应追回＋应补发）从高到低排列；入户核实后在“{CONCLUSION_HEADER}”列下拉选择"
         f"{'／'.join(CONCLUSIONS)}，在“{NOTE_HEADER}”列写明核实情况。",
         f"2. “{CONFIRM_SHEET}”工作表：身份关联不确定的发现，请先核实是否为同一人再填写“{CONCLUSION_HEADER}”；"
-        f"身份关联请在“{LINK_DECISION_HEADER}”列选择{'／'.join(LINK_ANSWERS)}。",
+        f"身份关联不确定的记录，先列记录本身，下面逐行列出每一名候选人及其同一人概率：是其中一人的，在该候选人行的"
+        f"“{LINK_DECISION_HEADER}”列选“{LINK_ANSWERS[0]}”（只能选一人）；都不是的，在记录行选“{NONE_OF_THEM}”；"
+        f"也可在某一候选人行选“{LINK_ANSWERS[1]}”只排除此人。",
         f"3. 请勿修改“{CASE_KEY_HEADER}”“{LINK_KEY_HEADER}”列，不要增删工作表；可以排序、筛选，可用 Excel 或 WPS 保存后交回。",
         "4. 身份证号已隐去中间 8 位；完整号码见县级核查结果文件（限授权人员）。建档立卡户编号、低保证号等不隐去，"
         "残疾人证号只隐去其中的身份证号部分。",
@@ -466,13 +491,47 @@ def _shown(value: object) -> str:
 # ---------------------------------------------------------------------------------------------- reading
 
 
-def read_reviews(con: duckdb.DuckDBPyConnection) -> list[dict]:
-    """link.review with the source row's name, raw number and township, and the candidate person.
+# What a source row says about its person, as read_reviews selects it: (field, stg column for the person on
+# the row, stg column for the household head on it (None: the row says nothing of the head's), type).
+ROW_FIELDS = (
+    ("name", "name", "head_name", "varchar"),
+    ("id_number_raw", "id_number_raw", "head_id_number_raw", "varchar"),
+    ("township", "township", "township", "varchar"),
+    ("row_village", "village", "village", "varchar"),
+    ("row_sex", "sex", None, "varchar"),
+    ("row_birth_date", "birth_date", None, "date"),
+    ("row_age_at_death", "age_at_death", None, "integer"),
+    ("row_death_date", "death_date", None, "date"),
+    ("row_address", "address", None, "varchar"),
+    ("row_household_no", "household_no", None, "varchar"),
+)
+PERSON_FIELDS = (
+    ("name", "varchar"), ("id_number", "varchar"), ("sex", "varchar"), ("birth_date", "date"), ("household_no", "varchar"),
+    ("township", "varchar"), ("village", "varchar"), ("person_status", "varchar"), ("status_date", "date"),
+    ("in_register", "boolean"),
+)
+REVIEW_FIELDS = (("match_probability", "double"), ("confidence", "double"), ("decision", "varchar"), ("explanation", "varchar"))
 
-    A row's township is its own (stg) township, else the candidate's; cremation rows carry none.
+
+def read_reviews(con: duckdb.DuckDBPyConnection) -> list[dict]:
+    """link.review: a line per candidate of each uncertain source row, with what the row and the candidate say.
+
+    Each line holds the source row as its extract wrote it (name, raw number,
+    township, and for the person on the row sex, birth date, age at death,
+    death date, address, 户号: `row_*`) and the candidate as link.person
+    holds them (`person_*`), the candidate's share of the row's posterior
+    (`confidence`), its rank among the row's candidates (1 = the best) and
+    their number. A row's township is its own (stg), else its best
+    candidate's, so a row's candidates stay together in one township's book.
+    Columns a database lacks read as null.
     """
-    if not {"source", "source_row", "role", "person_id"} <= set(table_columns(con, "link", "review")):
+    review_columns = set(table_columns(con, "link", "review"))
+    if not {"source", "source_row", "role", "person_id"} <= review_columns:
         return []
+
+    def column_or_null(columns: set[str], name: str | None, kind: str, alias: str, table: str) -> str:
+        return f"cast({table}.{name} as {kind}) as {alias}" if name in columns else f"cast(null as {kind}) as {alias}"
+
     parts = []
     for source, role in con.execute("select distinct source, role from link.review order by 1, 2").fetchall():
         if not (source and IDENTIFIER.fullmatch(source) and role and IDENTIFIER.fullmatch(role)):
@@ -480,48 +539,62 @@ def read_reviews(con: duckdb.DuckDBPyConnection) -> list[dict]:
         columns = set(table_columns(con, "stg", source))
         if "source_row" not in columns:
             continue
-        prefix = "head_" if role == "head" else ""
-
-        def pick(name: str, prefix: str = prefix) -> str:
-            return f"cast({prefix}{name} as varchar)" if f"{prefix}{name}" in columns else "cast(null as varchar)"
-
-        township = "cast(township as varchar)" if "township" in columns else "cast(null as varchar)"
-        parts.append(
-            f"select '{source}' as source, '{role}' as role, source_row, {pick('name')} as name, "
-            f"{pick('id_number_raw')} as id_number_raw, {township} as township from stg.{source}"
+        fields = ", ".join(
+            column_or_null(columns, head if role == "head" else subject, kind, alias, "rows")
+            for alias, subject, head, kind in ROW_FIELDS
         )
+        parts.append(f"select '{source}' as source, '{role}' as role, rows.source_row, {fields} from stg.{source} as rows")
     if not parts:
-        parts.append(
-            "select null::varchar as source, null::varchar as role, null::integer as source_row, null::varchar as name, "
-            "null::varchar as id_number_raw, null::varchar as township where false"
-        )
-    if table_columns(con, "link", "person"):
-        person = "link.person"
+        fields = ", ".join(f"cast(null as {kind}) as {alias}" for alias, _, _, kind in ROW_FIELDS)
+        parts.append(f"select null::varchar as source, null::varchar as role, null::integer as source_row, {fields} where false")
+    person_columns = set(table_columns(con, "link", "person"))
+    if person_columns:
+        fields = ", ".join(column_or_null(person_columns, name, kind, name, "persons") for name, kind in PERSON_FIELDS)
+        person = f"(select persons.person_id, {fields} from link.person as persons)"
     else:
-        person = "(select null::varchar as person_id, null::varchar as name, null::varchar as id_number, " \
-                 "null::varchar as township, null::varchar as village where false)"
+        fields = ", ".join(f"cast(null as {kind}) as {name}" for name, kind in PERSON_FIELDS)
+        person = f"(select null::varchar as person_id, {fields} where false)"
+    review_fields = ", ".join(column_or_null(review_columns, name, kind, name, "review") for name, kind in REVIEW_FIELDS)
+    candidates = "partition by review.source, review.source_row, review.role"
+    by_share = f"{candidates} order by review.confidence desc nulls last, review.person_id"
     return records(
         con,
         f"""
         with source_rows as (
             {" union all ".join(parts)}
+        ),
+        review as (
+            select review.source, review.source_row, review.role, review.person_id, {review_fields}
+            from link.review as review
         )
         select
             review.source, review.source_row, review.role, review.person_id, review.match_probability,
             review.confidence, review.decision, review.explanation,
+            row_number() over ({by_share}) as candidate_rank,
+            count(*) over ({candidates}) as candidate_count,
             source_rows.name, source_rows.id_number_raw,
-            coalesce(source_rows.township, person.township) as township,
-            person.name as person_name, person.id_number as person_id_number, person.village as person_village
-        from link.review as review
+            coalesce(source_rows.township, first_value(person.township) over ({by_share})) as township,
+            source_rows.row_village, source_rows.row_sex, year(source_rows.row_birth_date) as row_birth_year,
+            source_rows.row_age_at_death, source_rows.row_death_date, source_rows.row_address, source_rows.row_household_no,
+            person.name as person_name, person.id_number as person_id_number, person.sex as person_sex,
+            year(person.birth_date) as person_birth_year, person.household_no as person_household_no,
+            person.township as person_township, person.village as person_village,
+            person.person_status, person.status_date as person_status_date, person.in_register as person_in_register
+        from review
         left join source_rows
             on review.source = source_rows.source
             and review.source_row = source_rows.source_row
             and review.role = source_rows.role
         left join {person} as person
             on review.person_id = person.person_id
-        order by review.source, review.source_row, review.person_id
+        order by review.source, review.source_row, review.role, candidate_rank
         """,
     )
+
+
+def review_rows(reviews) -> set[tuple]:
+    """The source rows among `reviews` (each listed with one or more candidates)."""
+    return {(row["source"], row["source_row"], row["role"]) for row in reviews}
 
 
 # ---------------------------------------------------------------------------------------------- writing
@@ -718,11 +791,13 @@ def _write_cell(sheet, row: int, col: int, value: object, kind: str, formats: _F
 
 
 def _write_table(sheet, first_row: int, columns: Sequence[Column], rows: list[tuple], formats: _Formats, *,
-                 validate: bool = True, widths: Sequence[float] | None = None) -> int:
+                 validate: bool = True, widths: Sequence[float] | None = None,
+                 choices: Sequence[dict[str, tuple[str, ...]]] | None = None) -> int:
     """Header at first_row, then rows, each as tall as its wrapped text; drop-downs on choice columns.
 
     `widths` (characters) are the columns' widths when the table sits in another table's columns;
-    otherwise the columns' own widths are set. Returns the last row written.
+    otherwise the columns' own widths are set. `choices`, one per row, gives a row's own
+    drop-down where it differs from its column's (CHOICES). Returns the last row written.
     """
     if widths is None:
         widths = [column.width for column in columns]
@@ -740,16 +815,17 @@ def _write_table(sheet, first_row: int, columns: Sequence[Column], rows: list[tu
     if validate and rows:
         for col, column in enumerate(columns):
             if column.kind == "choice":
-                options = CHOICES[column.header]
-                sheet.data_validation(first_row + 1, col, last_row, col, {
-                    "validate": "list",
-                    "source": list(options),
-                    "input_title": column.header,
-                    "input_message": "请选择：" + "／".join(options),
-                    "error_title": column.header,
-                    "error_message": f"{column.header}只能是：" + "、".join(options),
-                    "error_type": "stop",
-                })
+                for options, (first, last), cells in _choice_ranges(column.header, first_row + 1, col, len(rows), choices):
+                    sheet.data_validation(first, col, last, col, {
+                        "validate": "list",
+                        "source": list(options),
+                        "input_title": column.header,
+                        "input_message": "请选择：" + "／".join(options),
+                        "error_title": column.header,
+                        "error_message": f"{column.header}只能是：" + "、".join(options),
+                        "error_type": "stop",
+                        **({"multi_range": cells} if cells else {}),
+                    })
             elif column.kind == "amount_input":
                 sheet.data_validation(first_row + 1, col, last_row, col, {
                     "validate": "decimal",
@@ -764,11 +840,35 @@ def _write_table(sheet, first_row: int, columns: Sequence[Column], rows: list[tu
     return last_row
 
 
+def _choice_ranges(header: str, first_row: int, col: int, count: int,
+                   choices: Sequence[dict[str, tuple[str, ...]]] | None) -> list[tuple[tuple[str, ...], tuple[int, int], str]]:
+    """Per drop-down list of a column: (options, its first run of rows, all its runs as a multi_range or "").
+
+    A column whose rows all offer its own list (CHOICES) is one run, as a table without `choices` has it.
+    """
+    runs: dict[tuple[str, ...], list[list[int]]] = {}
+    for offset in range(count):
+        options = ((choices[offset] if choices else {}) or {}).get(header, CHOICES[header])
+        row_runs = runs.setdefault(options, [])
+        if row_runs and row_runs[-1][1] == first_row + offset - 1:
+            row_runs[-1][1] = first_row + offset
+        else:
+            row_runs.append([first_row + offset, first_row + offset])
+    found = []
+    for options, row_runs in runs.items():
+        letter = get_column_letter(col + 1)
+        cells = " ".join(f"{letter}{a + 1}:{letter}{b + 1}" if a != b else f"{letter}{a + 1}" for a, b in row_runs)
+        found.append((options, tuple(row_runs[0]), cells if len(row_runs) > 1 else ""))
+    return found
+
+
 def _answer_sheet(book, name: str, columns: Sequence[Column], rows: list[dict], formats: _Formats,
-                  warnings: Sequence[str], *, title: str, as_of: str) -> None:
+                  warnings: Sequence[str], *, title: str, as_of: str,
+                  choices: Sequence[dict[str, tuple[str, ...]]] | None = None) -> None:
     """A sheet inspectors answer on: the warnings in one banner row when there are any, then the table.
 
-    Header frozen and filtered; printed with the header (and banner) on every page.
+    Header frozen and filtered; printed with the header (and banner) on every page. `choices`: a
+    row's own drop-downs where they differ from its column's (see `_write_table`).
     """
     headers = {column.header for column in columns}
     for row in rows:
@@ -784,7 +884,7 @@ def _answer_sheet(book, name: str, columns: Sequence[Column], rows: list[dict], 
         sheet.set_row(0, row_points([banner], [printed_width]) * 11 / FONT_SIZE)
         header_row = 1
     last_row = _write_table(sheet, header_row, columns, [tuple(row.get(column.header) for column in columns) for row in rows],
-                            formats)
+                            formats, choices=choices)
     sheet.freeze_panes(header_row + 1, 0)
     sheet.autofilter(header_row, 0, last_row, len(columns) - 1)
     _print_setup(sheet, columns, last_row=last_row, repeat=(0, header_row), title=title, as_of=as_of)
@@ -823,12 +923,65 @@ def _confirm_finding_values(row: dict, identity: dict | None) -> dict:
     return {"类别": KIND_FINDING, "检查项目": _check_name(row["check_code"]), **_finding_values(row, identity)}
 
 
-def _confirm_link_values(row: dict, identity: dict | None) -> dict:
+def _place(*parts: object) -> str:
+    """Township and village as one place (城关镇西关村), each once."""
+    text = ""
+    for part in parts:
+        if part and str(part) not in text:
+            text += str(part)
+    return text
+
+
+def _confirm_row_values(row: dict, identity: dict | None) -> dict:
+    """A source row's own line in its block: what its extract wrote, and how to answer for it.
+
+    Several candidates: keyed `source:row:` and answered 都不是 when none of them is the one.
+    One candidate: no key (its candidate's line takes 是同一人 / 不是同一人).
+    """
+    source = row["source"]
+    title = BY_STEM[source].title if source in BY_STEM else source
+    count = row["candidate_count"] or 1
+    if row["row_birth_year"] is not None:
+        born = str(row["row_birth_year"])
+    elif row["row_age_at_death"] is not None:
+        born = f"死亡时{row['row_age_at_death']}岁"  # a cremation record gives the age (often 虚岁), not the birth
+    else:
+        born = None
+    if count > 1:
+        how = (f"共 {count} 名候选人，按同一人概率从高到低列在下面：是其中一人的，在该候选人行选“{LINK_ANSWERS[0]}”"
+               f"（只能选一人）；都不是的，在本行选“{NONE_OF_THEM}”")
+    else:
+        how = f"1 名候选人，列在下面：在候选人行选“{LINK_ANSWERS[0]}”或“{LINK_ANSWERS[1]}”"
+    return {
+        "类别": title,
+        "乡镇": row["township"],
+        "姓名": row["name"],
+        "身份证号": mask_id_number(row["id_number_raw"]),
+        "性别": SEX_LABELS.get(row["row_sex"], row["row_sex"]),
+        "出生年份": born,
+        "户号": row["row_household_no"],
+        "户籍地": row["row_address"] or _place(row["township"] if row["row_village"] else None, row["row_village"]),
+        "人员状态": f"死亡 {row['row_death_date']:%Y-%m-%d}" if row["row_death_date"] is not None else None,
+        EVIDENCE_HEADER: how,
+        "来源": title,
+        "行号": row["source_row"],
+        LINK_KEY_HEADER: f"{source}:{row['source_row']}:" if count > 1 else None,
+    }
+
+
+def _confirm_candidate_values(row: dict, identity: dict | None) -> dict:
+    """A candidate's line: the register's view of the person, the row's share of posterior on them, what agrees and not."""
     source = row["source"]
     decision = DECISION_LABELS.get(row["decision"], row["decision"])
     explanation = "；".join(part for part in (decision, inspector_evidence(row["explanation"], identity)) if part)
+    if row["person_status"] in PERSON_STATUS_LABELS:
+        status = PERSON_STATUS_LABELS[row["person_status"]]
+        if row["person_status"] != "normal" and row["person_status_date"] is not None:
+            status += f" {row['person_status_date']:%Y-%m-%d}"
+    else:
+        status = NOT_IN_REGISTER if row["person_in_register"] is False else None
     return {
-        "类别": KIND_LINK,
+        "类别": f"{KIND_CANDIDATE}{row['candidate_rank']}",
         "乡镇": row["township"],
         "姓名": row["name"],
         "身份证号": mask_id_number(row["id_number_raw"]),
@@ -836,11 +989,32 @@ def _confirm_link_values(row: dict, identity: dict | None) -> dict:
         "行号": row["source_row"],
         "候选人姓名": row["person_name"],
         "候选人身份证号": mask_id_number(row["person_id_number"]),
-        "候选人村": row["person_village"],
+        "性别": SEX_LABELS.get(row["person_sex"], row["person_sex"]),
+        "出生年份": str(row["person_birth_year"]) if row["person_birth_year"] is not None else None,
+        "户号": row["person_household_no"],
+        "户籍地": _place(row["person_township"], row["person_village"]),
+        "人员状态": status,
+        "同一人概率": percent_text(round(row["confidence"], 3)) if row["confidence"] is not None else None,
         CONFIDENCE_HEADER: confidence_band(row["confidence"], identity),
         EVIDENCE_HEADER: explanation,
         LINK_KEY_HEADER: f"{source}:{row['source_row']}:{row['person_id'] or ''}",
     }
+
+
+def _confirm_link_lines(reviews: list[dict], identity: dict | None) -> list[dict]:
+    """The uncertain links on 待确认: per source row its own line, then a line per candidate, best first."""
+    lines = []
+    for row in reviews:  # read_reviews sorts them by row and rank
+        if row["candidate_rank"] == 1:
+            lines.append(_confirm_row_values(row, identity))
+        lines.append(_confirm_candidate_values(row, identity))
+    return lines
+
+
+def _confirm_choices(line: dict) -> dict[str, tuple[str, ...]]:
+    """The drop-down of a 待确认 line: 都不是 on the own line of a row with several candidates, else the column's."""
+    key = line.get(LINK_KEY_HEADER)
+    return {LINK_DECISION_HEADER: ROW_ANSWERS} if key and key.endswith(":") else {}
 
 
 def _ordered_codes(codes: set[str]) -> list[str]:
@@ -896,7 +1070,8 @@ def write_workbook(path: Path, findings: list[dict], resolved: list[dict], revie
     to_confirm = [row for row in shown if row["needs_confirmation"]]
     codes = _ordered_codes({row["check_code"] for row in findings} | {row["check_code"] for row in resolved})
     sheet_names = _sheet_names([code for code in codes if any(row["check_code"] == code for row in listed)])
-    finding_columns, confirm_columns = fit_columns(FINDING_COLUMNS), fit_columns(CONFIRM_COLUMNS)
+    finding_columns = fit_columns(FINDING_COLUMNS)
+    confirm_columns = fit_columns(CONFIRM_COLUMNS, rest_at_least=CONFIRM_EVIDENCE_MIN_WIDTH)
     recovery_columns = fit_columns(with_recovered_column(FINDING_COLUMNS))
 
     book = xlsxwriter.Workbook(str(path), {"constant_memory": False, "strings_to_formulas": False,
@@ -920,9 +1095,9 @@ def write_workbook(path: Path, findings: list[dict], resolved: list[dict], revie
                           as_of=as_of)
 
         rows = [_confirm_finding_values(row, identity) for row in to_confirm]
-        rows += [_confirm_link_values(row, identity) for row in reviews]
+        rows += _confirm_link_lines(reviews, identity)
         _answer_sheet(book, CONFIRM_SHEET, confirm_columns, rows, formats, warnings, title=f"{meta[3]}　{CONFIRM_SHEET}",
-                      as_of=as_of)
+                      as_of=as_of, choices=[_confirm_choices(row) for row in rows])
 
         meta_sheet = book.add_worksheet(META_SHEET)
         for row, (label, value) in enumerate(zip(("county", "run_id", "as_of", "township"), meta)):
@@ -987,7 +1162,7 @@ def _write_summary(sheet, formats: _Formats, findings, resolved, reviews, codes,
     sheet.write_blank(total_row, last_col, None, formats.total)
 
     row = total_row + 2
-    sheet.write_string(row, 0, f"待确认身份关联：{len(reviews)} 条；身份关联不确定的发现："
+    sheet.write_string(row, 0, f"待确认身份关联：{len(review_rows(reviews))} 条；身份关联不确定的发现："
                                f"{sum(1 for item in findings if item['needs_confirmation'] and item['status'] != 'suppressed')} 条"
                                f"（见“{CONFIRM_SHEET}”工作表）", formats.subtitle)
     row += 2
@@ -1001,7 +1176,7 @@ def _write_summary(sheet, formats: _Formats, findings, resolved, reviews, codes,
             shown = [item for item in findings if town_of(item) == town and item["status"] != "suppressed"]
             town_rows.append((town, len(shown), sum(1 for item in shown if item["needs_confirmation"]),
                               _money(shown, "overpaid_amount"), _money(shown, "backpay_amount"),
-                              sum(1 for item in reviews if town_of(item) == town)))
+                              len(review_rows(item for item in reviews if town_of(item) == town))))
         sheet.write_string(row, 0, "分乡镇", formats.subtitle)
         row = _write_table(sheet, row + 1, TOWNSHIP_COLUMNS, town_rows, formats, validate=False,
                            widths=widths[:len(TOWNSHIP_COLUMNS)]) + 2

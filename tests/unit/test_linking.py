@@ -167,3 +167,28 @@ def test_inspectors_link_decisions_outrank_the_score(tmp_path):
     confirmed = duckdb.connect()
     link_drop(confirmed, drop, decisions=[("cremation", signature, other_id, "same")], secret=TEST_SECRET)
     assert linked_person(confirmed, "cremation", 1) == (other.id_number, "confirmed", 1.0)
+
+
+def test_resolve_lists_every_competing_candidate_of_an_uncertain_row_with_its_share():
+    from hecha.matching.probabilistic import Thresholds, resolve
+
+    weights = {
+        1: {"a": 10.0, "b": 10.0, "c": -20.0},  # namesakes, and someone thirty bits behind
+        2: {"d": 12.0, "e": 2.0},  # a clear best: linked, the other is no choice
+        3: {"f": 6.0, "g": 3.0},  # a link to confirm, with a runner-up
+    }
+    pairs = [(record, person, weight) for record, candidates in weights.items() for person, weight in candidates.items()]
+    scored = pl.DataFrame(pairs, schema=["record_key", "person_id", "match_weight"], orient="row").with_columns(
+        (1 / (1 + pl.lit(2.0).pow(-pl.col("match_weight")))).alias("probability"), pl.int_range(0, len(pairs)).alias("pair_index")
+    )
+    records = pl.DataFrame({"record_key": [1, 2, 3], "one_to_one": [False] * 3})
+    decided = resolve(scored, records, Thresholds(link=0.8, review=0.95))
+
+    def share(record, person):  # 2^w / (1 + Σ 2^w_k): "none of them" is the 1
+        return 2 ** weights[record][person] / (1 + sum(2**w for w in weights[record].values()))
+
+    listed = [(row["record_key"], row["person_id"], row["candidate_rank"], row["decision"]) for row in decided.iter_rows(named=True)]
+    assert listed == [(1, "a", 1, "review_only"), (1, "b", 2, "review_only"), (2, "d", 1, "linked"),
+                      (3, "f", 1, "linked_to_confirm"), (3, "g", 2, "review_only")]
+    assert decided["confidence"].to_list() == pytest.approx([share(r, p) for r, p, _, _ in listed])
+    assert share(1, "a") == pytest.approx(0.5, abs=0.001)  # two equally good candidates get 0.5 each
