@@ -26,7 +26,7 @@ latest_verdicts as (
 confirmations as (
     select
         disposition.case_key,
-        arg_min(runs.as_of_month, disposition.recorded_at) as confirmed_month
+        arg_min(runs.as_of_month, (disposition.recorded_at, runs.as_of_month)) as confirmed_month  -- ties: the earlier month
     from audit.disposition as disposition
     inner join runs
         on disposition.run_id = runs.run_id
