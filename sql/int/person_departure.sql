@@ -9,10 +9,12 @@ with events as (
 select
     person_id,
     min(event_month) as departure_month,
-    arg_min(event_kind, event_month) as departure_kind,
-    arg_min(event_label, event_month) as departure_label,
-    arg_min(event_date, event_month) as departure_date,
-    arg_min(link_confidence, event_month) as link_confidence,
-    arg_min(evidence, event_month) as evidence
+    -- the first event; on the same day a death before a move-out ('death' < 'moved_out'), so
+    -- every column comes from one event whatever the order DuckDB reads the rows in
+    arg_min(event_kind, (event_month, event_date, event_kind)) as departure_kind,
+    arg_min(event_label, (event_month, event_date, event_kind)) as departure_label,
+    arg_min(event_date, (event_month, event_date, event_kind)) as departure_date,
+    arg_min(link_confidence, (event_month, event_date, event_kind)) as link_confidence,
+    arg_min(evidence, (event_month, event_date, event_kind)) as evidence
 from events
 group by person_id

@@ -60,8 +60,9 @@ first_events as (
         person_id,
         event_kind,
         min(event_date) as event_date,
-        -- the evidence that sets the month is the link the finding rests on
-        arg_min(confidence, event_date) as link_confidence,
+        -- the evidence that sets the month is the link the finding rests on; two records of the
+        -- same day (register and cremation) either set it: the surer link is the one to rest on
+        arg_min(confidence, (event_date, -confidence)) as link_confidence,
         string_agg(evidence, '；' order by event_date, evidence) as evidence
     from all_events
     group by person_id, event_kind
