@@ -89,3 +89,25 @@ def test_input_error_is_one_line_exit_2_and_publishes_nothing(tmp_path, case):
     assert "Traceback" not in result.stderr
     published = [path for path in out.rglob("run.json") if ".work-" not in str(path)] if out.exists() else []
     assert published == [] and not (out.exists() and list(out.rglob("exceptions.csv")))
+
+
+def test_run_with_a_prefect_server_named_is_recorded_there_as_a_flow_run(tmp_path, monkeypatch):
+    """With PREFECT_API_URL set, `hecha run` shows in the same Prefect UI as the nightly runs."""
+    from prefect.client.orchestration import get_client
+    from prefect.settings import get_current_settings
+
+    from hecha.flows.cli import main
+
+    def nightly_runs() -> list[dict]:
+        # the client's read_flow_runs sends null filters this server refuses (422): ask the API directly
+        with get_client(sync_client=True) as client:
+            body = {"flows": {"name": {"any_": ["nightly"]}}, "limit": 200, "offset": 0, "sort": "START_TIME_DESC"}
+            return client.request("POST", "/flow_runs/filter", json=body).json()
+
+    url = get_current_settings().api.url  # the session's Prefect server (tests/integration/conftest.py)
+    assert url
+    monkeypatch.setenv("PREFECT_API_URL", url)
+    before = {run["id"] for run in nightly_runs()}
+    assert main(["run", "--drop", str(SAMPLE_DROP), "--out", str(tmp_path / "out")]) == 0
+    (new,) = [run for run in nightly_runs() if run["id"] not in before]
+    assert new["state_type"] == "COMPLETED"
