@@ -20,7 +20,7 @@ import duckdb
 from hecha.config import load_policy
 from hecha.extracts.declarations import EXTRACTS
 from hecha.extracts.guards import InputPolicy, read_input_policy
-from hecha.extracts.read import ExtractFile, Manifest, read_extract_file
+from hecha.extracts.read import ExtractFile, Manifest, read_extract_file, read_header
 from hecha.extracts.schema import Column, Extract
 
 DATE_FORMATS = ("%Y-%m-%d", "%Y%m%d", "%Y/%m/%d", "%Y.%m.%d")
@@ -265,6 +265,8 @@ def load_drop(con: duckdb.DuckDBPyConnection, drop: Path, manifest: Manifest, ex
     """
     policy = load_policy() if policy is None else policy
     read_input_policy(policy)  # a bad inputs section fails before any file is read
+    for extract in extracts:  # a missing file or column is said before any file is read whole
+        read_header(drop, extract, manifest)
     files = [read_extract_file(drop, extract, manifest) for extract in extracts]
     create_schemas(con, extracts)
     counts = []

@@ -321,6 +321,46 @@ def read_xlsx_sheet(path: Path) -> tuple[list[str], pl.DataFrame, dict[int, Nume
     return headers, pl.DataFrame(columns, schema={name: pl.String for name in names}), numbers
 
 
+HEADER_BYTES = 1 << 16  # a header row is far shorter; more is read only when it is not
+
+
+def read_header(drop: Path, extract: Extract, manifest: Manifest) -> list[str]:
+    """The header row of the drop's file for `extract`, read without reading the rows.
+
+    A missing file, an unreadable header or a missing or repeated column is
+    refused here, in well under a second even for a county's millions of
+    ledger lines, before any file is read whole.
+    """
+    path = find_extract_file(drop, extract)
+    if path.suffix == ".xlsx":
+        from openpyxl import load_workbook
+
+        try:
+            workbook = load_workbook(path, read_only=True, data_only=True)
+        except Exception as error:  # openpyxl raises several unrelated types for damaged files
+            raise DropError(f"{path.name}: cannot be opened as .xlsx ({error})", file=path.name) from error
+        try:
+            header = next(workbook.worksheets[0].iter_rows(max_row=1, values_only=True), None)
+        finally:
+            workbook.close()
+        if header is None:
+            raise DropError(f"{path.name}: the first sheet is empty", file=path.name)
+        headers = [cell_text(h) or f"column_{i + 1}" for i, h in enumerate(header)]
+    else:
+        with path.open("rb") as handle:
+            head = handle.read(HEADER_BYTES)
+        if head.startswith((b"\xff\xfe", b"\xfe\xff")):
+            return []  # UTF-16: its lines are not split on a plain newline byte; the full read checks it
+        end = head.find(b"\n")
+        if end < 0:
+            return []  # a header longer than the bytes read: the full read checks it
+        line = head[:end + 1]
+        encoding = manifest.encodings.get(extract.stem) or manifest.encodings.get(path.name) or detect_encoding(line)
+        headers, _ = read_csv_text(decode(line, encoding, path.name), path.name)
+    map_headers(extract, headers, path.name)
+    return headers
+
+
 def read_extract_file(drop: Path, extract: Extract, manifest: Manifest) -> ExtractFile:
     """Read the drop's file for `extract` as text with `source_row` (1-based data row)."""
     path = find_extract_file(drop, extract)
