@@ -23,6 +23,7 @@ from hecha.matching.id_number import clean_id_number_text
 from hecha.matching.names import name_pinyin
 from hecha.matching.probabilistic import ONE_TO_ONE_SOURCES, Thresholds, link_records
 from hecha.matching.repair import repair_id_numbers
+from hecha.storage.database import setting
 from hecha.storage.secret import require_keyed_hash
 
 TRAINING_ROWS = 5_000  # about this many known matches (exact links) seed m; more adds time, not accuracy
@@ -119,10 +120,15 @@ def link_people(con: duckdb.DuckDBPyConnection, extracts: tuple[Extract, ...] = 
     Person ids are `person_id_of`, keyed with the deployment secret (storage/secret.py) installed on `con`.
     """
     require_keyed_hash(con)
+    # link tables have no meaningful row order (every reader that needs one sorts), and DuckDB
+    # builds them faster when it need not keep one; the setting ends with this stage
+    with setting(con, "preserve_insertion_order", False):
+        return link_all_rows(con, extracts, thresholds=thresholds, decisions=decisions)
+
+
+def link_all_rows(con: duckdb.DuckDBPyConnection, extracts: tuple[Extract, ...], *, thresholds: Thresholds,
+                  decisions: list[tuple[str, str, str, str]]) -> dict:
     con.execute("create schema if not exists link")
-    # link tables have no meaningful row order (every reader that needs one sorts),
-    # and DuckDB builds them faster when it need not keep one
-    con.execute("set preserve_insertion_order = false")
     for ddl in LINK_DDL:
         con.execute(ddl)
     con.execute(f"create or replace temp table identity_rows as {identity_rows_sql(extracts)}")

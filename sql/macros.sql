@@ -5,6 +5,10 @@
 -- Months as inspectors read them.
 create or replace macro month_text(month) as strftime(month, '%Y-%m');
 
+-- Yuan as an exact decimal to a millionth: sums of shares (a household's 低保金 split between
+-- its covered members) then come out the same whatever order DuckDB adds them in.
+create or replace macro exact_yuan(amount) as cast(amount as decimal(18, 6));
+
 -- Yuan with two decimals, for evidence text.
 create or replace macro yuan_text(amount) as format('{:.2f}', cast(amount as double));
 

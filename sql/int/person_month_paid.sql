@@ -46,9 +46,7 @@ dibao_shares as (
         lines.programme,
         lines.case_no,
         members.person_id,
-        -- a share as an exact decimal (to a millionth of a yuan): sums of shares then come out the
-        -- same whatever order DuckDB adds them in, which a double's rounding does not guarantee
-        cast(cast(lines.amount as double) / counts.covered_count as decimal(18, 6)) as amount,
+        exact_yuan(cast(lines.amount as double) / counts.covered_count) as amount,
         lines.amount as line_amount,
         counts.covered_count,
         members.roster_row,
@@ -70,7 +68,7 @@ payee_lines as (
         lines.programme,
         lines.case_no,
         lines.payee_person_id as person_id,
-        cast(lines.amount as decimal(18, 6)) as amount,
+        exact_yuan(lines.amount) as amount,
         lines.amount as line_amount,
         1 as covered_count,
         cast(null as integer) as roster_row,

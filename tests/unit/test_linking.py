@@ -1,5 +1,7 @@
 """Linking rows without a usable citizen number to the right person, and never to the wrong one."""
 
+from pathlib import Path
+
 import numpy as np
 import polars as pl
 import pytest
@@ -192,3 +194,15 @@ def test_resolve_lists_every_competing_candidate_of_an_uncertain_row_with_its_sh
                       (3, "f", 1, "linked_to_confirm"), (3, "g", 2, "review_only")]
     assert decided["confidence"].to_list() == pytest.approx([share(r, p) for r, p, _, _ in listed])
     assert share(1, "a") == pytest.approx(0.5, abs=0.001)  # two equally good candidates get 0.5 each
+
+
+def test_linking_leaves_the_connection_settings_as_it_found_them(tmp_path):
+    """No stage changes a setting that the stages after it would inherit."""
+    import duckdb
+
+    from hecha.flows.pipeline import link_drop
+
+    con = duckdb.connect()
+    before = con.execute("select name, value from duckdb_settings() order by name").fetchall()
+    link_drop(con, Path(__file__).resolve().parents[2] / "data" / "sample" / "drop", secret=TEST_SECRET)
+    assert con.execute("select name, value from duckdb_settings() order by name").fetchall() == before
