@@ -123,7 +123,9 @@ def read_outcome_summary(con: duckdb.DuckDBPyConnection) -> list[dict] | None:
     if not table_columns(con, "chk", "outcome_summary"):
         return None
     order = {check.code: index for index, check in enumerate(CATALOGUE)}
-    rows = records(con, "select * from chk.outcome_summary")
+    # money sums over exact-decimal shares arrive as Decimal: the report and the workbook draw and write floats
+    rows = [{name: float(value) if isinstance(value, Decimal) else value for name, value in row.items()}
+            for row in records(con, "select * from chk.outcome_summary")]
     return sorted(rows, key=lambda row: (order.get(row["check_code"], len(order)), row["check_code"]))
 
 
