@@ -147,7 +147,9 @@ def outcome_totals(rows: list[dict]) -> dict:
 
 
 def rounded(name: str, value: object) -> object:
-    """Money to the fen, rates to four places (the table keeps them unrounded)."""
+    """Money to the fen, rates to four places (the table keeps them unrounded); numbers for run.json, not text."""
+    if isinstance(value, Decimal):
+        value = float(value)
     if isinstance(value, float):
         return round(value, 4 if name.endswith("_rate") else 2)
     return value
