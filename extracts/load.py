@@ -22,6 +22,7 @@ from hecha.extracts.declarations import EXTRACTS
 from hecha.extracts.guards import InputPolicy, read_input_policy
 from hecha.extracts.read import ExtractFile, Manifest, read_extract_file, read_header
 from hecha.extracts.schema import Column, Extract
+from hecha.storage.database import sql_literal
 
 DATE_FORMATS = ("%Y-%m-%d", "%Y%m%d", "%Y/%m/%d", "%Y.%m.%d")
 MONTH_FORMATS = ("%Y-%m", "%Y%m", "%Y/%m", "%Y.%m", "%Y-%m-%d", "%Y%m%d")
@@ -70,12 +71,8 @@ class FileCounts:
     absent_columns: list[str]
 
 
-def quote_literal(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
-
-
 def format_list(formats: tuple[str, ...]) -> str:
-    return "[" + ", ".join(quote_literal(f) for f in formats) + "]"
+    return "[" + ", ".join(sql_literal(f) for f in formats) + "]"
 
 
 def trimmed(name: str) -> str:
@@ -89,7 +86,7 @@ def typed_expression(column: Column) -> str:
     if column.kind in ("text", "name", "id_number"):
         return value
     if column.kind in ("code", "flag", "grade"):
-        cases = " ".join(f"when {quote_literal(k)} then {sql_value(v)}" for k, v in column.value_map.items())
+        cases = " ".join(f"when {sql_literal(k)} then {sql_value(v)}" for k, v in column.value_map.items())
         otherwise = value if column.kind == "code" else "null"  # unknown codes stay visible to validation
         return f"case {value} {cases} else {otherwise} end"
     if column.kind == "date":
@@ -109,7 +106,7 @@ def sql_value(value: object) -> str:
         return "true" if value else "false"
     if isinstance(value, int):
         return str(value)
-    return quote_literal(str(value))
+    return sql_literal(str(value))
 
 
 REASONS = {
@@ -147,7 +144,7 @@ def problem_expression(column: Column, inputs: InputPolicy) -> str:
     if column.kind in TEXT_KINDS:
         key, longest = inputs.text_bound(column)
         cases.append((f"length({value}) > {longest}", f"{header} 超过 {longest} 个字符（inputs.{key}）"))
-    return "case " + " ".join(f"when {condition} then {quote_literal(reason)}" for condition, reason in cases) + " end"
+    return "case " + " ".join(f"when {condition} then {sql_literal(reason)}" for condition, reason in cases) + " end"
 
 
 def typing_select(extract: Extract, inputs: InputPolicy) -> str:
@@ -201,7 +198,7 @@ def load_raw(con: duckdb.DuckDBPyConnection, read: ExtractFile) -> None:
         columns = ", ".join(f'"{c.name}"' for c in read.extract.columns)
         con.execute(
             f"create or replace table raw.{read.extract.stem} as "
-            f"select {quote_literal(read.path.name)} as source_file, cast(source_row as integer) as source_row, {columns} "
+            f"select {sql_literal(read.path.name)} as source_file, cast(source_row as integer) as source_row, {columns} "
             f"from raw_frame"
         )
     finally:
@@ -225,8 +222,8 @@ def stage(con: duckdb.DuckDBPyConnection, extract: Extract, policy: dict | None 
     )
     for column in extract.columns:
         con.execute(
-            f"insert into stg.quarantine select {quote_literal(stem)}, source_file, source_row, "
-            f"{quote_literal(column.name)}, {quote_literal(column.header)}, \"{column.name}\", problem_{column.name} "
+            f"insert into stg.quarantine select {sql_literal(stem)}, source_file, source_row, "
+            f"{sql_literal(column.name)}, {sql_literal(column.header)}, \"{column.name}\", problem_{column.name} "
             f"from problem_rows where problem_{column.name} is not null"
         )
     con.execute(stg_ddl(extract))
