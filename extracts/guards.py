@@ -21,7 +21,8 @@ from fractions import Fraction
 import duckdb
 
 from hecha.config import add_months, load_policy
-from hecha.extracts.declarations import BY_STEM, EXTRACTS, PAYMENTS
+from hecha.config.schema import policy_problems, summarize
+from hecha.extracts.declarations import EXTRACTS, PAYMENTS
 from hecha.extracts.errors import DropError
 from hecha.extracts.schema import Column
 
@@ -44,37 +45,19 @@ class InputPolicy:
 
 
 def read_input_policy(policy: dict | None = None) -> InputPolicy:
-    """`policy["inputs"]` as bounds; a missing or implausible value is an error naming its key."""
+    """`policy["inputs"]` as bounds; a policy that departs from config/schema.py is an error naming its keys."""
     policy = load_policy() if policy is None else policy
-    inputs = policy.get("inputs")
-    if not isinstance(inputs, dict):
-        raise ValueError("policy: the inputs section is missing (see config/policy.yaml)")
-
-    def whole(key: str, minimum: int) -> int:
-        value = inputs.get(key)
-        if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-            raise ValueError(f"policy: inputs.{key} must be a whole number of at least {minimum}, not {value!r}")
-        return value
-
-    may_be_empty = inputs.get("may_be_empty")
-    if not isinstance(may_be_empty, list):
-        raise ValueError(f"policy: inputs.may_be_empty must be a list of extract names, not {may_be_empty!r}")
-    unknown = [stem for stem in may_be_empty if stem not in BY_STEM]
-    if unknown:
-        raise ValueError(f"policy: inputs.may_be_empty names no extract {', '.join(map(str, unknown))} (known: {', '.join(BY_STEM)})")
-    amount = inputs.get("max_line_amount")
-    if isinstance(amount, bool) or not isinstance(amount, (int, float)) or amount <= 0:
-        raise ValueError(f"policy: inputs.max_line_amount must be a positive amount in yuan, not {amount!r}")
-    share = inputs.get("max_unusable_id_share")
-    if isinstance(share, bool) or not isinstance(share, (int, float)) or not 0 <= share <= 1:
-        raise ValueError(f"policy: inputs.max_unusable_id_share must be a share from 0 to 1 (0.02 is 2%), not {share!r}")
+    problems = policy_problems(policy)  # a policy built in code, not read by load_policy, is checked the same way
+    if problems:
+        raise ValueError(f"policy: {summarize(problems)}")
+    inputs = policy["inputs"]
     return InputPolicy(
-        may_be_empty=tuple(may_be_empty),
-        as_of_months_after_ledger=whole("as_of_months_after_ledger", 0),
-        max_line_amount=Decimal(str(amount)).quantize(Decimal("0.01")),
-        max_text_length=whole("max_text_length", 1),
-        max_address_length=whole("max_address_length", 1),
-        max_unusable_id_share=float(share),
+        may_be_empty=tuple(inputs["may_be_empty"]),
+        as_of_months_after_ledger=inputs["as_of_months_after_ledger"],
+        max_line_amount=Decimal(str(inputs["max_line_amount"])).quantize(Decimal("0.01")),
+        max_text_length=inputs["max_text_length"],
+        max_address_length=inputs["max_address_length"],
+        max_unusable_id_share=float(inputs["max_unusable_id_share"]),
     )
 
 
