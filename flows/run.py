@@ -256,24 +256,21 @@ def process_alive(pid: int) -> bool:
 def recover_out(out: Path, status: str = "interrupted") -> dict[str, list[str]]:
     """Put right what a killed run left in `out`; return what was done.
 
-    - a published run missing from the case history is recorded (opening the
-      history for writing does it, see reports/history.py);
+    - a published run missing from the case history is recorded (as any
+      opening of the history for writing does, see reports/history.py);
     - a work folder still `running` whose process is gone is marked
       `interrupted` (or `status`: `hecha serve` stopping says `cancelled`),
       naming the stage it was in.
     """
-    from hecha.reports.history import open_state
+    from hecha.reports.history import open_state, record_unrecorded_runs
 
     out = Path(out)
     done: dict[str, list[str]] = {"recorded": [], "interrupted": []}
     if not out.is_dir():
         return done
-    published = [p.parent for p in out.glob("[!.]*/run.json") if (p.parent / DATABASE).exists()]
-    if published or (out / AUDIT_DATABASE).exists():
-        from hecha.reports.history import record_unrecorded_runs
-
-        with open_state(out / AUDIT_DATABASE) as con:
-            done["recorded"] = record_unrecorded_runs(con, out)  # usually already done on opening
+    if (out / AUDIT_DATABASE).exists() or any(out.glob(f"[!.]*/{DATABASE}")):
+        with open_state(out / AUDIT_DATABASE, repair=False) as con:
+            done["recorded"] = record_unrecorded_runs(con, out)
     host = socket.gethostname()
     for run_json in sorted(out.glob(f"{WORK_PREFIX}*/run.json")):
         try:

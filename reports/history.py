@@ -91,7 +91,7 @@ STATE_DDL = (
 
 
 @contextmanager
-def open_state(state: Path, *, read_only: bool = False, timeout: float | None = None):
+def open_state(state: Path, *, read_only: bool = False, timeout: float | None = None, repair: bool = True):
     """The history database of an output folder, created on first use.
 
     Opening it for writing waits (up to `timeout`, see storage/database.py)
@@ -121,7 +121,8 @@ def open_state(state: Path, *, read_only: bool = False, timeout: float | None = 
             for ddl in STATE_DDL:
                 con.execute(ddl)
             migrate_state(con)
-            record_unrecorded_runs(con, state.parent)
+            if repair:  # hecha recover asks for the repair itself, to say what it recorded
+                record_unrecorded_runs(con, state.parent)
     try:
         yield con
     finally:

@@ -267,3 +267,15 @@ def test_retention_removes_old_run_databases_and_stale_work_folders(tmp_path):
     assert [p.parent.name for p in sorted(out.glob("*/hecha.duckdb"))] == ["2026-03_x", "2026-04_x"]
     assert len(list(out.glob("*/exceptions.csv"))) == 4  # findings stay
     assert running.exists() and fresh.exists() and not stale.exists()
+
+
+def test_recover_records_and_names_a_run_killed_between_publishing_and_recording(first_out, tmp_path):
+    out = tmp_path / "out"
+    shutil.copytree(first_out, out)
+    killed = subprocess.run([sys.executable, "-c", KILLER, "publish:before_commit", str(out), str(SAMPLE_DROP)], cwd=ROOT,
+                            capture_output=True, text=True, timeout=300)
+    assert killed.returncode == -9, killed.stderr[-2000:]
+    unrecorded = [path.name for path in published(out) if path.name not in history(out)[0]]
+    assert len(unrecorded) == 1
+    assert recover_out(out)["recorded"] == unrecorded
+    assert history(out)[0] == [path.name for path in published(out)]
