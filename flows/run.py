@@ -49,7 +49,6 @@ WORK_PREFIX = ".work-"
 # a folder outside them is refused, so an API caller cannot make a run read or write elsewhere.
 DROP_ROOT_ENV = "HECHA_DROP_ROOT"
 OUT_ROOT_ENV = "HECHA_OUT_ROOT"
-RETENTION_DEFAULTS = {"run_databases": 30, "work_days": 14}
 
 
 @dataclass
@@ -239,7 +238,7 @@ def publish_run(run: Run) -> Path:
             os.replace(run.work_dir, run.final_dir)
     run.record.setdefault("timings_seconds", {})["record"] = round(time.perf_counter() - started, 3)
     run.write_record()
-    apply_retention(run.out, run.policy.get("retention") or {})
+    apply_retention(run.out, run.policy["retention"])
     return run.final_dir
 
 
@@ -299,13 +298,12 @@ def apply_retention(out: Path, retention: dict) -> dict[str, list[str]]:
     published findings, workbooks and report stay. A work folder of a run
     still going (status running) is never removed.
     """
-    settings = RETENTION_DEFAULTS | {k: v for k, v in retention.items() if v is not None}
     removed: dict[str, list[str]] = {"databases": [], "work_folders": []}
     runs = sorted((p.parent for p in Path(out).glob(f"[!.]*/{DATABASE}")), key=lambda folder: folder.name, reverse=True)
-    for folder in runs[int(settings["run_databases"]):]:
+    for folder in runs[int(retention["run_databases"]):]:
         (folder / DATABASE).unlink(missing_ok=True)
         removed["databases"].append(folder.name)
-    cutoff = time.time() - float(settings["work_days"]) * 86400
+    cutoff = time.time() - float(retention["work_days"]) * 86400
     for work in Path(out).glob(f"{WORK_PREFIX}*"):
         try:
             status = json.loads((work / "run.json").read_text(encoding="utf-8")).get("status")
