@@ -22,7 +22,7 @@ import pytest
 from hecha.flows.cli import main
 from hecha.flows.run import recover_out, start_run
 from hecha.flows.stages import nightly_stages, run_stages
-from hecha.reports.history import open_state
+from hecha.reports.history import open_state, published_runs
 from hecha.storage.database import DatabaseBusy
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -71,7 +71,7 @@ run_stages(run, nightly_stages())
 
 
 def published(out: Path) -> list[Path]:
-    return sorted(path.parent for path in out.glob("[!.]*/run.json"))
+    return published_runs(out)
 
 
 def history(out: Path) -> tuple[list[str], dict[str, dict[str, str]]]:

@@ -9,24 +9,10 @@ import sys
 import time
 from pathlib import Path
 
+from hecha.flows.server import descendants
+
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLE_DROP = ROOT / "data" / "sample" / "drop"
-
-
-def children(pid: int) -> set[int]:
-    """Every live descendant of `pid` (from /proc)."""
-    parents: dict[int, int] = {}
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        parents[int(stat.parent.name)] = int(fields[1])
-    found, frontier = set(), {pid}
-    while frontier:
-        frontier = {child for child, parent in parents.items() if parent in frontier} - found
-        found |= frontier
-    return found
 
 
 def alive(pid: int) -> bool:
@@ -52,7 +38,7 @@ def test_killed_run_leaves_no_process_behind(tmp_path):
         assert process.poll() is None, process.stderr.read()
         assert time.monotonic() < deadline
         time.sleep(0.2)
-    started = children(process.pid)
+    started = descendants(process.pid)
     process.send_signal(signal.SIGKILL)
     process.wait()
     assert started == set()  # nothing was started beside the run: no server to orphan
@@ -69,7 +55,7 @@ def test_killed_serve_takes_its_prefect_server_with_it(tmp_path):
         while line and "Prefect UI at http://127.0.0.1:" not in line:
             line = process.stdout.readline()
         assert line, "serve ended before its server answered"
-        servers = children(process.pid)
+        servers = descendants(process.pid)
         assert servers  # the server runs as serve's child
         process.send_signal(signal.SIGKILL)
         process.wait()
@@ -118,7 +104,7 @@ def test_serve_shows_its_ui_runs_a_campaign_and_stops_on_sigterm_leaving_nothing
         while not list(folder.glob(".work-*/hecha.duckdb")):
             assert time.monotonic() < deadline and process.poll() is None
             time.sleep(0.2)
-        everyone = children(process.pid)
+        everyone = descendants(process.pid)
         started = time.monotonic()
         process.send_signal(signal.SIGTERM)
         process.wait(timeout=15)
