@@ -8,6 +8,7 @@ import pytest
 
 from hecha.reports.feedback import FeedbackError, import_feedback
 from hecha.reports.history import apply_history, diff_runs, record_run
+from tests.feedback_books import link_workbook, review_one_cremation_row
 
 FINDING_COLUMNS = (
     "check_code varchar, person_id varchar, id_number varchar, name varchar, township varchar, village varchar, "
@@ -151,25 +152,13 @@ def test_link_decisions_are_remembered_by_the_rows_signature(folder):
     from hecha.reports.feedback import link_decisions
 
     run_dir, _, _, _ = folder.run([finding("k1")])
-    con = duckdb.connect(str(run_dir / "hecha.duckdb"))
-    con.execute("create schema link; create table link.review (source varchar, source_row integer, role varchar, "
-                "person_id varchar, record_signature varchar)")
-    con.execute("insert into link.review values ('cremation', 7, 'subject', 'Pabc', 'sig7')")
-    con.close()
-    book = openpyxl.Workbook()
-    sheet = book.active
-    sheet.title = "待确认"
-    sheet.append(["姓名", "身份确认", "核查说明", "关联编号"])
-    sheet.append(["王莉", "不是同一人", "年龄不符", "cremation:7:Pabc"])
-    sheet.append(["王莉", "是同一人", None, "cremation:8:Pabc"])  # not a link to confirm of that run
-    meta = book.create_sheet("_meta")
-    for label, value in (("county", "130534"), ("run_id", run_dir.name), ("as_of", "2026-10"), ("township", "城关镇")):
-        meta.append([label, value])
-    path = folder.path / "links.xlsx"
-    book.save(path)
+    review_one_cremation_row(run_dir)
+    path = link_workbook(folder.path / "links.xlsx", run_dir.name, "城关镇", [
+        ["王莉", "不是同一人", "年龄不符", "cremation:7:Pabc"],
+        ["王莉", "是同一人", None, "cremation:8:Pabc"],  # not a link to confirm of that run
+    ])
     with pytest.raises(FeedbackError, match="row 3: 关联编号 'cremation:8:Pabc'"):
         import_feedback(path, folder.path)
-    sheet.delete_rows(3)
-    book.save(path)
+    link_workbook(path, run_dir.name, "城关镇", [["王莉", "不是同一人", "年龄不符", "cremation:7:Pabc"]])  # the bad row taken out
     assert import_feedback(path, folder.path, inspector="张科员").link_decisions == {"different": 1}
     assert link_decisions(folder.state) == [("cremation", "sig7", "Pabc", "different")]

@@ -15,6 +15,7 @@ import pytest
 
 from hecha.reports.feedback import FeedbackError, import_feedback, link_decisions
 from hecha.reports.history import STATE, apply_history, basis_hash_sql, basis_text_sql, open_state, record_run
+from tests.feedback_books import link_workbook, review_one_cremation_row
 
 FINDING_COLUMNS = (
     "check_code varchar, person_id varchar, id_number varchar, name varchar, township varchar, village varchar, "
@@ -180,21 +181,8 @@ def test_workbook_naming_a_run_as_a_path_is_refused(nightly):
 
 def test_campaign_link_decisions_are_recorded_in_the_root_and_read_by_every_folder(nightly, campaign):
     campaign_dir, _ = campaign.run([deceased(5)])
-    con = duckdb.connect(str(campaign_dir / "hecha.duckdb"))
-    con.execute("create schema link; create table link.review (source varchar, source_row integer, role varchar, "
-                "person_id varchar, record_signature varchar)")
-    con.execute("insert into link.review values ('cremation', 7, 'subject', 'Pabc', 'sig7')")
-    con.close()
-    book = openpyxl.Workbook()
-    sheet = book.active
-    sheet.title = "待确认"
-    sheet.append(["姓名", "身份确认", "核查说明", "关联编号"])
-    sheet.append(["王莉", "不是同一人", "年龄不符", "cremation:7:Pabc"])
-    meta = book.create_sheet("_meta")
-    for label, value in (("county", "130534"), ("run_id", campaign_dir.name), ("as_of", "2026-10"), ("township", "全县")):
-        meta.append([label, value])
-    path = campaign.path / "links.xlsx"
-    book.save(path)
+    review_one_cremation_row(campaign_dir)
+    path = link_workbook(campaign.path / "links.xlsx", campaign_dir.name, "全县", [["王莉", "不是同一人", "年龄不符", "cremation:7:Pabc"]])
     assert import_feedback(path, campaign.path, inspector="张科员").link_decisions == {"different": 1}
     decided = [("cremation", "sig7", "Pabc", "different")]
     assert link_decisions(nightly.state) == decided
