@@ -54,6 +54,7 @@ import openpyxl
 from openpyxl.utils import get_column_letter
 
 from hecha.reports.history import STATE, open_state, transaction
+from hecha.reports.labels import COUNTY_BOOK
 from hecha.reports.outcomes import OUTCOME_DDL, RecoveryError, record_recovered, recovered_value, recovery_problem
 from hecha.reports.run_tables import mask_text
 from hecha.storage.secret import CAMPAIGNS_FOLDER, secret_root
@@ -86,7 +87,6 @@ RECOVERED_HEADER = "追回金额"
 LINK_KEY_HEADER = "关联编号"
 LINK_DECISION_HEADER = "身份确认"
 META_SHEET = "_meta"
-COUNTY_TOWNSHIP = "全县"  # the township reports/workbooks.py writes in the county workbook's _meta (COUNTY_BOOK)
 ANSWER_HEADERS = (CASE_KEY_HEADER, CONCLUSION_HEADER, NOTE_HEADER, RECOVERED_HEADER, LINK_KEY_HEADER, LINK_DECISION_HEADER)
 
 
@@ -301,8 +301,8 @@ def import_feedback(path: Path, out: Path, *, inspector: str | None = None) -> F
             "select case_key, evidence_hash, basis_hash from audit.case_run where run_id = ?", [run_id]).fetchall()}
         township = meta.get("township", "")
         if not township:
-            problems.append(f"{path.name}: {META_SHEET} names no township; import the workbook hecha wrote for a township or {COUNTY_TOWNSHIP}")
-        case_townships = _case_townships(con, run[0][0] if run else None, run_id) if township != COUNTY_TOWNSHIP else {}
+            problems.append(f"{path.name}: {META_SHEET} names no township; import the workbook hecha wrote for a township or {COUNTY_BOOK}")
+        case_townships = _case_townships(con, run[0][0] if run else None, run_id) if township != COUNTY_BOOK else {}
     _check_answered_alike(cases, CASE_KEY_HEADER, f"{CONCLUSION_HEADER}, {NOTE_HEADER} or {RECOVERED_HEADER}",
                           lambda row: (row.value, row.note, _text(row.recovered)), problems, path.name)
     for row in cases:
@@ -311,11 +311,11 @@ def import_feedback(path: Path, out: Path, *, inspector: str | None = None) -> F
             problems.append(f"{where}: 核查结论 {mask_text(row.value)!r} is not one of {'/'.join(CONCLUSIONS)}")
         if row.key not in known:
             problems.append(f"{where}: 案件编号 {mask_text(row.key)!r} is not a finding of run {run_id}")
-        elif township and township != COUNTY_TOWNSHIP and case_townships.get(row.key) != township:
+        elif township and township != COUNTY_BOOK and case_townships.get(row.key) != township:
             # a township decides its own cases; the county workbook decides all
             owner = case_townships.get(row.key)
             problems.append(f"{where}: 案件编号 {row.key!r} is a case {f'of {owner}' if owner else 'with no township'}, "
-                            f"not of {township}; only its township's workbook or the county's ({COUNTY_TOWNSHIP}) may decide it")
+                            f"not of {township}; only its township's workbook or the county's ({COUNTY_BOOK}) may decide it")
     _check_answered_alike(links, LINK_KEY_HEADER, LINK_DECISION_HEADER, lambda row: row.value, problems, path.name)
     link_rows = []
     for row in links:

@@ -1,4 +1,4 @@
-"""The words every output uses for case and run statuses: one table, read by the workbooks, the report and the command line.
+"""The words every output uses for case and run statuses, and the county book's name: one table, read by the workbooks, the report and the command line.
 
 A finding's status (reports/history.py decides it) and a run's status
 (flows/run.py records it) are codes in the databases, run.json and
@@ -27,3 +27,6 @@ RUN_STATUS_LABELS = {
     "cancelled": "已取消",
     "running": "运行中",
 }
+
+# The county's own workbook, and the township its _meta names (the feedback import reads it there).
+COUNTY_BOOK = "全县"

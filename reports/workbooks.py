@@ -113,7 +113,7 @@ from hecha.reports.feedback import (
     NOTE_HEADER,
     RECOVERED_HEADER,
 )
-from hecha.reports.labels import STATUS_LABELS
+from hecha.reports.labels import COUNTY_BOOK, STATUS_LABELS
 from hecha.reports.outcomes import outcome_totals, read_outcome_summary
 from hecha.reports.run_tables import (
     confidence_band,
@@ -129,7 +129,6 @@ from hecha.reports.run_tables import (
     table_columns,
 )
 
-COUNTY_BOOK = "全县"
 SUMMARY_SHEET = "汇总"
 OUTCOME_SHEET = "核查成效"
 CONFIRM_SHEET = "待确认"
