@@ -243,13 +243,17 @@ def publish_run(run: Run) -> Path:
 
 
 def process_alive(pid: int) -> bool:
+    """Whether `pid` is a running process: a killed one its parent has not yet reaped (a zombie) is not."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
     except PermissionError:  # alive, another user's
         return True
-    return True
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except (OSError, IndexError):  # no /proc (not Linux): kill(0) is all there is to go on
+        return True
 
 
 def recover_out(out: Path, status: str = "interrupted") -> dict[str, list[str]]:

@@ -104,10 +104,8 @@ def stop_processes(pids: set[int], grace: float) -> None:
 
 
 def _running(pid: int) -> bool:
+    from hecha.flows.run import process_alive
+
     with suppress(ChildProcessError, OSError):
         os.waitpid(pid, os.WNOHANG)  # reap our own children so they do not linger as zombies
-    stat = Path(f"/proc/{pid}/stat")
-    try:
-        return stat.read_text().rsplit(")", 1)[1].split()[0] != "Z"
-    except (OSError, IndexError):
-        return False
+    return process_alive(pid)

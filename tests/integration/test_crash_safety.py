@@ -279,3 +279,19 @@ def test_recover_records_and_names_a_run_killed_between_publishing_and_recording
     assert len(unrecorded) == 1
     assert recover_out(out)["recorded"] == unrecorded
     assert history(out)[0] == [path.name for path in published(out)]
+
+
+def test_a_killed_run_not_yet_reaped_counts_as_dead(tmp_path):
+    """A zombie (killed, its parent not done with it) is no run under way: recovery marks it interrupted."""
+    from hecha.flows.run import process_alive
+
+    zombie = subprocess.Popen([sys.executable, "-c", "pass"])
+    deadline = time.monotonic() + 10
+    while Path(f"/proc/{zombie.pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z":
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    try:
+        assert not process_alive(zombie.pid)
+        assert process_alive(os.getpid())
+    finally:
+        zombie.wait()
