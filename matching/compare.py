@@ -116,11 +116,25 @@ def equality_levels(column: str) -> Callable[[pl.DataFrame], pl.Series]:
 
 
 def id_number_levels(pairs: pl.DataFrame) -> pl.Series:
-    """A mistyped number is still evidence: one or two edits (a swap counts as one) from the person's."""
-    edits = pairwise(pairs["id_text_l"], pairs["id_number_r"], OSA.distance)
+    """A mistyped number is still evidence: one or two edits (a swap counts as one) from the person's.
+
+    A 15-digit number's check character was computed when it was upgraded, so
+    it says nothing: an upgraded number is compared on its first 17
+    characters (a 15-digit typo is one edit, not two). A number whose only
+    difference is the division code (the first six digits: a clerk's code, a
+    neighbouring county's) has its own level.
+    """
+    upgraded = pl.col("id_upgraded_l").fill_null(False) if "id_upgraded_l" in pairs.columns else pl.lit(False)
+    compared = pairs.select(
+        pl.when(upgraded).then(pl.col(column).str.slice(0, 17)).otherwise(pl.col(column)).alias(column)
+        for column in ("id_text_l", "id_number_r")
+    )
+    edits = pairwise(compared["id_text_l"], compared["id_number_r"], OSA.distance)
+    same_body = (pairs["id_text_l"].str.slice(6, 11) == pairs["id_number_r"].str.slice(6, 11)).fill_null(False)
     return pairs.select(
         pl.when(pl.col("id_text_l").is_null() | pl.col("id_number_r").is_null()).then(None)
-        .when(pl.lit(edits) <= 1).then(3)
+        .when(pl.lit(edits) <= 1).then(4)
+        .when(pl.lit(same_body) & (pl.col("id_text_l").str.len_chars() == 18)).then(3)
         .when(pl.lit(edits) <= 2).then(2)
         .when(pl.lit(edits) <= 4).then(1)
         .otherwise(0)
@@ -136,7 +150,8 @@ COMPARISONS: tuple[Comparison, ...] = (
     Comparison("sex", ("性别不同", "性别一致"), equality_levels("sex")),
     Comparison("township", ("乡镇不同", "乡镇一致"), equality_levels("township")),
     Comparison("village", ("村（社区）不同", "村（社区）一致"), equality_levels("village")),
-    Comparison("id_number", ("身份证号不同", "身份证号相差3–4位", "身份证号相差两位", "身份证号仅差一位或两位颠倒"), id_number_levels),
+    Comparison("id_number", ("身份证号不同", "身份证号相差3–4位", "身份证号相差两位", "身份证号仅行政区划代码不同",
+                            "身份证号仅差一位或两位颠倒"), id_number_levels),
     Comparison("household", ("不在户主户内", "与户主同户"), equality_levels("household_no")),
 )
 

@@ -1,17 +1,23 @@
-"""Link the rows exact numbers could not: blocking, scoring, EM, resolution.
+"""Link the rows certain links could not: features, blocking, comparisons, EM, scores, decisions.
 
-Records (source rows without a usable number, grouped when identical) are
-compared with persons (one row each, the register's view of them) only
-inside blocks, so the candidate set stays small. The model is trained on the
-data itself: u from random record × person pairs, m started from the rows
-exact numbers already linked (known matches, free labels) and then fitted by
-EM on the candidate pairs. Each record keeps its best candidate when the
-probability clears the link threshold and no second candidate is close; the
-rest of the band goes to review, with every candidate that competes for the
-record, each with its own share of the posterior, so an inspector can choose
-among them. Candidates an inspector rejected are left out before the shares
-are computed. One-to-one sources (a body is cremated once) never give one
-person two records.
+Each function here is one step of the `link` layer (matching/link.py
+declares them): frames in, one frame out, no database. Records (candidate
+rows grouped when identical: a payee's 24 monthly lines are one record) are
+compared with candidate persons (the register's, and numbers no register
+person holds) only inside blocks, so the candidate set stays small. The
+model is trained on the data itself: u from random record × person pairs, m
+started from rows certain links settled (known matches, numbers hidden) and
+then fitted by EM on the candidate pairs. Each record keeps its best
+candidate when its share of the posterior clears the link threshold; the
+rest of the band goes to review with every candidate that competes for the
+record, each with its own share. Candidates an inspector rejected are left
+out before the shares are computed. One-to-one sources (a body is cremated
+once) never give one person two records.
+
+A well-formed number that no register person holds is a comparison here,
+not an identity: its record is compared with register persons only, and the
+number's likeness to each candidate's (one slip, two, a wrong division code,
+a mistyped 15-digit number) weighs with name, sex, birth date and place.
 """
 
 from __future__ import annotations
@@ -23,6 +29,8 @@ import polars as pl
 
 from hecha.matching.compare import COMPARISONS, comparison_levels
 from hecha.matching.fellegi_sunter import Model, estimate_u, level_frequencies, match_weights, probability, train
+from hecha.matching.id_number import clean_id_number_text
+from hecha.matching.names import name_pinyin
 
 # Blocking rules: candidate pairs share every key of at least one rule.
 BLOCKING_RULES: tuple[tuple[str, ...], ...] = (
@@ -31,7 +39,7 @@ BLOCKING_RULES: tuple[tuple[str, ...], ...] = (
     ("surname", "sex", "village", "birth_year"),  # a given name misspelt beyond its sound
     ("pinyin", "township"),
     ("id_head",),  # area + birth date of a mistyped number
-    ("id_tail",),  # birth month, day, sequence and check character
+    ("id_tail",),  # birth month, day and sequence (a wrong division code, a 15-digit typo early on)
 )
 ONE_TO_ONE_SOURCES = ("cremation", "tekun")
 # An uncertain record's other candidates are listed for review down to this share of its
@@ -39,7 +47,15 @@ ONE_TO_ONE_SOURCES = ("cremation", "tekun")
 # common name in a large township would list dozens of them.
 MIN_COMPETITOR_SHARE = 0.01
 RANDOM_PAIRS = 100_000
+RANDOM_SEED = 11
 NAME = [c.name for c in COMPARISONS].index("name")
+# What a record says about its person: identical values are one record.
+FEATURES = ("name", "pinyin", "surname", "sex", "birth_date", "birth_year", "age_at_death", "death_date",
+            "township", "village", "household_no", "id_text", "id_upgraded")
+LEVEL_COLUMNS = tuple(f"{c.name}_level" for c in COMPARISONS)
+# The share of a source's rows that are about register persons, as well-formed numbers show it,
+# kept within these bounds: a source is never sure to be all register people.
+REGISTER_SHARE_BOUNDS = (0.5, 0.95)
 
 
 @dataclass(frozen=True)
@@ -48,28 +64,83 @@ class Thresholds:
     review: float  # below (but linked): a link to confirm
 
 
+# ---------------------------------------------------------------- features
+
+
+def place_in_address(addresses: pl.Series, places: pl.Series) -> pl.Series:
+    """The longest known place name found inside each free-text address (cremation 户籍地址)."""
+    unique = pl.DataFrame({"address": addresses.drop_nulls().unique()})
+    names = pl.DataFrame({"place": places.drop_nulls().unique()})
+    found = (
+        unique.join(names, how="cross")
+        .filter(pl.col("address").str.contains(pl.col("place"), literal=True))
+        .sort([pl.col("place").str.len_chars(), pl.col("place")], descending=[True, False])
+        .unique("address", keep="first", maintain_order=True)
+    )
+    return pl.DataFrame({"address": addresses}).join(found, on="address", how="left", maintain_order="left")["place"]
+
+
+def describe_records(rows: pl.DataFrame, places: pl.DataFrame) -> pl.DataFrame:
+    """`link.record`: each candidate row with what it says about its person, and its record key.
+
+    `rows` are link.candidate_record's; `places` the townships and villages of
+    candidate persons (a cremation address is read for them). Identical rows
+    of one source share a record key; every training row is a record of its
+    own, its number hidden (the model learns what agrees without it).
+    """
+    from_age = pl.concat_list([pl.col("death_date").dt.year() - pl.col("age_at_death") + k for k in (-1, 0, 1)])
+    rows = rows.with_columns(
+        pl.coalesce(pl.col("township"), place_in_address(rows["address"], places["township"])).alias("township"),
+        pl.coalesce(pl.col("village"), place_in_address(rows["address"], places["village"])).alias("village"),
+    )
+    written = pl.coalesce(pl.col("id_number"), pl.Series(clean_id_number_text(rows["id_number_raw"])))
+    described = rows.with_columns(
+        name_pinyin(rows["name"]).alias("pinyin"),
+        pl.col("name").str.slice(0, 1).alias("surname"),
+        # an address naming no township or village of the county is someone from elsewhere
+        (pl.col("address").is_not_null() & pl.col("township").is_null() & pl.col("village").is_null()).alias("outside_county"),
+        # an age at death (often 虚岁) puts the birth in one of three years
+        pl.when(pl.col("birth_date").is_not_null()).then(pl.concat_list(pl.col("birth_date").dt.year()))
+        .otherwise(from_age).alias("birth_year"),
+        pl.when(pl.col("is_training")).then(None).otherwise(written).alias("id_text"),
+        (~pl.col("is_training") & (pl.col("id_number_status") == "upgraded")).alias("id_upgraded"),
+        pl.col("head_household_no").alias("household_no"),
+        pl.col("source").is_in(ONE_TO_ONE_SOURCES).alias("one_to_one"),
+    )
+    grouped = described.filter(~pl.col("is_training"))
+    keyed = grouped.with_columns(pl.struct(*FEATURES, "source").rank("dense").cast(pl.Int64).alias("record_key"))
+    training = described.filter(pl.col("is_training")).with_columns(
+        (pl.int_range(1, pl.len() + 1) + keyed.height).cast(pl.Int64).alias("record_key")
+    )
+    return pl.concat([keyed, training]).select(
+        "record_key", "source", "source_row", "role", "source_rank", "is_training", "person_id", "id_number",
+        *[f for f in FEATURES if f not in ("id_text", "id_upgraded")], "id_text", "id_upgraded",
+        "address", "outside_county", "one_to_one", "record_signature",
+    ).sort("record_key", "source_rank", "source_row", "role")
+
+
+def describe_persons(persons: pl.DataFrame) -> pl.DataFrame:
+    """`link.person_feature`: candidate persons with the keys blocking and comparisons read."""
+    return persons.with_columns(
+        name_pinyin(persons["name"]).alias("pinyin"),
+        pl.col("name").str.slice(0, 1).alias("surname"),
+        pl.col("birth_date").dt.year().alias("birth_year"),
+    )
+
+
+# ---------------------------------------------------------------- blocking
+
+
 def blocking_keys(frame: pl.DataFrame) -> pl.DataFrame:
     """Key columns every rule needs; records carry several candidate birth years (age at death)."""
     return frame.with_columns(
         pl.col("id_text").str.slice(0, 14).alias("id_head"),
-        pl.col("id_text").str.slice(10, 8).alias("id_tail"),
+        pl.col("id_text").str.slice(10, 7).alias("id_tail"),
     )
 
 
 def candidate_pairs(records: pl.DataFrame, persons: pl.DataFrame) -> pl.DataFrame:
-    """(record_key, person_id) sharing all keys of some blocking rule.
-
-    A record whose address lies outside the county is never a candidate for
-    a register person: a same-name, same-age person who lived elsewhere is
-    someone else, however alike the rest looks.
-    """
-    if "outside_county" in records.columns:
-        outsiders = records.filter(pl.col("outside_county"))
-        persons_elsewhere = persons.filter(~pl.col("in_register"))
-        inside = candidate_pairs(records.filter(~pl.col("outside_county")).drop("outside_county"), persons)
-        if outsiders.is_empty() or persons_elsewhere.is_empty():
-            return inside
-        return pl.concat([inside, candidate_pairs(outsiders.drop("outside_county"), persons_elsewhere)]).sort("record_key", "person_id")
+    """(record_key, person_id) sharing all keys of some blocking rule."""
     records = blocking_keys(records.explode("birth_year"))
     persons = blocking_keys(persons.rename({"id_number": "id_text"}))
     found = []
@@ -80,23 +151,64 @@ def candidate_pairs(records: pl.DataFrame, persons: pl.DataFrame) -> pl.DataFram
     return pl.concat(found).unique().sort("record_key", "person_id")
 
 
+def block_pairs(records: pl.DataFrame, persons: pl.DataFrame) -> pl.DataFrame:
+    """`link.candidate_pair`: the (record, person) pairs worth comparing, training records' included.
+
+    A record whose address lies outside the county is a candidate only for
+    persons outside the register: a same-name, same-age person who lived
+    elsewhere is someone else, however alike the rest looks. A record with a
+    well-formed number no register person holds is a candidate only for
+    register persons (the number is its own person unless one of them is
+    it), and for nobody when its address lies outside the county.
+    """
+    records = distinct_records(records)
+    numbered = pl.col("id_number").is_not_null()
+    outside = pl.col("outside_county")
+    found = [
+        candidate_pairs(records.filter(~numbered & ~outside), persons),
+        candidate_pairs(records.filter(~numbered & outside), persons.filter(~pl.col("in_register"))),
+        # a numbered record from outside the county is its number's person: nobody else to compare
+        candidate_pairs(records.filter(numbered & ~outside), persons.filter(pl.col("in_register"))),
+    ]
+    return pl.concat(found).unique().sort("record_key", "person_id")
+
+
+# ---------------------------------------------------------------- comparisons
+
+
 def pair_frame(pairs: pl.DataFrame, records: pl.DataFrame, persons: pl.DataFrame) -> pl.DataFrame:
-    """Candidate pairs with the record's fields `_l` and the person's `_r`."""
+    """Pairs with the record's fields `_l` and the person's `_r`, in the pairs' order."""
     fields = ["name", "pinyin", "sex", "birth_date", "township", "village", "household_no"]
-    left = records.select("record_key", *fields, "age_at_death", "death_date", "id_text").rename(
-        {f: f"{f}_l" for f in [*fields, "age_at_death", "death_date", "id_text"]}
-    )
+    record_fields = [*fields, "age_at_death", "death_date", "id_text", "id_upgraded"]
+    left = records.select("record_key", *record_fields).rename({f: f"{f}_l" for f in record_fields})
     person_fields = [*fields, "id_number", "person_status", "status_date"]
-    involved = persons.join(pairs.select("person_id").unique(), on="person_id", how="semi")
-    right = involved.select("person_id", *person_fields).rename({f: f"{f}_r" for f in person_fields})
-    return pairs.join(left, on="record_key").join(right, on="person_id")
+    right = persons.select("person_id", *person_fields).rename({f: f"{f}_r" for f in person_fields})
+    return (
+        pairs.select("record_key", "person_id")
+        .join(left, on="record_key", how="left", maintain_order="left")
+        .join(right, on="person_id", how="left", maintain_order="left")
+    )
 
 
-def name_frequency_u(pairs: pl.DataFrame, persons: pl.DataFrame) -> dict[int, tuple[int, np.ndarray]]:
-    """u for an exact name agreement = how common the person's name is (term frequency)."""
-    counts = persons.group_by("name").len().with_columns((pl.col("len") / persons.height).alias("tf"))
-    tf = pairs.select("name_r").join(counts.rename({"name": "name_r"}), on="name_r", how="left", maintain_order="left")["tf"]
-    return {NAME: (3, tf.fill_null(1 / persons.height).to_numpy())}
+def distinct_records(records: pl.DataFrame) -> pl.DataFrame:
+    return records.unique("record_key", keep="first", maintain_order=True)
+
+
+def compare_pairs(pairs: pl.DataFrame, records: pl.DataFrame, persons: pl.DataFrame) -> pl.DataFrame:
+    """`link.compared_pair`: every candidate pair's level on each comparison (null: a side lacks the field)."""
+    levels = comparison_levels(pair_frame(pairs, distinct_records(records), persons))
+    columns = {name: pl.Series(name, levels[:, k], dtype=pl.Int8) for k, name in enumerate(LEVEL_COLUMNS)}
+    return pairs.select("record_key", "person_id").with_columns(
+        pl.when(column >= 0).then(column).otherwise(None).alias(name) for name, column in columns.items()
+    )
+
+
+def level_matrix(compared: pl.DataFrame) -> np.ndarray:
+    """Levels as the model reads them: an (n_pairs × n_comparisons) int8 matrix, -1 where a field is missing."""
+    return np.column_stack([compared[name].fill_null(-1).to_numpy().astype(np.int8) for name in LEVEL_COLUMNS])
+
+
+# ---------------------------------------------------------------- model
 
 
 def random_pairs(records: pl.DataFrame, persons: pl.DataFrame, count: int, seed: int) -> pl.DataFrame:
@@ -108,26 +220,114 @@ def random_pairs(records: pl.DataFrame, persons: pl.DataFrame, count: int, seed:
     return pair_frame(picks, records, persons)
 
 
-def fit_model(pool_levels: np.ndarray, training: pl.DataFrame, pool: pl.DataFrame, persons: pl.DataFrame, seed: int = 11) -> Model:
-    """m by EM on candidate pairs; u and the prior as for two records drawn at random.
+def fit_model(compared: pl.DataFrame, records: pl.DataFrame, persons: pl.DataFrame) -> pl.DataFrame:
+    """`link.model`: m and u per comparison level, and the prior — learned from the drop itself.
 
     EM runs on the candidate pairs of the unlinked records and of known
-    matches (`training`: rows exact numbers linked, numbers hidden), started
-    from u of random record × person pairs and m of the known matches; it
-    re-estimates u too (ECM), because different people inside a block agree
-    on the blocked fields. Scoring then uses EM's m with the random-pair u and
-    prior (one true match among all persons), as splink does: blocking only
-    decides where to look, not how surprising an agreement is — so an
-    address in another township counts fully against a link.
+    matches (training rows, numbers hidden), started from u of random record
+    × person pairs and m of the known matches; it re-estimates u too (ECM),
+    because different people inside a block agree on the blocked fields.
+    Scoring then uses EM's m with the random-pair u and prior (one true match
+    among all persons), as splink does: blocking only decides where to look,
+    not how surprising an agreement is — so an address in another township
+    counts fully against a link.
     """
     level_counts = [c.level_count for c in COMPARISONS]
-    u = estimate_u(comparison_levels(random_pairs(pool, persons, RANDOM_PAIRS, seed)), level_counts)
-    known = comparison_levels(pair_frame(training.select("record_key", "person_id"), training.drop("person_id"), persons))
+    pool = distinct_records(records)
+    if compared.is_empty() or pool.is_empty() or persons.is_empty():
+        m = u = [np.full(n, 1.0 / n) for n in level_counts]
+        return model_frame(Model(m=m, u=u, prior=0.5, iterations=0))
+    u = estimate_u(comparison_levels(random_pairs(pool, persons, RANDOM_PAIRS, RANDOM_SEED)), level_counts)
+    training = pool.filter(pl.col("is_training"))
+    known = comparison_levels(pair_frame(training.select("record_key", "person_id"), pool, persons))
     m = [level_frequencies(known[:, k], n) for k, n in enumerate(level_counts)]
-    prior = max(1e-4, min(0.5, pool.height / max(len(pool_levels), 1)))
-    fitted = train(pool_levels, level_counts, u, m=m, prior=prior)
+    prior = max(1e-4, min(0.5, pool.height / max(compared.height, 1)))
+    fitted = train(level_matrix(compared), level_counts, u, m=m, prior=prior)
     # one true match among the persons; a register of one person is not a certainty
-    return Model(m=fitted.m, u=u, prior=min(0.5, 1.0 / persons.height), iterations=fitted.iterations)
+    return model_frame(Model(m=fitted.m, u=u, prior=min(0.5, 1.0 / persons.height), iterations=fitted.iterations))
+
+
+def model_frame(model: Model) -> pl.DataFrame:
+    rows = [
+        (comparison.name, level, comparison.labels[level], float(m[level]), float(u[level]),
+         float(np.log2(m[level]) - np.log2(u[level])), model.prior, model.iterations)
+        for comparison, m, u in zip(COMPARISONS, model.m, model.u)
+        for level in range(comparison.level_count)
+    ]
+    return pl.DataFrame(rows, orient="row", schema={
+        "comparison": pl.String, "level": pl.Int8, "label": pl.String, "m_probability": pl.Float64,
+        "u_probability": pl.Float64, "weight": pl.Float64, "prior": pl.Float64, "em_iterations": pl.Int64,
+    })
+
+
+def read_model(frame: pl.DataFrame) -> Model:
+    by_comparison = {name: frame.filter(pl.col("comparison") == name).sort("level") for name in (c.name for c in COMPARISONS)}
+    return Model(
+        m=[by_comparison[c.name]["m_probability"].to_numpy() for c in COMPARISONS],
+        u=[by_comparison[c.name]["u_probability"].to_numpy() for c in COMPARISONS],
+        prior=float(frame["prior"][0]) if frame.height else 0.5,
+        iterations=int(frame["em_iterations"][0]) if frame.height else 0,
+    )
+
+
+# ---------------------------------------------------------------- scores
+
+
+def name_frequency_u(pairs: pl.DataFrame, persons: pl.DataFrame) -> dict[int, tuple[int, np.ndarray]]:
+    """u for an exact name agreement = how common the person's name is (term frequency)."""
+    counts = persons.group_by("name").len().with_columns((pl.col("len") / persons.height).alias("tf"))
+    tf = (
+        pairs.select("person_id")
+        .join(persons.select("person_id", "name"), on="person_id", how="left", maintain_order="left")
+        .join(counts.select("name", "tf"), on="name", how="left", maintain_order="left")["tf"]
+    )
+    return {NAME: (3, tf.fill_null(1 / max(persons.height, 1)).to_numpy())}
+
+
+def register_log_odds(pairs: pl.DataFrame, records: pl.DataFrame, shares: pl.DataFrame) -> np.ndarray:
+    """Prior log-odds, per pair, that the record is about some register person at all.
+
+    The 1/N prior says which register person; whether the record is about one
+    differs by source: nearly every ledger row is, while about one body in
+    twelve cremated here was registered in another county (`shares`,
+    link.register_share, learned from well-formed numbers).
+    """
+    low, high = REGISTER_SHARE_BOUNDS
+    share = (
+        pairs.select("record_key")
+        .join(distinct_records(records).select("record_key", "source"), on="record_key", how="left", maintain_order="left")
+        .join(shares.select("source", "share"), on="source", how="left", maintain_order="left")
+        .select(pl.col("share").fill_null(low).clip(low, high))
+        .to_series()
+    )
+    return np.log2(share / (1 - share)).to_numpy()
+
+
+def score_pairs(compared: pl.DataFrame, records: pl.DataFrame, persons: pl.DataFrame, model: pl.DataFrame,
+                taken: pl.DataFrame, excluded: pl.DataFrame, shares: pl.DataFrame) -> pl.DataFrame:
+    """`link.scored_pair`: match weight and probability of every candidate pair of a record to link.
+
+    Training records are left out (they only taught the model), and so are a
+    person who already holds a certain row of the record's one-to-one source
+    (`taken`: source, person_id) and `excluded` pairs (record_key,
+    person_id), those an inspector said are not the same person.
+    """
+    to_link = distinct_records(records).filter(~pl.col("is_training")).select("record_key", "source")
+    candidates = (
+        compared.join(to_link, on="record_key", how="inner")
+        .join(taken.select("source", "person_id"), on=["source", "person_id"], how="anti")  # only one-to-one sources are taken
+        .join(excluded.select("record_key", "person_id"), on=["record_key", "person_id"], how="anti")
+        .drop("source")
+        .sort("record_key", "person_id")
+    )
+    weight, _ = match_weights(level_matrix(candidates), read_model(model), name_frequency_u(candidates, persons))
+    weight = weight + register_log_odds(candidates, records, shares)
+    return candidates.select("record_key", "person_id").with_columns(
+        pl.Series("match_weight", weight, dtype=pl.Float64), pl.Series("probability", probability(weight), dtype=pl.Float64),
+    )
+
+
+# ---------------------------------------------------------------- decisions
 
 
 def explain(levels: np.ndarray, contributions: np.ndarray, p: float) -> str:
@@ -152,7 +352,7 @@ def candidate_shares(scored: pl.DataFrame) -> pl.DataFrame:
     them": candidate j gets 2^w_j / (1 + Σ 2^w_k). Two equally good candidates
     get 0.5 each (a little less: "none" keeps the rest); a runner-up twenty
     bits behind changes nothing. Computed relative to the best weight, so no
-    power overflows.
+    power overflows. Ties in weight are ranked by person id.
     """
     best_weight = pl.col("match_weight").max().over("record_key")
     relative = pl.lit(2.0).pow(pl.col("match_weight") - best_weight)
@@ -196,91 +396,28 @@ def resolve(scored: pl.DataFrame, records: pl.DataFrame, thresholds: Thresholds)
     return pl.concat([best.drop("one_to_one"), competitors], how="diagonal").sort("record_key", "candidate_rank")
 
 
-# The share of a source's rows that are about register persons, as exact numbers show it,
-# kept within these bounds: a source is never sure to be all register people.
-REGISTER_SHARE_BOUNDS = (0.5, 0.95)
+def decide_records(scored: pl.DataFrame, compared: pl.DataFrame, records: pl.DataFrame, persons: pl.DataFrame,
+                   model: pl.DataFrame, link_threshold: float, review_threshold: float) -> pl.DataFrame:
+    """`link.probabilistic`: per record its best candidate and decision, and for uncertain records every competitor.
 
-
-def register_odds(records: pl.DataFrame, training: pl.DataFrame, persons: pl.DataFrame, candidates: pl.DataFrame) -> np.ndarray:
-    """Prior log-odds, per candidate pair, that the record is about some register person at all.
-
-    The 1/N prior says which register person; whether the record is about one
-    differs by source: nearly every ledger row is, while about one body in
-    twelve cremated here was registered in another county. Learned from the
-    rows exact numbers linked; 0.5 (no change) where there are none.
+    Each line carries the comparison vector and the waterfall in words
+    (`explain`) of its pair: a few lines per record, not every candidate.
     """
-    low, high = REGISTER_SHARE_BOUNDS
-    shares = (
-        training.select("source", "person_id")
-        .join(persons.select("person_id", "in_register"), on="person_id")
-        .group_by("source")
-        .agg(pl.col("in_register").cast(pl.Float64).mean().clip(low, high).alias("share"))
+    schema = {"record_key": pl.Int64, "person_id": pl.String, "candidate_rank": pl.Int64, "match_weight": pl.Float64,
+              "probability": pl.Float64, "confidence": pl.Float64, "decision": pl.String,
+              "comparison_vector": pl.String, "explanation": pl.String}
+    if scored.is_empty():
+        return pl.DataFrame(schema=schema)
+    decisions = resolve(scored, distinct_records(records), Thresholds(link=link_threshold, review=review_threshold))
+    chosen = decisions.select("record_key", "person_id").join(
+        compared, on=["record_key", "person_id"], how="left", maintain_order="left"
     )
-    odds = (
-        candidates.select("record_key")
-        .join(records.select("record_key", "source"), on="record_key", how="left", maintain_order="left")
-        .join(shares, on="source", how="left", maintain_order="left")
-        .select((pl.col("share").fill_null(low) / (1 - pl.col("share").fill_null(low))).log(2))
-    )
-    return odds.to_series().to_numpy()
-
-
-def link_records(records: pl.DataFrame, persons: pl.DataFrame, training: pl.DataFrame, thresholds: Thresholds,
-                 rejected: pl.DataFrame | None = None) -> tuple[pl.DataFrame, dict]:
-    """Score every candidate pair and decide per record; returns decisions and figures for the run record.
-
-    `rejected` (record_key, person_id): pairs an inspector said are not the
-    same person. They are no candidates, so the record's posterior is shared
-    among the others (one of two namesakes rejected leaves the other alone).
-    Decisions hold one row per record (`candidate_rank` 1) and, for records
-    left uncertain, one per competing candidate.
-    """
-    if records.is_empty():
-        return pl.DataFrame(schema={"record_key": pl.Int64, "person_id": pl.String}), {"records": 0, "candidate_pairs": 0}
-    # the pool: records to link, and known matches with their numbers hidden (they train the model)
-    known_records = training.drop("person_id").with_columns(pl.lit(None, dtype=pl.String).alias("id_text"))
-    pool = pl.concat([records, known_records], how="diagonal_relaxed")
-    pool_pairs = pair_frame(candidate_pairs(pool, persons), pool, persons).with_row_index("pool_index")
-    pool_levels = comparison_levels(pool_pairs)
-    model = fit_model(pool_levels, training, pool, persons)
-    # a person already holding an exact row of a one-to-one source cannot take another
-    taken = records.filter(pl.col("one_to_one")).select("record_key", "source").join(
-        training.select("source", "person_id").unique(), on="source"
-    ).select("record_key", "person_id")
-    if rejected is not None:
-        taken = pl.concat([taken, rejected.select("record_key", "person_id")])
-    candidates = (
-        pool_pairs.join(records.select("record_key"), on="record_key", how="semi")
-        .join(taken, on=["record_key", "person_id"], how="anti")
-        .sort("pool_index")
-    )
-    levels = pool_levels[candidates["pool_index"].to_numpy()]
-    weight, contributions = match_weights(levels, model, name_frequency_u(candidates, persons))
-    weight = weight + register_odds(records, training, persons, candidates)
-    p = probability(weight)
-    scored = candidates.select("record_key", "person_id").with_columns(
-        pl.Series("probability", p), pl.Series("match_weight", weight), pl.int_range(0, len(p)).alias("pair_index"),
-    )
-    decisions = resolve(scored, records, thresholds)
-    # words only for the pairs that were decided: a few per record, not every candidate
-    chosen = decisions["pair_index"].to_numpy()
+    levels = level_matrix(chosen)
+    _, contributions = match_weights(levels, read_model(model), name_frequency_u(chosen, persons))
     shares = decisions["confidence"].to_numpy()
-    decisions = decisions.with_columns(
-        pl.Series("explanation", [explain(levels[i], contributions[i], share) for i, share in zip(chosen, shares)],
+    return decisions.with_columns(
+        pl.Series("comparison_vector", [",".join(map(str, row)) for row in levels], dtype=pl.String),
+        pl.Series("explanation", [explain(levels[i], contributions[i], share) for i, share in enumerate(shares)],
                   dtype=pl.String),
-        pl.Series("comparison_vector", [",".join(map(str, levels[i])) for i in chosen], dtype=pl.String),
-    )
-    figures = {
-        "records": records.height,
-        "candidate_pairs": candidates.height,
-        "training_pairs": pool_pairs.height,
-        "em_iterations": model.iterations,
-        "prior": round(model.prior, 6),
-        "m": {c.name: [round(x, 4) for x in m] for c, m in zip(COMPARISONS, model.m)},
-        "u": {c.name: [round(x, 4) for x in u] for c, u in zip(COMPARISONS, model.u)},
-        "decisions": dict(
-            decisions.filter(pl.col("candidate_rank") == 1).group_by("decision").len().sort("decision").iter_rows()
-        ),
-        "competing_candidates": decisions.filter(pl.col("candidate_rank") > 1).height,
-    }
-    return decisions, figures
+    ).select(*schema)
+

@@ -1,0 +1,138 @@
+"""Build one layer of tables (`link`, `int`) from its SQL files and Python steps, in dependency order.
+
+A layer is a schema whose tables each come from one step: a SELECT in
+`sql/<layer>/<table>.sql`, or a Python step — a pure function from frames to
+one frame, for what SQL does badly (string similarity over candidate pairs,
+EM) — or SQL generated from declarations. A step depends on every table of
+the layer its SQL names (`link.exact`); the runner sorts the steps so each is
+built after those it reads, binds the named parameters (`$link_threshold`)
+each SQL file uses, and keeps every table, so a run's database shows how each
+result was reached. Nothing here changes a connection setting.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from graphlib import TopologicalSorter
+from pathlib import Path
+
+import duckdb
+import polars as pl
+
+SQL_DIR = Path(__file__).resolve().parents[1] / "sql"
+PARAMETER = re.compile(r"\$([a-z_][a-z0-9_]*)")
+COMMENT = re.compile(r"--[^\n]*")
+
+
+@dataclass(frozen=True)
+class PythonStep:
+    """`table` = `build(**frames, **parameters)`; each frame is the result of its query in `reads`.
+
+    Every query orders its rows by a unique key: a step sees the same frame
+    whatever DuckDB's thread count. `parameters` names the run parameters the
+    function takes as keyword arguments.
+    """
+
+    table: str
+    reads: Mapping[str, str]
+    build: Callable[..., pl.DataFrame]
+    parameters: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class GeneratedStep:
+    """`table` from SQL written by code (a SELECT over every extract a declaration lists)."""
+
+    table: str
+    sql: str
+
+
+@dataclass
+class Layer:
+    schema: str
+    python_steps: tuple[PythonStep | GeneratedStep, ...] = ()
+    given: dict[str, pl.DataFrame] = field(default_factory=dict)  # tables handed in (e.g. inspectors' decisions)
+
+
+def read_sql(path: Path) -> str:
+    return path.read_text(encoding="utf-8")
+
+
+def sql_parameters(sql: str) -> list[str]:
+    """The named parameters a SELECT uses (a header comment may name one without using it)."""
+    return sorted(set(PARAMETER.findall(COMMENT.sub("", sql))))
+
+
+def bind(sql: str, parameters: Mapping[str, object], source: str) -> dict[str, object]:
+    """The parameters `sql` uses; a missing one is an error naming the file."""
+    used = sql_parameters(sql)
+    missing = [name for name in used if name not in parameters]
+    if missing:
+        raise KeyError(f"{source}: no value for parameter(s) {', '.join('$' + m for m in missing)}")
+    return {name: parameters[name] for name in used}
+
+
+def references(sql: str, schema: str) -> set[str]:
+    return set(re.findall(rf"\b{schema}\.([a-z_][a-z0-9_]*)", COMMENT.sub("", sql)))
+
+
+def sql_files(schema: str) -> dict[str, Path]:
+    return {path.stem: path for path in sorted((SQL_DIR / schema).glob("*.sql"))}
+
+
+def build_order(layer: Layer) -> list[str]:
+    """The layer's tables in an order where every table is built after those it reads."""
+    files = sql_files(layer.schema)
+    steps = {step.table: step for step in layer.python_steps}
+    clash = set(files) & set(steps) | set(layer.given) & (set(files) | set(steps))
+    if clash:
+        raise ValueError(f"{layer.schema}: built twice: {', '.join(sorted(clash))}")
+    texts = {stem: read_sql(path) for stem, path in files.items()}
+    for step in steps.values():
+        texts[step.table] = step.sql if isinstance(step, GeneratedStep) else " ".join(step.reads.values())
+    known = set(texts) | set(layer.given)
+    graph = {table: (references(text, layer.schema) & known) - {table} for table, text in texts.items()}
+    return list(TopologicalSorter(graph).static_order())
+
+
+def write_frame(con: duckdb.DuckDBPyConnection, table: str, frame: pl.DataFrame) -> None:
+    view = f"frame_{table.replace('.', '_')}"
+    con.register(view, frame.to_arrow())
+    try:
+        con.execute(f"create or replace table {table} as select * from {view}")
+    finally:
+        con.unregister(view)
+
+
+def build_layer(con: duckdb.DuckDBPyConnection, layer: Layer, parameters: Mapping[str, object],
+                timings: dict[str, float] | None = None) -> list[str]:
+    """Create every table of `layer` (replacing what a previous build left); return the tables in build order."""
+    schema = layer.schema
+    con.execute(f"create schema if not exists {schema}")
+    for table, frame in layer.given.items():
+        write_frame(con, f"{schema}.{table}", frame)
+    files = sql_files(schema)
+    steps = {step.table: step for step in layer.python_steps}
+    built = []
+    for table in build_order(layer):
+        if table in layer.given:
+            continue
+        started = time.perf_counter()
+        name = f"{schema}.{table}"
+        if table in files:
+            sql = read_sql(files[table])
+            con.execute(f"create or replace table {name} as {sql}", bind(sql, parameters, f"{schema}/{table}.sql"))
+        elif isinstance(steps[table], GeneratedStep):
+            con.execute(f"create or replace table {name} as {steps[table].sql}")
+        else:
+            step = steps[table]
+            frames = {argument: con.sql(query).pl() for argument, query in step.reads.items()}
+            values = {key: parameters[key] for key in step.parameters}
+            write_frame(con, name, step.build(**frames, **values))
+        built.append(table)
+        if timings is not None:
+            timings[name] = time.perf_counter() - started
+    return built
