@@ -28,6 +28,7 @@ from hecha.extracts.declarations import EXTRACTS
 from hecha.extracts.schema import Extract
 from hecha.matching.id_number import clean_id_number_text
 from hecha.matching.probabilistic import (
+    RANDOM_PAIRS,
     Thresholds,
     block_pairs,
     compare_pairs,
@@ -77,8 +78,7 @@ def identity_rows_sql(extracts: tuple[Extract, ...]) -> str:
         for column in extract.columns_of_kind("id_number"):
             selects.append(identity_select(extract, column.name, "head" if column.name.startswith("head_") else "subject"))
     return (
-        f"select ids.*, {record_signature_sql('ids')} as record_signature from ({' union all '.join(selects)}) as ids "
-        "order by ids.source_rank, ids.source_row, ids.role"
+        f"select ids.*, {record_signature_sql('ids')} as record_signature from ({' union all '.join(selects)}) as ids"
     )
 
 
@@ -111,9 +111,13 @@ def repair_numbers(rows: pl.DataFrame, register: pl.DataFrame) -> pl.DataFrame:
 
 
 RECORDS = "select * from link.record order by record_key, source_rank, source_row, role"
-PERSONS = "select * from link.person_feature order by person_id"
+# only the persons some candidate pair or training row names: a county holds a million
+PAIR_PERSONS = ("select * from link.person_feature where person_id in (select person_id from link.candidate_pair "
+                "union select person_id from link.record where is_training) order by person_id")
 COMPARED = "select * from link.compared_pair order by record_key, person_id"
 MODEL = "select * from link.model order by comparison, level"
+FREQUENCIES = ("select * from link.name_frequency where name in (select name from link.person_feature where person_id in "
+               "(select person_id from link.candidate_pair)) or share = (select min(share) from link.name_frequency) order by name")
 
 PYTHON_STEPS = (
     PythonStep("number_repair", {
@@ -123,28 +127,38 @@ PYTHON_STEPS = (
     }, repair_numbers),
     PythonStep("record", {
         "rows": "select * from link.candidate_record order by source_rank, source_row, role",
-        "places": "select township, village from link.candidate_person order by person_id",
+        "places": "select distinct township, village from link.candidate_person order by all",
     }, describe_records),
     PythonStep("person_feature", {
         "persons": "select * exclude (register_row) from link.candidate_person order by person_id",
     }, describe_persons),
-    PythonStep("candidate_pair", {"records": RECORDS, "persons": PERSONS}, block_pairs),
+    PythonStep("candidate_pair", {"records": RECORDS, "persons": "select * from link.person_feature order by person_id"},
+               block_pairs),
     PythonStep("compared_pair", {
-        "pairs": "select * from link.candidate_pair order by record_key, person_id", "records": RECORDS, "persons": PERSONS,
+        "pairs": "select * from link.candidate_pair order by record_key, person_id", "records": RECORDS,
+        "persons": PAIR_PERSONS,
     }, compare_pairs),
-    PythonStep("model", {"compared": COMPARED, "records": RECORDS, "persons": PERSONS}, fit_model),
+    PythonStep("model", {
+        "compared": COMPARED, "records": RECORDS, "persons": PAIR_PERSONS,
+        # person ids are keyed hashes: the first ones in id order are a random sample
+        "sample": f"select * from link.person_feature order by person_id limit {RANDOM_PAIRS}",
+        "population": "select count(*) as persons from link.person_feature",
+    }, fit_model),
     PythonStep("scored_pair", {
-        "compared": COMPARED, "records": RECORDS, "persons": PERSONS, "model": MODEL,
+        "compared": COMPARED, "records": RECORDS, "persons": PAIR_PERSONS, "model": MODEL,
         "taken": "select * from link.taken_person order by source, person_id",
         "excluded": "select * from link.excluded_pair order by record_key, person_id",
         "shares": "select * from link.register_share order by source",
+        "frequencies": FREQUENCIES,
     }, score_pairs),
     PythonStep("probabilistic", {
         "scored": "select * from link.scored_pair order by record_key, person_id",
-        "compared": COMPARED, "records": RECORDS, "persons": PERSONS, "model": MODEL,
+        "compared": COMPARED, "records": RECORDS, "persons": PAIR_PERSONS, "model": MODEL, "frequencies": FREQUENCIES,
     }, decide_records, parameters=("link_threshold", "review_threshold")),
 )
 
+# Unions and projections kept as views: materialized, each would copy millions of rows a night.
+VIEWS = frozenset({"identity_row", "settled_row", "candidate_person", "source_row"})
 DECISION_SCHEMA = {"source": pl.String, "record_signature": pl.String, "person_id": pl.String, "decision": pl.String}
 
 
@@ -154,6 +168,7 @@ def link_layer(extracts: tuple[Extract, ...] = EXTRACTS, decisions: list[tuple[s
         schema="link",
         python_steps=(GeneratedStep("identity_row", identity_rows_sql(extracts)), *PYTHON_STEPS),
         given={"decision_input": pl.DataFrame(list(decisions), schema=DECISION_SCHEMA, orient="row")},
+        views=VIEWS,
     )
 
 

@@ -220,31 +220,35 @@ def random_pairs(records: pl.DataFrame, persons: pl.DataFrame, count: int, seed:
     return pair_frame(picks, records, persons)
 
 
-def fit_model(compared: pl.DataFrame, records: pl.DataFrame, persons: pl.DataFrame) -> pl.DataFrame:
+def fit_model(compared: pl.DataFrame, records: pl.DataFrame, persons: pl.DataFrame, sample: pl.DataFrame,
+              population: pl.DataFrame) -> pl.DataFrame:
     """`link.model`: m and u per comparison level, and the prior — learned from the drop itself.
 
     EM runs on the candidate pairs of the unlinked records and of known
     matches (training rows, numbers hidden), started from u of random record
-    × person pairs and m of the known matches; it re-estimates u too (ECM),
-    because different people inside a block agree on the blocked fields.
-    Scoring then uses EM's m with the random-pair u and prior (one true match
-    among all persons), as splink does: blocking only decides where to look,
-    not how surprising an agreement is — so an address in another township
-    counts fully against a link.
+    × person pairs (`sample`: candidate persons spread evenly, since person
+    ids are keyed hashes) and m of the known matches (`persons` holds theirs);
+    it re-estimates u too (ECM), because different people inside a block
+    agree on the blocked fields. Scoring then uses EM's m with the
+    random-pair u and prior (one true match among all `population` persons),
+    as splink does: blocking only decides where to look, not how surprising
+    an agreement is — so an address in another township counts fully
+    against a link.
     """
     level_counts = [c.level_count for c in COMPARISONS]
     pool = distinct_records(records)
-    if compared.is_empty() or pool.is_empty() or persons.is_empty():
+    size = int(population["persons"][0]) if population.height else 0
+    if compared.is_empty() or pool.is_empty() or sample.is_empty():
         m = u = [np.full(n, 1.0 / n) for n in level_counts]
         return model_frame(Model(m=m, u=u, prior=0.5, iterations=0))
-    u = estimate_u(comparison_levels(random_pairs(pool, persons, RANDOM_PAIRS, RANDOM_SEED)), level_counts)
+    u = estimate_u(comparison_levels(random_pairs(pool, sample, RANDOM_PAIRS, RANDOM_SEED)), level_counts)
     training = pool.filter(pl.col("is_training"))
     known = comparison_levels(pair_frame(training.select("record_key", "person_id"), pool, persons))
     m = [level_frequencies(known[:, k], n) for k, n in enumerate(level_counts)]
     prior = max(1e-4, min(0.5, pool.height / max(compared.height, 1)))
     fitted = train(level_matrix(compared), level_counts, u, m=m, prior=prior)
     # one true match among the persons; a register of one person is not a certainty
-    return model_frame(Model(m=fitted.m, u=u, prior=min(0.5, 1.0 / persons.height), iterations=fitted.iterations))
+    return model_frame(Model(m=fitted.m, u=u, prior=min(0.5, 1.0 / max(size, 1)), iterations=fitted.iterations))
 
 
 def model_frame(model: Model) -> pl.DataFrame:
@@ -273,15 +277,15 @@ def read_model(frame: pl.DataFrame) -> Model:
 # ---------------------------------------------------------------- scores
 
 
-def name_frequency_u(pairs: pl.DataFrame, persons: pl.DataFrame) -> dict[int, tuple[int, np.ndarray]]:
-    """u for an exact name agreement = how common the person's name is (term frequency)."""
-    counts = persons.group_by("name").len().with_columns((pl.col("len") / persons.height).alias("tf"))
+def name_frequency_u(pairs: pl.DataFrame, persons: pl.DataFrame, frequencies: pl.DataFrame) -> dict[int, tuple[int, np.ndarray]]:
+    """u for an exact name agreement = how common the person's name is among candidate persons (link.name_frequency)."""
     tf = (
         pairs.select("person_id")
         .join(persons.select("person_id", "name"), on="person_id", how="left", maintain_order="left")
-        .join(counts.select("name", "tf"), on="name", how="left", maintain_order="left")["tf"]
+        .join(frequencies.select("name", "share"), on="name", how="left", maintain_order="left")["share"]
     )
-    return {NAME: (3, tf.fill_null(1 / max(persons.height, 1)).to_numpy())}
+    floor = float(frequencies["share"].min()) if frequencies.height else 1.0
+    return {NAME: (3, tf.fill_null(floor).to_numpy())}
 
 
 def register_log_odds(pairs: pl.DataFrame, records: pl.DataFrame, shares: pl.DataFrame) -> np.ndarray:
@@ -304,7 +308,7 @@ def register_log_odds(pairs: pl.DataFrame, records: pl.DataFrame, shares: pl.Dat
 
 
 def score_pairs(compared: pl.DataFrame, records: pl.DataFrame, persons: pl.DataFrame, model: pl.DataFrame,
-                taken: pl.DataFrame, excluded: pl.DataFrame, shares: pl.DataFrame) -> pl.DataFrame:
+                taken: pl.DataFrame, excluded: pl.DataFrame, shares: pl.DataFrame, frequencies: pl.DataFrame) -> pl.DataFrame:
     """`link.scored_pair`: match weight and probability of every candidate pair of a record to link.
 
     Training records are left out (they only taught the model), and so are a
@@ -320,7 +324,7 @@ def score_pairs(compared: pl.DataFrame, records: pl.DataFrame, persons: pl.DataF
         .drop("source")
         .sort("record_key", "person_id")
     )
-    weight, _ = match_weights(level_matrix(candidates), read_model(model), name_frequency_u(candidates, persons))
+    weight, _ = match_weights(level_matrix(candidates), read_model(model), name_frequency_u(candidates, persons, frequencies))
     weight = weight + register_log_odds(candidates, records, shares)
     return candidates.select("record_key", "person_id").with_columns(
         pl.Series("match_weight", weight, dtype=pl.Float64), pl.Series("probability", probability(weight), dtype=pl.Float64),
@@ -397,7 +401,7 @@ def resolve(scored: pl.DataFrame, records: pl.DataFrame, thresholds: Thresholds)
 
 
 def decide_records(scored: pl.DataFrame, compared: pl.DataFrame, records: pl.DataFrame, persons: pl.DataFrame,
-                   model: pl.DataFrame, link_threshold: float, review_threshold: float) -> pl.DataFrame:
+                   model: pl.DataFrame, frequencies: pl.DataFrame, link_threshold: float, review_threshold: float) -> pl.DataFrame:
     """`link.probabilistic`: per record its best candidate and decision, and for uncertain records every competitor.
 
     Each line carries the comparison vector and the waterfall in words
@@ -413,7 +417,7 @@ def decide_records(scored: pl.DataFrame, compared: pl.DataFrame, records: pl.Dat
         compared, on=["record_key", "person_id"], how="left", maintain_order="left"
     )
     levels = level_matrix(chosen)
-    _, contributions = match_weights(levels, read_model(model), name_frequency_u(chosen, persons))
+    _, contributions = match_weights(levels, read_model(model), name_frequency_u(chosen, persons, frequencies))
     shares = decisions["confidence"].to_numpy()
     return decisions.with_columns(
         pl.Series("comparison_vector", [",".join(map(str, row)) for row in levels], dtype=pl.String),

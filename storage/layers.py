@@ -55,6 +55,9 @@ class Layer:
     schema: str
     python_steps: tuple[PythonStep | GeneratedStep, ...] = ()
     given: dict[str, pl.DataFrame] = field(default_factory=dict)  # tables handed in (e.g. inspectors' decisions)
+    # steps kept as views, not tables: unions and projections of other tables that would
+    # only copy millions of rows (a reader pays for the columns and rows it uses)
+    views: frozenset[str] = frozenset()
 
 
 def read_sql(path: Path) -> str:
@@ -107,6 +110,17 @@ def write_frame(con: duckdb.DuckDBPyConnection, table: str, frame: pl.DataFrame)
         con.unregister(view)
 
 
+def drop_other(con: duckdb.DuckDBPyConnection, name: str, kind: str) -> None:
+    """Drop `name` if a previous build made it the other kind (a view where a table now goes, or back)."""
+    schema, table = name.split(".")
+    other = "table" if kind == "view" else "view"
+    found = con.execute(
+        f"select count(*) from duckdb_{other}s() where schema_name = ? and {other}_name = ? and not internal", [schema, table]
+    ).fetchall()[0][0]
+    if found:
+        con.execute(f"drop {other} {name}")
+
+
 def build_layer(con: duckdb.DuckDBPyConnection, layer: Layer, parameters: Mapping[str, object],
                 timings: dict[str, float] | None = None) -> list[str]:
     """Create every table of `layer` (replacing what a previous build left); return the tables in build order."""
@@ -122,11 +136,14 @@ def build_layer(con: duckdb.DuckDBPyConnection, layer: Layer, parameters: Mappin
             continue
         started = time.perf_counter()
         name = f"{schema}.{table}"
+        kind = "view" if table in layer.views else "table"
         if table in files:
             sql = read_sql(files[table])
-            con.execute(f"create or replace table {name} as {sql}", bind(sql, parameters, f"{schema}/{table}.sql"))
+            drop_other(con, name, kind)
+            con.execute(f"create or replace {kind} {name} as {sql}", bind(sql, parameters, f"{schema}/{table}.sql"))
         elif isinstance(steps[table], GeneratedStep):
-            con.execute(f"create or replace table {name} as {steps[table].sql}")
+            drop_other(con, name, kind)
+            con.execute(f"create or replace {kind} {name} as {steps[table].sql}")
         else:
             step = steps[table]
             frames = {argument: con.sql(query).pl() for argument, query in step.reads.items()}

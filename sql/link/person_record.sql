@@ -49,9 +49,8 @@ with chosen as (
         on ids.source = settled.source and ids.source_row = settled.source_row and ids.role = settled.role
     left join link.number_resolution as resolved
         on ids.id_number = resolved.id_number
-    left join link.person as outside
+    left join link.outside_person as outside
         on ids.id_number = outside.id_number
-        and not outside.in_register
         and settled.person_id is null
     left join link.probabilistic_row as linked
         on ids.source = linked.source and ids.source_row = linked.source_row and ids.role = linked.role

@@ -3,17 +3,26 @@
 select
     person_id_of(id_number) as person_id,
     id_number,
-    arg_min(name, source_row) as name,
-    arg_min(sex, source_row) as sex,
-    arg_min(birth_date, source_row) as birth_date,
-    arg_min(household_no, source_row) as household_no,
-    arg_min(township, source_row) as township,
-    arg_min(village, source_row) as village,
-    arg_min(person_status, source_row) as person_status,
-    arg_min(change_date, source_row) as status_date,
+    first_row.name,
+    first_row.sex,
+    first_row.birth_date,
+    first_row.household_no,
+    first_row.township,
+    first_row.village,
+    first_row.person_status,
+    first_row.change_date as status_date,
     true as in_register,
-    min(source_row) as register_row
-from link.identity_row
-where source = 'household_register'
-    and id_number is not null
-group by id_number
+    first_row.source_row as register_row
+from (
+    select
+        id_number,
+        arg_min(
+            {'name': name, 'sex': sex, 'birth_date': birth_date, 'household_no': household_no, 'township': township,
+             'village': village, 'person_status': person_status, 'change_date': change_date, 'source_row': source_row},
+            source_row
+        ) as first_row
+    from link.identity_row
+    where source = 'household_register'
+        and id_number is not null
+    group by id_number
+)

@@ -125,19 +125,15 @@ def test_rows_sharing_an_unrepairable_number_are_one_person_outside_the_register
 
 
 def test_register_odds_follow_each_sources_share_of_register_people():
-    from hecha.matching.probabilistic import REGISTER_SHARE_BOUNDS, register_odds
+    from hecha.matching.probabilistic import REGISTER_SHARE_BOUNDS, register_log_odds
 
-    persons = pl.DataFrame({"person_id": ["a", "b", "c", "d"], "in_register": [True, True, True, False]})
-    # cremation: 3 of 4 exact rows are register people; payments: all of them (capped)
-    training = pl.DataFrame({
-        "source": ["cremation"] * 4 + ["payments"] * 3,
-        "person_id": ["a", "b", "c", "d", "a", "b", "c"],
-    })
+    # cremation: 3 of 4 well-formed numbers are register people's; payments: all of them (capped); tekun: unknown
+    shares = pl.DataFrame({"source": ["cremation", "payments"], "share": [0.75, 1.0]})
     records = pl.DataFrame({"record_key": [1, 2, 3], "source": ["cremation", "payments", "tekun"]})
-    candidates = pl.DataFrame({"record_key": [2, 1, 1, 3]})
-    odds = register_odds(records, training, persons, candidates)
-    high = REGISTER_SHARE_BOUNDS[1]
-    assert odds == pytest.approx([np.log2(high / (1 - high)), np.log2(3), np.log2(3), 0.0])
+    pairs = pl.DataFrame({"record_key": [2, 1, 1, 3]})
+    odds = register_log_odds(pairs, records, shares)
+    low, high = REGISTER_SHARE_BOUNDS
+    assert odds == pytest.approx([np.log2(high / (1 - high)), np.log2(3), np.log2(3), np.log2(low / (1 - low))])
 
 
 def test_inspectors_link_decisions_outrank_the_score(tmp_path):
