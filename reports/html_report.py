@@ -49,6 +49,7 @@ from pathlib import Path
 
 import duckdb
 
+from hecha.audit.outcomes import outcome_totals, read_outcome_summary
 from hecha.checks.catalogue import BY_CODE, CATALOGUE
 from hecha.reports.labels import RUN_STATUS_LABELS, STATUS_LABELS, STATUS_ORDER
 from hecha.reports.run_tables import (
@@ -61,7 +62,6 @@ from hecha.reports.run_tables import (
     read_resolved,
     table_columns,
 )
-from hecha.reports.outcomes import outcome_totals, read_outcome_summary
 from hecha.reports.workbooks import (
     NO_OUTCOME_CASES,
     NO_OUTCOMES,

@@ -1,6 +1,6 @@
 """The words every output uses for case and run statuses, and the county book's name: one table, read by the workbooks, the report and the command line.
 
-A finding's status (reports/history.py decides it) and a run's status
+A finding's status (audit/history.py decides it) and a run's status
 (flows/run.py records it) are codes in the databases, run.json and
 exceptions.csv; people read them through these labels only, so a workbook,
 the report and the terminal never name one thing two ways.

@@ -26,9 +26,9 @@ import openpyxl
 import pytest
 from openpyxl.utils import column_index_from_string
 
+from hecha.audit.feedback import read_workbook
 from hecha.checks.runner import FINDING_DDL
 from hecha.config import load_policy
-from hecha.reports.feedback import read_workbook
 from hecha.reports.workbooks import CONFIRM_SHEET, SUMMARY_SHEET, write_workbooks
 
 TOWN = "城关镇"

@@ -8,10 +8,10 @@ import duckdb
 import openpyxl
 import pytest
 
+from hecha.audit.feedback import FeedbackError, import_feedback
+from hecha.audit.history import apply_history, open_state, record_run
 from hecha.checks.runner import FINDING_DDL
 from hecha.config import load_policy
-from hecha.reports.feedback import FeedbackError, import_feedback
-from hecha.reports.history import apply_history, open_state, record_run
 from hecha.reports.html_report import render_html_report
 from hecha.reports.workbooks import OUTCOME_SHEET, write_workbooks
 

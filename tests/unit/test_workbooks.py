@@ -10,7 +10,7 @@ import pytest
 
 from hecha.checks.runner import FINDING_DDL
 from hecha.config import load_policy
-from hecha.reports.feedback import read_workbook
+from hecha.audit.feedback import read_workbook
 from hecha.reports.run_tables import confidence_band, inspector_evidence, mask_id_number, mask_text
 from hecha.reports.workbooks import CONFIRM_SHEET, OUTCOME_SHEET, SUMMARY_SHEET, render_sheet_html, write_workbooks
 from hecha.reports.labels import STATUS_LABELS

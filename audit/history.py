@@ -7,7 +7,7 @@ folder) lives in `<out>/audit.duckdb`:
 - `audit.case` — each case ever found: first and last run, last evidence;
 - `audit.case_run` — which cases each run found, with their status then and
   the fingerprints of their evidence and of its basis;
-- `audit.disposition` — what inspectors recorded (see reports/feedback.py);
+- `audit.disposition` — what inspectors recorded (see audit/feedback.py);
 - `audit.link_decision` — identity links inspectors confirmed or rejected.
 
 Verdicts are shared truth: inspectors' dispositions and link decisions are
@@ -406,10 +406,10 @@ def record_run_in(con: duckdb.DuckDBPyConnection, *, record: dict, run_dir: Path
     The run's database is attached as `published` (still in its work folder
     when publication and recording are one step, see flows/run.py); `run_dir`
     is where the run is published. The caller owns the transaction: recording
-    is all or nothing. The run's outcomes (reports/outcomes.py) are recorded
+    is all or nothing. The run's outcomes (audit/outcomes.py) are recorded
     with it.
     """
-    from hecha.reports.outcomes import record_outcomes_in  # outcomes read the history: imported here, not at the top
+    from hecha.audit.outcomes import record_outcomes_in  # outcomes read the history: imported here, not at the top
 
     run_id = record["run_id"]
     con.execute("delete from audit.case_run where run_id = ?", [run_id])  # re-recording a run is harmless

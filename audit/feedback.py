@@ -36,7 +36,7 @@ which nightly runs and every campaign read: a verdict given in a campaign
 holds at night, and the other way round. Each disposition is recorded with
 who, when, which run, and the fingerprints of the evidence and of its basis
 the inspector saw, so a later run can tell whether what was judged has
-changed since (see reports/history.py).
+changed since (see audit/history.py).
 """
 
 from __future__ import annotations
@@ -53,9 +53,9 @@ import duckdb
 import openpyxl
 from openpyxl.utils import get_column_letter
 
-from hecha.reports.history import STATE, open_state, transaction
+from hecha.audit.history import STATE, open_state, transaction
+from hecha.audit.outcomes import OUTCOME_DDL, RecoveryError, record_recovered, recovered_value, recovery_problem
 from hecha.reports.labels import COUNTY_BOOK
-from hecha.reports.outcomes import OUTCOME_DDL, RecoveryError, record_recovered, recovered_value, recovery_problem
 from hecha.reports.run_tables import mask_text
 from hecha.storage.secret import CAMPAIGNS_FOLDER, secret_root
 

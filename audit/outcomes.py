@@ -21,7 +21,7 @@ recorded with the run (`record_outcomes_in`); `audit.recovery`, the amounts
 recovered. The report and the county workbook read `chk.outcome_summary`
 through `read_outcome_summary` and total it with `outcome_totals`, so both
 show the same figures. What does not belong here: importing verdicts and recoveries from
-workbooks (reports/feedback.py), statuses across runs (reports/history.py),
+workbooks (audit/feedback.py), statuses across runs (audit/history.py),
 showing outcomes (the workbooks and the report).
 """
 
@@ -33,10 +33,10 @@ from pathlib import Path
 
 import duckdb
 
+from hecha.audit.history import open_state, transaction
 from hecha.checks.catalogue import CATALOGUE
 from hecha.checks.runner import SQL_DIR, bind, read_sql
 from hecha.config import load_policy, parse_month, run_parameters
-from hecha.reports.history import open_state, transaction
 from hecha.reports.run_tables import records, table_columns
 from hecha.storage.database import sql_identifier, use
 
@@ -183,7 +183,7 @@ def add_missing_outcome_tables(history: duckdb.DuckDBPyConnection) -> None:
 def record_outcomes_in(con: duckdb.DuckDBPyConnection, run_id: str) -> int:
     """Copy the run's chk.outcome into audit.outcome, in the caller's transaction; return the rows recorded.
 
-    As `reports.history.record_run_in`: the run's database is attached as
+    As `audit.history.record_run_in`: the run's database is attached as
     `published` and `con` is the history, open for writing. A run whose
     outcomes were not tracked records none; recording a run again replaces
     its rows.
