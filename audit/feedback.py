@@ -55,8 +55,8 @@ from openpyxl.utils import get_column_letter
 
 from hecha.audit.history import STATE, open_state, transaction
 from hecha.audit.outcomes import OUTCOME_DDL, RecoveryError, record_recovered, recovered_value, recovery_problem
-from hecha.reports.labels import COUNTY_BOOK
-from hecha.reports.run_tables import mask_text
+from hecha.checks.labels import COUNTY_BOOK
+from hecha.storage.masking import mask_text
 from hecha.storage.secret import CAMPAIGNS_FOLDER, secret_root
 
 # Limits on a returned workbook, checked before openpyxl parses it. An .xlsx is a

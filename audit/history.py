@@ -643,7 +643,7 @@ def diff_cases(run_a: Path, run_b: Path) -> list[dict]:
     period and money before and after (empty / None on the side without it).
     """
     from hecha.checks.catalogue import BY_CODE
-    from hecha.reports.run_tables import mask_id_number
+    from hecha.storage.masking import mask_id_number
 
     order = {code: number for number, code in enumerate(BY_CODE)}
     changes = list(CHANGE_LABELS)

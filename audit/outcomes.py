@@ -37,7 +37,7 @@ from hecha.audit.history import open_state, transaction
 from hecha.checks.catalogue import CATALOGUE
 from hecha.checks.runner import SQL_DIR, bind, read_sql
 from hecha.config import load_policy, parse_month, run_parameters
-from hecha.reports.run_tables import records, table_columns
+from hecha.storage.database import records, table_columns
 from hecha.storage.database import sql_identifier, use
 
 OUTCOME_SQL = SQL_DIR / "outcomes"

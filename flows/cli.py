@@ -112,7 +112,7 @@ def quiet_input_errors() -> None:
 
 def summarize(run_dir: Path) -> str:
     from hecha.extracts.validate import format_validation_failures  # imports Great Expectations: only when needed
-    from hecha.reports.labels import STATUS_LABELS, STATUS_ORDER
+    from hecha.checks.labels import STATUS_LABELS, STATUS_ORDER
 
     record = json.loads((run_dir / "run.json").read_text(encoding="utf-8"))
     lines = [f"exceptions: {run_dir / 'exceptions.csv'}"]

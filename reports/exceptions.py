@@ -26,7 +26,7 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
-from hecha.reports.run_tables import table_columns
+from hecha.storage.database import table_columns
 
 EXCEPTION_COLUMNS = (
     "check_code",

@@ -113,21 +113,19 @@ from hecha.audit.feedback import (
 )
 from hecha.audit.outcomes import outcome_totals, read_outcome_summary
 from hecha.checks.catalogue import BY_CODE, CATALOGUE, describe_check
+from hecha.checks.labels import COUNTY_BOOK, STATUS_LABELS
 from hecha.extracts.declarations import BY_STEM, PERSON_STATUS, SEX
-from hecha.reports.labels import COUNTY_BOOK, STATUS_LABELS
 from hecha.reports.run_tables import (
     confidence_band,
     confidence_bands_text,
     inspector_evidence,
-    mask_id_number,
-    mask_text,
     percent_text,
     read_findings,
     read_resolved,
-    records,
     shown_case_numbers,
-    table_columns,
 )
+from hecha.storage.database import records, table_columns
+from hecha.storage.masking import mask_id_number, mask_text
 
 SUMMARY_SHEET = "汇总"
 OUTCOME_SHEET = "核查成效"

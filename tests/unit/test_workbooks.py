@@ -8,12 +8,13 @@ import duckdb
 import openpyxl
 import pytest
 
+from hecha.audit.feedback import read_workbook
+from hecha.checks.labels import STATUS_LABELS
 from hecha.checks.runner import FINDING_DDL
 from hecha.config import load_policy
-from hecha.audit.feedback import read_workbook
-from hecha.reports.run_tables import confidence_band, inspector_evidence, mask_id_number, mask_text
+from hecha.reports.run_tables import confidence_band, inspector_evidence
 from hecha.reports.workbooks import CONFIRM_SHEET, OUTCOME_SHEET, SUMMARY_SHEET, render_sheet_html, write_workbooks
-from hecha.reports.labels import STATUS_LABELS
+from hecha.storage.masking import mask_id_number, mask_text
 
 CITIZEN_NUMBER = re.compile(r"\d{17}[\dXx]|\d{15}")
 EAST, XIELU = "城东街道", "谢炉镇"
