@@ -370,8 +370,8 @@ def _recovery_problems(history: Path, rows: list[_Row], file: str) -> list[str]:
 def _record_recoveries(con: duckdb.DuckDBPyConnection, file: str, run_id: str, who: str, rows: list[_Row],
                        result: FeedbackResult) -> None:
     """Record each row's 追回金额 in the history open on `con` (the caller's transaction), unless it is already the latest."""
-    for ddl in OUTCOME_DDL:
-        con.execute(ddl)
+    for statement in OUTCOME_DDL:
+        con.execute(statement)
     for row in rows:
         latest = con.execute("select recovered_amount from audit.recovery where case_key = ? order by recorded_at desc limit 1",
                              [row.key]).fetchall()

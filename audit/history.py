@@ -10,6 +10,8 @@ folder) lives in `<out>/audit.duckdb`:
 - `audit.disposition` — what inspectors recorded (see audit/feedback.py);
 - `audit.link_decision` — identity links inspectors confirmed or rejected.
 
+Their columns are declared once, in storage/tables.py (docs/tables.md).
+
 Verdicts are shared truth: inspectors' dispositions and link decisions are
 recorded in the root out folder's history (`secret_root`, storage/secret.py),
 which nightly runs and every campaign read; case keys agree across them (one
@@ -59,35 +61,11 @@ import duckdb
 
 from hecha.storage.database import attach, attached, connect, sql_literal, use
 from hecha.storage.files import restrict_file
+from hecha.storage.tables import STATE_TABLES, ddl
 
 STATE = "audit.duckdb"
 
-STATE_DDL = (
-    "create schema if not exists audit",
-    """create table if not exists audit.run (
-        run_id varchar primary key, as_of varchar, run_dir varchar, published_at timestamp,
-        checks varchar[], townships varchar[], findings_json varchar, findings integer,
-        overpaid_amount double, backpay_amount double
-    )""",
-    """create table if not exists audit.case (
-        case_key varchar primary key, check_code varchar, person_id varchar, id_number varchar, name varchar,
-        township varchar, village varchar, case_no varchar, first_seen_run varchar, last_seen_run varchar,
-        evidence_hash varchar, evidence varchar
-    )""",
-    """create table if not exists audit.case_run (
-        run_id varchar, case_key varchar, status varchar, evidence_hash varchar,
-        overpaid_amount double, backpay_amount double, basis_hash varchar
-    )""",
-    """create table if not exists audit.disposition (
-        case_key varchar, conclusion varchar, note varchar, inspector varchar, recorded_at timestamp,
-        run_id varchar, evidence_hash varchar, source_file varchar, source_sheet varchar, source_row integer,
-        basis_hash varchar
-    )""",
-    """create table if not exists audit.link_decision (
-        source varchar, record_signature varchar, person_id varchar, decision varchar, inspector varchar,
-        recorded_at timestamp, run_id varchar, source_file varchar, source_row integer
-    )""",
-)
+STATE_DDL = ("create schema if not exists audit", *(ddl(table) for table in STATE_TABLES))
 
 
 @contextmanager
@@ -103,8 +81,8 @@ def open_state(state: Path, *, read_only: bool = False, timeout: float | None = 
     state = Path(state)
     if read_only and not state.exists():
         con = duckdb.connect()
-        for ddl in STATE_DDL:
-            con.execute(ddl)
+        for statement in STATE_DDL:
+            con.execute(statement)
     else:
         # attached under another name: a file called audit.duckdb would be a catalog "audit"
         # and clash with the schema of that name
@@ -118,8 +96,8 @@ def open_state(state: Path, *, read_only: bool = False, timeout: float | None = 
         use(con, "history")
         if not read_only:
             restrict_file(state)
-            for ddl in STATE_DDL:
-                con.execute(ddl)
+            for statement in STATE_DDL:
+                con.execute(statement)
             migrate_state(con)
             if repair:  # hecha recover asks for the repair itself, to say what it recorded
                 record_unrecorded_runs(con, state.parent)
@@ -314,8 +292,8 @@ def apply_history(con: duckdb.DuckDBPyConnection, *, state: Path, run_id: str, c
     else:  # the folder's first run: an empty history
         con.execute("attach ':memory:' as state")
         use(con, "state")
-        for ddl in STATE_DDL:
-            con.execute(ddl)
+        for statement in STATE_DDL:
+            con.execute(statement)
         use(con, run_database)
     try:
         previous = con.execute("select run_id from state.audit.run order by published_at desc, run_id desc limit 1").fetchall()

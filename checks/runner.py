@@ -21,31 +21,12 @@ import polars as pl
 from hecha.checks.catalogue import BY_CODE, CATALOGUE
 from hecha.config import policy_tables, run_parameters
 from hecha.storage.secret import require_keyed_hash
+from hecha.storage.tables import FINDING, ddl
 
 SQL_DIR = Path(__file__).resolve().parents[1] / "sql"
 PARAMETER = re.compile(r"\$([a-z_][a-z0-9_]*)")
 COMMENT = re.compile(r"--[^\n]*")
 INT_REFERENCE = re.compile(r"\bint\.([a-z_][a-z0-9_]*)")
-
-FINDING_DDL = """
-create or replace table chk.finding (
-    check_code varchar,
-    person_id varchar,
-    id_number varchar,
-    name varchar,
-    township varchar,
-    village varchar,
-    case_no varchar,
-    period_start date,
-    period_end date,
-    overpaid_amount double,
-    backpay_amount double,
-    link_confidence double,
-    needs_confirmation boolean,
-    evidence varchar,
-    case_key varchar
-)
-"""
 
 
 def read_sql(path: Path) -> str:
@@ -138,7 +119,7 @@ def run_checks(con: duckdb.DuckDBPyConnection, as_of: dt.date, policy: dict, cod
     timings["int"] = time.perf_counter() - started
     timings |= int_timings
     con.execute("create schema if not exists chk")
-    con.execute(FINDING_DDL)
+    con.execute(ddl(FINDING))
     counts = {}
     for check in CATALOGUE:
         if codes and check.code not in codes:
