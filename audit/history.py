@@ -59,6 +59,7 @@ from pathlib import Path
 
 import duckdb
 
+from hecha.checks.labels import CHANGE_LABELS
 from hecha.storage.database import attach, attached, connect, sql_literal, use
 from hecha.storage.files import restrict_file
 from hecha.storage.tables import STATE_TABLES, ddl
@@ -499,7 +500,6 @@ def run_history(state: Path, current: dict | None = None) -> list[dict]:
 
 
 LATEST, PREVIOUS = "latest", "previous"
-CHANGE_LABELS = {"added": "新增", "changed": "变化", "gone": "消失"}
 
 
 def published_runs(out: Path) -> list[Path]:

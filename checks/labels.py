@@ -1,12 +1,24 @@
-"""The words every output uses for case and run statuses, and the county book's name: one table, read by the workbooks, the report and the command line.
+"""The words people read for the codes hecha itself writes, one mapping, for Python and SQL alike.
 
-A finding's status (audit/history.py decides it) and a run's status
-(flows/run.py records it) are codes in the databases, run.json and
-exceptions.csv; people read them through these labels only, so a workbook,
-the report and the terminal never name one thing two ways.
+A finding's status (audit/history.py decides it), a run's status (flows/run.py
+records it), how a case changed between two runs (`hecha diff`) and the kind
+of a person's event are codes in the databases, run.json and exceptions.csv;
+people read them through these labels only, so a workbook, the report, the
+terminal and evidence text never name one thing two ways. `install_labels`
+writes them to `cfg.label` (storage/tables.py `LABEL`), which SQL reads with
+the `label_of(kind, code)` macro (sql/macros.sql).
+
+What does not belong here: the labels of the extracts' vocabularies (在保 →
+`active`), declared once with the extracts (extracts/declarations.py) and
+read in SQL from `stg.vocabulary` (`vocabulary_label`); the headers and
+answers of the workbooks (audit/feedback.py), which are input, not labels.
 """
 
 from __future__ import annotations
+
+import duckdb
+
+from hecha.storage.tables import LABEL, ddl
 
 STATUS_LABELS = {
     "new": "新发现",
@@ -28,5 +40,33 @@ RUN_STATUS_LABELS = {
     "running": "运行中",
 }
 
+# How a case changed from one run to another (`hecha diff`), in the order they are listed.
+CHANGE_LABELS = {"added": "新增", "changed": "变化", "gone": "消失"}
+
+# What happened to a person (int.person_event.event_kind).
+EVENT_LABELS = {"death": "死亡", "moved_out": "迁出"}
+
+# Evidence text where a value is missing.
+PLACEHOLDER_LABELS = {"blank": "（空）"}
+
+# Every label by kind: the rows of cfg.label.
+LABELS = {
+    "case_status": STATUS_LABELS,
+    "run_status": RUN_STATUS_LABELS,
+    "case_change": CHANGE_LABELS,
+    "event_kind": EVENT_LABELS,
+    "placeholder": PLACEHOLDER_LABELS,
+}
+
 # The county's own workbook, and the township its _meta names (the feedback import reads it there).
 COUNTY_BOOK = "全县"
+
+
+def install_labels(con: duckdb.DuckDBPyConnection) -> None:
+    """`cfg.label`: every label above as (kind, code, label), for SQL that writes text people read."""
+    con.execute("create schema if not exists cfg")
+    con.execute(ddl(LABEL))
+    con.executemany(
+        f"insert into {LABEL.qualified_name} values (?, ?, ?)",
+        [[kind, code, label] for kind, labels in sorted(LABELS.items()) for code, label in sorted(labels.items())],
+    )

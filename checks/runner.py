@@ -19,6 +19,7 @@ import duckdb
 import polars as pl
 
 from hecha.checks.catalogue import BY_CODE, CATALOGUE
+from hecha.checks.labels import install_labels
 from hecha.config import policy_tables, run_parameters
 from hecha.storage.secret import require_keyed_hash
 from hecha.storage.tables import FINDING, ddl
@@ -47,6 +48,8 @@ def execute(con: duckdb.DuckDBPyConnection, statement: str, sql: str, parameters
 
 
 def install_macros(con: duckdb.DuckDBPyConnection) -> None:
+    """sql/macros.sql, after cfg.label: its label macros read that table."""
+    install_labels(con)
     con.execute(read_sql(SQL_DIR / "macros.sql"))
 
 
