@@ -19,33 +19,15 @@ import duckdb
 import polars as pl
 
 from hecha.checks.catalogue import BY_CODE, CATALOGUE
+from hecha.checks.labels import install_labels
 from hecha.config import policy_tables, run_parameters
 from hecha.storage.secret import require_keyed_hash
+from hecha.storage.tables import FINDING, ddl
 
 SQL_DIR = Path(__file__).resolve().parents[1] / "sql"
 PARAMETER = re.compile(r"\$([a-z_][a-z0-9_]*)")
 COMMENT = re.compile(r"--[^\n]*")
 INT_REFERENCE = re.compile(r"\bint\.([a-z_][a-z0-9_]*)")
-
-FINDING_DDL = """
-create or replace table chk.finding (
-    check_code varchar,
-    person_id varchar,
-    id_number varchar,
-    name varchar,
-    township varchar,
-    village varchar,
-    case_no varchar,
-    period_start date,
-    period_end date,
-    overpaid_amount double,
-    backpay_amount double,
-    link_confidence double,
-    needs_confirmation boolean,
-    evidence varchar,
-    case_key varchar
-)
-"""
 
 
 def read_sql(path: Path) -> str:
@@ -66,6 +48,8 @@ def execute(con: duckdb.DuckDBPyConnection, statement: str, sql: str, parameters
 
 
 def install_macros(con: duckdb.DuckDBPyConnection) -> None:
+    """sql/macros.sql, after cfg.label: its label macros read that table."""
+    install_labels(con)
     con.execute(read_sql(SQL_DIR / "macros.sql"))
 
 
@@ -138,7 +122,7 @@ def run_checks(con: duckdb.DuckDBPyConnection, as_of: dt.date, policy: dict, cod
     timings["int"] = time.perf_counter() - started
     timings |= int_timings
     con.execute("create schema if not exists chk")
-    con.execute(FINDING_DDL)
+    con.execute(ddl(FINDING))
     counts = {}
     for check in CATALOGUE:
         if codes and check.code not in codes:

@@ -181,12 +181,15 @@ def create_schemas(con: duckdb.DuckDBPyConnection, extracts: tuple[Extract, ...]
 
 
 def write_vocabulary(con: duckdb.DuckDBPyConnection, extracts: tuple[Extract, ...]) -> None:
-    """`stg.vocabulary`: code → Chinese label, so SQL that writes evidence text needs no Chinese literals."""
+    """`stg.vocabulary`: code → Chinese label, so SQL that writes evidence text needs no Chinese literals.
+
+    Code columns give their vocabularies (`active` → 在保), grade columns their grades (`1` → 一级).
+    """
     rows = {
-        (column.name, code): label
+        (column.name, str(code)): label
         for extract in extracts
-        for column in extract.columns_of_kind("code")
-        for label, code in reversed(column.vocabulary.items())  # the first label declared wins
+        for column in extract.columns_of_kind("code", "grade")
+        for label, code in reversed(column.value_map.items())  # the first label declared wins
     }
     con.execute("create or replace table stg.vocabulary (column_name varchar, code varchar, label varchar)")
     con.executemany("insert into stg.vocabulary values (?, ?, ?)", [[c, k, v] for (c, k), v in sorted(rows.items())])

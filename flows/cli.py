@@ -112,7 +112,7 @@ def quiet_input_errors() -> None:
 
 def summarize(run_dir: Path) -> str:
     from hecha.extracts.validate import format_validation_failures  # imports Great Expectations: only when needed
-    from hecha.reports.labels import STATUS_LABELS, STATUS_ORDER
+    from hecha.checks.labels import STATUS_LABELS, STATUS_ORDER
 
     record = json.loads((run_dir / "run.json").read_text(encoding="utf-8"))
     lines = [f"exceptions: {run_dir / 'exceptions.csv'}"]
@@ -176,7 +176,7 @@ def checks_command(args: argparse.Namespace) -> int:
 
 
 def feedback_command(args: argparse.Namespace) -> int:
-    from hecha.reports.feedback import FeedbackError, import_feedback
+    from hecha.audit.feedback import FeedbackError, import_feedback
 
     try:
         result = import_feedback(args.workbook, args.out, inspector=args.inspector)
@@ -193,7 +193,7 @@ def feedback_command(args: argparse.Namespace) -> int:
 
 
 def diff_command(args: argparse.Namespace) -> int:
-    from hecha.reports.history import diff_cases, diff_runs, format_diff, resolve_run
+    from hecha.audit.history import diff_cases, diff_runs, format_diff, resolve_run
 
     try:
         run_a, run_b = resolve_run(args.out, args.run_a), resolve_run(args.out, args.run_b)

@@ -2,7 +2,7 @@
 
 A thin wrapper so imports appear in Prefect's run history beside the runs
 they feed (who imported what, when, and what was recorded); the work is
-`reports.feedback.import_feedback`.
+`audit.feedback.import_feedback`.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from pathlib import Path
 
 from prefect import flow, get_run_logger
 
-from hecha.reports.feedback import import_feedback
+from hecha.audit.feedback import import_feedback
 
 
 @flow(name="feedback_import", log_prints=True)

@@ -5,7 +5,7 @@ A run works in `<out>/.work-<run_id>/`. Publication renames it to
 history (`audit.duckdb`), so a reader finds a run published and recorded, or
 neither: a kill before the rename rolls the transaction back; a kill after
 the rename and before the commit leaves a complete published run that the
-next writer of the history records first (reports/history.py
+next writer of the history records first (audit/history.py
 `record_unrecorded_runs`). A failed run leaves its record, marked failed with
 the stage and the error, in the work folder; a run whose process died is
 marked interrupted by the next run (`recover_out`). The run record
@@ -223,7 +223,7 @@ def publish_run(run: Run) -> Path:
     holds it), then, in one transaction: the run's cases are recorded, the
     work folder is renamed into place, the transaction commits.
     """
-    from hecha.reports.history import open_state, record_run_in, transaction
+    from hecha.audit.history import open_state, record_run_in, transaction
 
     run.close()
     restrict_tree(run.work_dir)
@@ -260,12 +260,12 @@ def recover_out(out: Path, status: str = "interrupted") -> dict[str, list[str]]:
     """Put right what a killed run left in `out`; return what was done.
 
     - a published run missing from the case history is recorded (as any
-      opening of the history for writing does, see reports/history.py);
+      opening of the history for writing does, see audit/history.py);
     - a work folder still `running` whose process is gone is marked
       `interrupted` (or `status`: `hecha serve` stopping says `cancelled`),
       naming the stage it was in.
     """
-    from hecha.reports.history import open_state, record_unrecorded_runs
+    from hecha.audit.history import open_state, record_unrecorded_runs
 
     out = Path(out)
     done: dict[str, list[str]] = {"recorded": [], "interrupted": []}

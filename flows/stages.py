@@ -57,7 +57,7 @@ def validate_extracts(run: Run) -> None:
 
 
 def link_people(run: Run) -> None:
-    from hecha.reports.feedback import link_decisions  # inspectors' confirmed and rejected links, from earlier runs
+    from hecha.audit.feedback import link_decisions  # inspectors' confirmed and rejected links, from earlier runs
 
     with run.stage("link"):
         run.record["links"] = link_all(run.con, EXTRACTS, thresholds=link_thresholds(run.policy), decisions=link_decisions(run.state))
@@ -90,8 +90,8 @@ def keep_campaign_townships(run: Run, townships: list[str]) -> None:
 
 
 def apply_history(run: Run) -> None:
-    from hecha.reports.history import STATE
-    from hecha.reports.history import apply_history as apply_case_history
+    from hecha.audit.history import STATE
+    from hecha.audit.history import apply_history as apply_case_history
     from hecha.storage.secret import secret_root
 
     scope = run.record["parameters"]  # a campaign's checks and townships: cases outside them are not "resolved"
@@ -104,7 +104,7 @@ def apply_history(run: Run) -> None:
 
 def track_outcomes(run: Run) -> None:
     """What became of earlier findings: payments stopped, back-pay paid, recoveries, verdict rates per check."""
-    from hecha.reports.outcomes import track_outcomes as track
+    from hecha.audit.outcomes import track_outcomes as track
 
     with run.stage("outcomes"):
         run.record["outcomes"] = track(run.con, state=run.state, run_id=run.run_id, as_of=run.as_of, policy=run.policy)
@@ -128,7 +128,7 @@ def write_reports(run: Run) -> None:
 
 def publish(run: Run) -> Path:
     """Write exceptions.csv and the report (which states the run's final status), then publish and record, as one step."""
-    from hecha.reports.history import run_history
+    from hecha.audit.history import run_history
     from hecha.reports.html_report import write_html_report
 
     with run.stage("publish"):

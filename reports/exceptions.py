@@ -2,7 +2,7 @@
 
 Columns follow the output contract (../shared/CONTRACT.md), then `status`:
 the finding's case status since the folder's previous run (new, persisting,
-recurred, reopened, suppressed — the codes of reports/history.py; every
+recurred, reopened, suppressed — the codes of audit/history.py; every
 finding the run found is listed, suppressed ones included, so counts agree
 with run.json and the command line). Amounts are rounded to the fen and
 months written `YYYY-MM` only here, at the edge. Full citizen numbers appear
@@ -26,7 +26,7 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
-from hecha.reports.run_tables import table_columns
+from hecha.storage.database import table_columns
 
 EXCEPTION_COLUMNS = (
     "check_code",

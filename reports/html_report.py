@@ -49,19 +49,10 @@ from pathlib import Path
 
 import duckdb
 
+from hecha.audit.outcomes import outcome_totals, read_outcome_summary
 from hecha.checks.catalogue import BY_CODE, CATALOGUE
-from hecha.reports.labels import RUN_STATUS_LABELS, STATUS_LABELS, STATUS_ORDER
-from hecha.reports.run_tables import (
-    confidence_band,
-    inspector_evidence,
-    mask_id_number,
-    mask_text,
-    percent_text,
-    read_findings,
-    read_resolved,
-    table_columns,
-)
-from hecha.reports.outcomes import outcome_totals, read_outcome_summary
+from hecha.checks.labels import RUN_STATUS_LABELS, STATUS_LABELS, STATUS_ORDER
+from hecha.reports.run_tables import confidence_band, inspector_evidence, percent_text, read_findings, read_resolved
 from hecha.reports.workbooks import (
     NO_OUTCOME_CASES,
     NO_OUTCOMES,
@@ -74,6 +65,8 @@ from hecha.reports.workbooks import (
     outcome_values,
     override_warnings,
 )
+from hecha.storage.database import table_columns
+from hecha.storage.masking import mask_id_number, mask_text
 
 REPORT_FILE = "report.html"
 TOP_FINDINGS = 20

@@ -4,8 +4,8 @@ What belongs here: turning `chk.finding` (with `chk.finding_status`,
 `chk.resolved` and `link.review`) into the workbooks township inspectors take
 on household visits, and a plain HTML rendering of one sheet (for the
 screenshot in docs/). What does not: reading a filled-in workbook back
-(reports/feedback.py, whose header names and answer lists are used here so
-writer and reader cannot drift), case history (reports/history.py).
+(audit/feedback.py, whose header names and answer lists are used here so
+writer and reader cannot drift), case history (audit/history.py).
 
 Each workbook (`<乡镇>.xlsx`, and `全县.xlsx` for all townships; `workbook_stem`
 gives a township whose name is not a safe file name, or is `全县`, a name of
@@ -37,12 +37,12 @@ its own with a hash of the real one):
   inspectors measured and what the findings changed: findings, 属实 / 不属实
   and their rates, cases open past `outcomes.verdict_deadline_days`, money
   stopped a month, recovered and back-paid, read from `chk.outcome_summary`
-  (reports/outcomes.py `read_outcome_summary`, which the report reads too);
+  (audit/outcomes.py `read_outcome_summary`, which the report reads too);
   without that table, a line saying there are none yet.
 
 A check sheet whose findings have money to recover adds 追回金额 after
 核查结论: the amount recovered so far, a number ≥ 0 (data validation), which
-the feedback import records (reports/feedback.py).
+the feedback import records (audit/feedback.py).
 
 
 When the operator let the run go on although too many citizen numbers in a
@@ -99,9 +99,7 @@ import openpyxl
 import xlsxwriter
 from openpyxl.utils import get_column_letter
 
-from hecha.checks.catalogue import BY_CODE, CATALOGUE, describe_check
-from hecha.extracts.declarations import BY_STEM, PERSON_STATUS, SEX
-from hecha.reports.feedback import (
+from hecha.audit.feedback import (
     CASE_KEY_HEADER,
     CONCLUSION_HEADER,
     CONCLUSIONS,
@@ -113,21 +111,21 @@ from hecha.reports.feedback import (
     NOTE_HEADER,
     RECOVERED_HEADER,
 )
-from hecha.reports.labels import COUNTY_BOOK, STATUS_LABELS
-from hecha.reports.outcomes import outcome_totals, read_outcome_summary
+from hecha.audit.outcomes import outcome_totals, read_outcome_summary
+from hecha.checks.catalogue import BY_CODE, CATALOGUE, describe_check
+from hecha.checks.labels import COUNTY_BOOK, STATUS_LABELS
+from hecha.extracts.declarations import BY_STEM, PERSON_STATUS, SEX
 from hecha.reports.run_tables import (
     confidence_band,
     confidence_bands_text,
     inspector_evidence,
-    mask_id_number,
-    mask_text,
     percent_text,
     read_findings,
     read_resolved,
-    records,
     shown_case_numbers,
-    table_columns,
 )
+from hecha.storage.database import records, table_columns
+from hecha.storage.masking import mask_id_number, mask_text
 
 SUMMARY_SHEET = "汇总"
 OUTCOME_SHEET = "核查成效"

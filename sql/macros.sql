@@ -2,6 +2,23 @@
 -- case_key and person_id_of are keyed with the deployment secret: storage/secret.py
 -- creates them on the connection (never in the database file).
 
+-- Labels come first: the macros below that write text look them up.
+-- A code's Chinese label, as the extract declarations map it (stg.vocabulary).
+create or replace macro vocabulary_label(vocabulary_column, vocabulary_code) as (
+    select any_value(vocabulary.label)
+    from stg.vocabulary as vocabulary
+    where vocabulary.column_name = vocabulary_column
+        and vocabulary.code = vocabulary_code
+);
+
+-- The label of a code hecha itself writes (cfg.label, from checks/labels.py): label_of('event_kind', 'death').
+create or replace macro label_of(label_kind, label_code) as (
+    select any_value(labels.label)
+    from cfg.label as labels
+    where labels.kind = label_kind
+        and labels.code = label_code
+);
+
 -- Months as inspectors read them.
 create or replace macro month_text(month) as strftime(month, '%Y-%m');
 
@@ -20,17 +37,15 @@ create or replace macro age_on(birth, day) as
 create or replace macro month_in(month, first_month, last_month) as
     month >= first_month and (last_month is null or month <= last_month);
 
--- A disability as certificates print it: 肢体二级.
+-- A disability as certificates print it: 肢体二级. A category or grade outside the vocabulary
+-- reads as the last one (多重, 四级).
 create or replace macro disability_text(category, grade) as
-    case category
-        when 'visual' then '视力' when 'hearing' then '听力' when 'speech' then '言语'
-        when 'physical' then '肢体' when 'intellectual' then '智力' when 'mental' then '精神'
-        else '多重' end
-    || case grade when 1 then '一级' when 2 then '二级' when 3 then '三级' else '四级' end;
+    coalesce(vocabulary_label('disability_category', category), vocabulary_label('disability_category', 'multiple'))
+    || coalesce(vocabulary_label('disability_grade', cast(grade as varchar)), vocabulary_label('disability_grade', '4'));
 
--- 兜底保障 as the poverty-monitoring system writes it.
+-- 兜底保障 as the poverty-monitoring system writes it; blank (or outside the vocabulary): （空）.
 create or replace macro safety_net_text(code) as
-    case code when 'tekun' then '特困' when 'dibao' then '低保' when 'none' then '无' else '（空）' end;
+    coalesce(vocabulary_label('safety_net', code), label_of('placeholder', 'blank'));
 
 -- The birth date and sex a valid 18-character citizen number embeds (GB 11643).
 create or replace macro birth_date_of(id_number) as try_strptime(substr(id_number, 7, 8), '%Y%m%d')::date;
@@ -56,14 +71,6 @@ create or replace macro certificate_text(case_no, category, grade, issue_date, v
         arg_max(certificate_status_text(certificate_status), issue_date),
         arg_max(roster_row, issue_date), link_note(arg_max(confidence, issue_date), arg_max(explanation, issue_date)));
 
--- A code's Chinese label, as the extract declarations map it (stg.vocabulary).
-create or replace macro vocabulary_label(vocabulary_column, vocabulary_code) as (
-    select any_value(vocabulary.label)
-    from stg.vocabulary as vocabulary
-    where vocabulary.column_name = vocabulary_column
-        and vocabulary.code = vocabulary_code
-);
-
--- 证件状态 as certificates print it.
+-- 证件状态 as certificates print it; a status outside the vocabulary reads as 过期.
 create or replace macro certificate_status_text(certificate_status) as
-    case certificate_status when 'valid' then '正常' when 'cancelled' then '注销' else '过期' end;
+    coalesce(vocabulary_label('certificate_status', certificate_status), vocabulary_label('certificate_status', 'expired'));

@@ -1,1 +1,1 @@
-"""Where hecha keeps what it must protect: the deployment secret, databases, files."""
+"""Where hecha keeps what it must protect: the deployment secret, databases, files, citizen numbers shown only masked."""

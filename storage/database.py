@@ -122,3 +122,26 @@ def setting(con: duckdb.DuckDBPyConnection, name: str, value: object):
 
 def use(con: duckdb.DuckDBPyConnection, catalog: str) -> None:
     con.execute(f"use {sql_identifier(catalog)}")
+
+
+def table_columns(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> list[str]:
+    """Column names of schema.table in the connection's own database ([] when it does not exist)."""
+    return [
+        name
+        for (name,) in con.execute(
+            """
+            select column_name
+            from information_schema.columns
+            where table_catalog = current_database() and table_schema = ? and table_name = ?
+            order by ordinal_position
+            """,
+            [schema, table],
+        ).fetchall()
+    ]
+
+
+def records(con: duckdb.DuckDBPyConnection, sql: str) -> list[dict]:
+    """The rows `sql` returns, each a dict by column name."""
+    cursor = con.execute(sql)
+    names = [column[0] for column in cursor.description]
+    return [dict(zip(names, values)) for values in cursor.fetchall()]

@@ -25,7 +25,7 @@ register_events as (
         case person_status when 'dead' then 'death' else 'moved_out' end as event_kind,
         change_date as event_date,
         format('户籍登记{}，变动日期 {}（户籍第 {} 行，{}）',
-            case person_status when 'dead' then '死亡' else '迁出' end,
+            vocabulary_label('person_status', person_status),
             change_date, source_row, explanation) as evidence,
         confidence
     from register_rows
@@ -71,7 +71,7 @@ first_events as (
 select
     person_id,
     event_kind,
-    case event_kind when 'death' then '死亡' else '迁出' end as event_label,
+    label_of('event_kind', event_kind) as event_label,
     event_date,
     cast(date_trunc('month', event_date) as date) as event_month,
     link_confidence,

@@ -1,8 +1,8 @@
 -- case_history: every case of an out folder's history, as outcomes read it. Runs against
--- audit.duckdb (the history), not a run's database; reports/outcomes.py copies the rows into
+-- audit.duckdb (the history), not a run's database; audit/outcomes.py copies the rows into
 -- the run's chk.case_history.
 -- One row per case ever found: when it was first seen, the verdict in force (the latest, as
--- reports/history.py reads it), the ledger month of the run inspectors first confirmed it on
+-- audit/history.py reads it), the ledger month of the run inspectors first confirmed it on
 -- (属实 or 已整改), the most money it was ever found with, the recovery last recorded (each
 -- record is the amount recovered so far), and the outcome the latest recorded run gave it
 -- (carried forward once the ledger window or the check no longer shows the months).

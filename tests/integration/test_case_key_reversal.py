@@ -21,10 +21,10 @@ import duckdb
 import openpyxl
 import pytest
 
+from hecha.audit.feedback import CASE_KEY_HEADER, LINK_KEY_HEADER, META_SHEET
 from hecha.config import load_policy
 from hecha.flows.pipeline import analyse_drop
 from hecha.matching.id_number import CHECK_CHARACTERS, CHECK_WEIGHTS
-from hecha.reports.feedback import CASE_KEY_HEADER, LINK_KEY_HEADER, META_SHEET
 from hecha.reports.workbooks import SUMMARY_SHEET, write_workbooks
 from tests.county import TEST_SECRET
 

@@ -19,10 +19,10 @@ from pathlib import Path
 
 import pytest
 
+from hecha.audit.history import open_state, published_runs
 from hecha.flows.cli import main
 from hecha.flows.run import recover_out, start_run
 from hecha.flows.stages import nightly_stages, run_stages
-from hecha.reports.history import open_state, published_runs
 from hecha.storage.database import DatabaseBusy
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -35,7 +35,7 @@ BOUNDARIES = [f"after:{name}" for name in STAGES[:-1]] + ["publish:before_rename
 KILLER = """
 import os, signal, sys
 from pathlib import Path
-import hecha.flows.run as run_module, hecha.flows.stages as stages_module, hecha.reports.history as history_module
+import hecha.flows.run as run_module, hecha.flows.stages as stages_module, hecha.audit.history as history_module
 from hecha.flows.run import start_run
 from hecha.flows.stages import nightly_stages, run_stages
 

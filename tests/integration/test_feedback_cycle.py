@@ -17,9 +17,9 @@ import duckdb
 import openpyxl
 import pytest
 
+from hecha.audit.feedback import import_feedback
 from hecha.flows.cli import main
 from hecha.flows.nightly import nightly
-from hecha.reports.feedback import import_feedback
 
 SAMPLE = Path(__file__).resolve().parents[2] / "data" / "sample" / "drop"
 SHEET = "死亡人员仍领取"

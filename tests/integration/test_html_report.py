@@ -11,8 +11,8 @@ import duckdb
 import pytest
 
 from hecha.checks.catalogue import BY_CODE
+from hecha.checks.labels import STATUS_LABELS
 from hecha.reports.html_report import dump_dom, find_chromium, screenshot, write_html_report
-from hecha.reports.labels import STATUS_LABELS
 
 RUN_ID = "2026-10_20261123T014025814354"
 

@@ -19,9 +19,9 @@ import duckdb
 import openpyxl
 import pytest
 
+from hecha.audit.feedback import import_feedback
 from hecha.flows.run import start_run
 from hecha.flows.stages import nightly_stages, run_stages
-from hecha.reports.feedback import import_feedback
 
 SAMPLE = Path(__file__).resolve().parents[2] / "data" / "sample" / "drop"
 

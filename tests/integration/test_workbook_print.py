@@ -26,10 +26,10 @@ import openpyxl
 import pytest
 from openpyxl.utils import column_index_from_string
 
-from hecha.checks.runner import FINDING_DDL
+from hecha.audit.feedback import read_workbook
 from hecha.config import load_policy
-from hecha.reports.feedback import read_workbook
 from hecha.reports.workbooks import CONFIRM_SHEET, SUMMARY_SHEET, write_workbooks
+from hecha.storage.tables import FINDING, ddl
 
 TOWN = "城关镇"
 SHEET = "死亡人员仍领取"
@@ -70,7 +70,7 @@ def build_run_database(path: Path, rows: int = 46) -> duckdb.DuckDBPyConnection:
     """One township, `rows` deceased_paid findings (enough for three printed pages), two to confirm, one link."""
     con = duckdb.connect(str(path))
     con.execute("create schema chk; create schema link; create schema stg")
-    con.execute(FINDING_DDL)
+    con.execute(ddl(FINDING))
     findings = []
     for i in range(rows):
         confirm = i >= rows - 2

@@ -15,14 +15,15 @@ import duckdb
 import openpyxl
 import pytest
 
+from hecha.audit.feedback import FeedbackError, import_feedback, link_decisions
+from hecha.audit.history import STATE
 from hecha.flows.pipeline import link_drop
 from hecha.flows.run import start_run
 from hecha.flows.stages import nightly_stages, run_stages
 from hecha.matching.link import record_signature_sql
-from hecha.reports.feedback import FeedbackError, import_feedback, link_decisions
-from hecha.reports.history import STATE
-from hecha.reports.run_tables import mask_id_number, percent_text
+from hecha.reports.run_tables import percent_text
 from hecha.reports.workbooks import CONFIRM_SHEET
+from hecha.storage.masking import mask_id_number
 from tests.county import TEST_SECRET, County, linked_person
 from tests.unit.test_feedback_safety import CONFIRM_SHEET as FEEDBACK_CONFIRM_SHEET, Folder, write_book
 from tests.unit.test_linking import villagers

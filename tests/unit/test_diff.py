@@ -6,8 +6,8 @@ import unicodedata
 import duckdb
 import pytest
 
+from hecha.audit.history import diff_cases, diff_runs, format_diff, resolve_run
 from hecha.flows.cli import main
-from hecha.reports.history import diff_cases, diff_runs, format_diff, resolve_run
 
 FINDING_COLUMNS = (
     "check_code varchar, person_id varchar, id_number varchar, name varchar, township varchar, village varchar, "

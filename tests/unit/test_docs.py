@@ -9,6 +9,13 @@ def test_committed_extract_docs_match_the_declarations():
     assert DOCS.read_text(encoding="utf-8") == render_extract_docs(), "run: python -m hecha.extracts.docs > docs/extracts.md"
 
 
+def test_committed_table_docs_match_the_declarations():
+    from hecha.storage.tables import render_table_docs
+
+    page = DOCS.with_name("tables.md").read_text(encoding="utf-8")
+    assert page == render_table_docs(), "run: python -m hecha.storage.tables > docs/tables.md"
+
+
 def test_committed_check_docs_match_the_catalogue():
     from hecha.checks.catalogue import render_catalogue_docs
     from hecha.config import load_policy

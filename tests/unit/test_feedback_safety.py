@@ -10,9 +10,9 @@ import duckdb
 import openpyxl
 import pytest
 
-import hecha.reports.feedback as feedback_module
-from hecha.reports.feedback import FeedbackError, import_feedback
-from hecha.reports.history import STATE, STATE_DDL
+import hecha.audit.feedback as feedback_module
+from hecha.audit.feedback import FeedbackError, import_feedback
+from hecha.audit.history import STATE, STATE_DDL
 
 ROOT = Path(__file__).resolve().parents[2]
 RUN_ID = "2026-10_r1"
@@ -191,7 +191,7 @@ def write_bomb(book: Path, bomb: Path, unpacked_mb: int) -> None:
 BOMB_IMPORT = """
 import resource, sys, time
 from pathlib import Path
-from hecha.reports.feedback import FeedbackError, import_feedback
+from hecha.audit.feedback import FeedbackError, import_feedback
 resource.setrlimit(resource.RLIMIT_AS, (3 << 30, 3 << 30))  # should the guard fail, fail here rather than starve the machine
 start = time.perf_counter()
 try:

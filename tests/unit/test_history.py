@@ -6,8 +6,8 @@ import duckdb
 import openpyxl
 import pytest
 
-from hecha.reports.feedback import FeedbackError, import_feedback
-from hecha.reports.history import apply_history, diff_runs, record_run
+from hecha.audit.feedback import FeedbackError, import_feedback
+from hecha.audit.history import apply_history, diff_runs, record_run
 from tests.feedback_books import link_workbook, review_one_cremation_row
 
 FINDING_COLUMNS = (
@@ -149,7 +149,7 @@ def test_new_row_numbers_or_a_refitted_link_score_are_not_new_evidence(folder):
 
 
 def test_link_decisions_are_remembered_by_the_rows_signature(folder):
-    from hecha.reports.feedback import link_decisions
+    from hecha.audit.feedback import link_decisions
 
     run_dir, _, _, _ = folder.run([finding("k1")])
     review_one_cremation_row(run_dir)

@@ -9,8 +9,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from hecha.audit.history import diff_runs, open_state, record_run
 from hecha.flows.run import DROP_ROOT_ENV, OUT_ROOT_ENV, campaign_out, confine
-from hecha.reports.history import diff_runs, open_state, record_run
 from hecha.storage.database import attach, sql_identifier, sql_literal
 
 PAYLOAD = "q' as h0; copy (select 42 as pwned) to 'PWNED_campaign.csv'; --"

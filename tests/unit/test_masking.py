@@ -19,7 +19,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from hecha.matching.id_number import normalize_id_numbers
-from hecha.reports.run_tables import mask_id_number, mask_text, shown_case_numbers
+from hecha.reports.run_tables import shown_case_numbers
+from hecha.storage.masking import mask_id_number, mask_text
 
 SEPARATORS = [" ", "\u3000", "-", "‐", "－", "—", "_", ".", "·", "/"]
 FULL_WIDTH = {str(digit): chr(0xFF10 + digit) for digit in range(10)} | {"X": "Ｘ"}

@@ -8,12 +8,12 @@ import duckdb
 import openpyxl
 import pytest
 
-from hecha.checks.runner import FINDING_DDL
+from hecha.audit.feedback import FeedbackError, import_feedback
+from hecha.audit.history import apply_history, open_state, record_run
 from hecha.config import load_policy
-from hecha.reports.feedback import FeedbackError, import_feedback
-from hecha.reports.history import apply_history, open_state, record_run
 from hecha.reports.html_report import render_html_report
 from hecha.reports.workbooks import OUTCOME_SHEET, write_workbooks
+from hecha.storage.tables import FINDING, ddl
 
 COUNTY, TOWN, RUN_ID = "130534", "城关镇", "2026-10_r1"
 DECEASED, CARE = "死亡人员仍领取", "重度残疾人护理补贴漏发"
@@ -46,7 +46,7 @@ FINDINGS = [finding("k1"), finding("k2", overpaid=450.0), finding("k3", code="mi
 def run_database(path, *, summary=SUMMARY):
     con = duckdb.connect(str(path))
     con.execute("create schema chk")
-    con.execute(FINDING_DDL)
+    con.execute(ddl(FINDING))
     con.executemany(f"insert into chk.finding values ({', '.join('?' * 15)})", FINDINGS)
     if summary is not None:
         con.execute(f"create table chk.outcome_summary ({SUMMARY_COLUMNS})")

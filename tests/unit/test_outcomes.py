@@ -7,10 +7,10 @@ from types import SimpleNamespace
 import duckdb
 import pytest
 
+from hecha.audit.history import apply_history, open_state, record_run_in, transaction
+from hecha.audit.outcomes import RecoveryError, record_outcomes_in, record_recovered, track_outcomes
 from hecha.config import load_policy
 from hecha.flows.pipeline import analyse_drop
-from hecha.reports.history import apply_history, open_state, record_run_in, transaction
-from hecha.reports.outcomes import RecoveryError, record_outcomes_in, record_recovered, track_outcomes
 from hecha.storage.database import attached
 from tests.county import TEST_SECRET, County
 

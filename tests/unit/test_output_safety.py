@@ -11,11 +11,11 @@ import openpyxl
 import pytest
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
-from hecha.checks.runner import FINDING_DDL
 from hecha.config import load_policy
 from hecha.reports.exceptions import write_exceptions
 from hecha.reports.html_report import write_html_report
 from hecha.reports.workbooks import COUNTY_BOOK, OUTCOME_SHEET, SUMMARY_SHEET, workbook_stem, write_workbooks
+from hecha.storage.tables import FINDING, ddl
 
 CITIZEN_NUMBER = re.compile(r"(?<![0-9])[0-9]{17}[0-9Xx](?![0-9])|(?<![0-9])[0-9]{15}(?![0-9])")
 FORMULA = '=HYPERLINK("http://x?"&B2,"详情")'
@@ -44,10 +44,10 @@ TOWNSHIPS = sorted({row[3] for row in FINDINGS})
 
 
 def build_run_database(path):
-    """chk.finding (checks/runner.py FINDING_DDL) holding hostile values, nothing else."""
+    """chk.finding (storage/tables.py FINDING) holding hostile values, nothing else."""
     con = duckdb.connect(str(path))
     con.execute("create schema chk")
-    con.execute(FINDING_DDL)  # the table as the runner makes it
+    con.execute(ddl(FINDING))  # the table as the runner makes it
     con.executemany(
         "insert into chk.finding values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         [(code, f"P{key}", f"1305291936020687{i:02d}", name, town, village, case_no, dt.date(2026, 1, 1),

@@ -13,8 +13,8 @@ import duckdb
 import openpyxl
 import pytest
 
-from hecha.reports.feedback import FeedbackError, import_feedback, link_decisions
-from hecha.reports.history import STATE, apply_history, basis_hash_sql, basis_text_sql, open_state, record_run
+from hecha.audit.feedback import FeedbackError, import_feedback, link_decisions
+from hecha.audit.history import STATE, apply_history, basis_hash_sql, basis_text_sql, open_state, record_run
 from tests.feedback_books import link_workbook, review_one_cremation_row
 
 FINDING_COLUMNS = (

@@ -8,12 +8,13 @@ import duckdb
 import openpyxl
 import pytest
 
-from hecha.checks.runner import FINDING_DDL
+from hecha.audit.feedback import read_workbook
+from hecha.checks.labels import STATUS_LABELS
 from hecha.config import load_policy
-from hecha.reports.feedback import read_workbook
-from hecha.reports.run_tables import confidence_band, inspector_evidence, mask_id_number, mask_text
+from hecha.reports.run_tables import confidence_band, inspector_evidence
 from hecha.reports.workbooks import CONFIRM_SHEET, OUTCOME_SHEET, SUMMARY_SHEET, render_sheet_html, write_workbooks
-from hecha.reports.labels import STATUS_LABELS
+from hecha.storage.masking import mask_id_number, mask_text
+from hecha.storage.tables import FINDING, ddl
 
 CITIZEN_NUMBER = re.compile(r"\d{17}[\dXx]|\d{15}")
 EAST, XIELU = "城东街道", "谢炉镇"
@@ -73,7 +74,7 @@ def build_run_database(path, *, with_history=True):
     """A run's database as the pipeline leaves it, with the tables the workbooks read."""
     con = duckdb.connect(str(path))
     con.execute("create schema chk; create schema link; create schema stg")
-    con.execute(FINDING_DDL)  # the table as the runner makes it
+    con.execute(ddl(FINDING))  # the table as the runner makes it
     con.executemany(
         "insert into chk.finding values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         [(code, person, number, name, town, "东关社区", case_no, dt.date(2025, 4, 1), dt.date(2026, 10, 1),

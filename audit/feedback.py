@@ -36,7 +36,7 @@ which nightly runs and every campaign read: a verdict given in a campaign
 holds at night, and the other way round. Each disposition is recorded with
 who, when, which run, and the fingerprints of the evidence and of its basis
 the inspector saw, so a later run can tell whether what was judged has
-changed since (see reports/history.py).
+changed since (see audit/history.py).
 """
 
 from __future__ import annotations
@@ -53,10 +53,10 @@ import duckdb
 import openpyxl
 from openpyxl.utils import get_column_letter
 
-from hecha.reports.history import STATE, open_state, transaction
-from hecha.reports.labels import COUNTY_BOOK
-from hecha.reports.outcomes import OUTCOME_DDL, RecoveryError, record_recovered, recovered_value, recovery_problem
-from hecha.reports.run_tables import mask_text
+from hecha.audit.history import STATE, open_state, transaction
+from hecha.audit.outcomes import OUTCOME_DDL, RecoveryError, record_recovered, recovered_value, recovery_problem
+from hecha.checks.labels import COUNTY_BOOK
+from hecha.storage.masking import mask_text
 from hecha.storage.secret import CAMPAIGNS_FOLDER, secret_root
 
 # Limits on a returned workbook, checked before openpyxl parses it. An .xlsx is a
@@ -370,8 +370,8 @@ def _recovery_problems(history: Path, rows: list[_Row], file: str) -> list[str]:
 def _record_recoveries(con: duckdb.DuckDBPyConnection, file: str, run_id: str, who: str, rows: list[_Row],
                        result: FeedbackResult) -> None:
     """Record each row's 追回金额 in the history open on `con` (the caller's transaction), unless it is already the latest."""
-    for ddl in OUTCOME_DDL:
-        con.execute(ddl)
+    for statement in OUTCOME_DDL:
+        con.execute(statement)
     for row in rows:
         latest = con.execute("select recovered_amount from audit.recovery where case_key = ? order by recorded_at desc limit 1",
                              [row.key]).fetchall()

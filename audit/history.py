@@ -7,8 +7,10 @@ folder) lives in `<out>/audit.duckdb`:
 - `audit.case` — each case ever found: first and last run, last evidence;
 - `audit.case_run` — which cases each run found, with their status then and
   the fingerprints of their evidence and of its basis;
-- `audit.disposition` — what inspectors recorded (see reports/feedback.py);
+- `audit.disposition` — what inspectors recorded (see audit/feedback.py);
 - `audit.link_decision` — identity links inspectors confirmed or rejected.
+
+Their columns are declared once, in storage/tables.py (docs/tables.md).
 
 Verdicts are shared truth: inspectors' dispositions and link decisions are
 recorded in the root out folder's history (`secret_root`, storage/secret.py),
@@ -57,37 +59,14 @@ from pathlib import Path
 
 import duckdb
 
+from hecha.checks.labels import CHANGE_LABELS
 from hecha.storage.database import attach, attached, connect, sql_literal, use
 from hecha.storage.files import restrict_file
+from hecha.storage.tables import STATE_TABLES, ddl
 
 STATE = "audit.duckdb"
 
-STATE_DDL = (
-    "create schema if not exists audit",
-    """create table if not exists audit.run (
-        run_id varchar primary key, as_of varchar, run_dir varchar, published_at timestamp,
-        checks varchar[], townships varchar[], findings_json varchar, findings integer,
-        overpaid_amount double, backpay_amount double
-    )""",
-    """create table if not exists audit.case (
-        case_key varchar primary key, check_code varchar, person_id varchar, id_number varchar, name varchar,
-        township varchar, village varchar, case_no varchar, first_seen_run varchar, last_seen_run varchar,
-        evidence_hash varchar, evidence varchar
-    )""",
-    """create table if not exists audit.case_run (
-        run_id varchar, case_key varchar, status varchar, evidence_hash varchar,
-        overpaid_amount double, backpay_amount double, basis_hash varchar
-    )""",
-    """create table if not exists audit.disposition (
-        case_key varchar, conclusion varchar, note varchar, inspector varchar, recorded_at timestamp,
-        run_id varchar, evidence_hash varchar, source_file varchar, source_sheet varchar, source_row integer,
-        basis_hash varchar
-    )""",
-    """create table if not exists audit.link_decision (
-        source varchar, record_signature varchar, person_id varchar, decision varchar, inspector varchar,
-        recorded_at timestamp, run_id varchar, source_file varchar, source_row integer
-    )""",
-)
+STATE_DDL = ("create schema if not exists audit", *(ddl(table) for table in STATE_TABLES))
 
 
 @contextmanager
@@ -103,8 +82,8 @@ def open_state(state: Path, *, read_only: bool = False, timeout: float | None = 
     state = Path(state)
     if read_only and not state.exists():
         con = duckdb.connect()
-        for ddl in STATE_DDL:
-            con.execute(ddl)
+        for statement in STATE_DDL:
+            con.execute(statement)
     else:
         # attached under another name: a file called audit.duckdb would be a catalog "audit"
         # and clash with the schema of that name
@@ -118,8 +97,8 @@ def open_state(state: Path, *, read_only: bool = False, timeout: float | None = 
         use(con, "history")
         if not read_only:
             restrict_file(state)
-            for ddl in STATE_DDL:
-                con.execute(ddl)
+            for statement in STATE_DDL:
+                con.execute(statement)
             migrate_state(con)
             if repair:  # hecha recover asks for the repair itself, to say what it recorded
                 record_unrecorded_runs(con, state.parent)
@@ -314,8 +293,8 @@ def apply_history(con: duckdb.DuckDBPyConnection, *, state: Path, run_id: str, c
     else:  # the folder's first run: an empty history
         con.execute("attach ':memory:' as state")
         use(con, "state")
-        for ddl in STATE_DDL:
-            con.execute(ddl)
+        for statement in STATE_DDL:
+            con.execute(statement)
         use(con, run_database)
     try:
         previous = con.execute("select run_id from state.audit.run order by published_at desc, run_id desc limit 1").fetchall()
@@ -406,10 +385,10 @@ def record_run_in(con: duckdb.DuckDBPyConnection, *, record: dict, run_dir: Path
     The run's database is attached as `published` (still in its work folder
     when publication and recording are one step, see flows/run.py); `run_dir`
     is where the run is published. The caller owns the transaction: recording
-    is all or nothing. The run's outcomes (reports/outcomes.py) are recorded
+    is all or nothing. The run's outcomes (audit/outcomes.py) are recorded
     with it.
     """
-    from hecha.reports.outcomes import record_outcomes_in  # outcomes read the history: imported here, not at the top
+    from hecha.audit.outcomes import record_outcomes_in  # outcomes read the history: imported here, not at the top
 
     run_id = record["run_id"]
     con.execute("delete from audit.case_run where run_id = ?", [run_id])  # re-recording a run is harmless
@@ -521,7 +500,6 @@ def run_history(state: Path, current: dict | None = None) -> list[dict]:
 
 
 LATEST, PREVIOUS = "latest", "previous"
-CHANGE_LABELS = {"added": "新增", "changed": "变化", "gone": "消失"}
 
 
 def published_runs(out: Path) -> list[Path]:
@@ -643,7 +621,7 @@ def diff_cases(run_a: Path, run_b: Path) -> list[dict]:
     period and money before and after (empty / None on the side without it).
     """
     from hecha.checks.catalogue import BY_CODE
-    from hecha.reports.run_tables import mask_id_number
+    from hecha.storage.masking import mask_id_number
 
     order = {code: number for number, code in enumerate(BY_CODE)}
     changes = list(CHANGE_LABELS)

@@ -21,7 +21,7 @@ recorded with the run (`record_outcomes_in`); `audit.recovery`, the amounts
 recovered. The report and the county workbook read `chk.outcome_summary`
 through `read_outcome_summary` and total it with `outcome_totals`, so both
 show the same figures. What does not belong here: importing verdicts and recoveries from
-workbooks (reports/feedback.py), statuses across runs (reports/history.py),
+workbooks (audit/feedback.py), statuses across runs (audit/history.py),
 showing outcomes (the workbooks and the report).
 """
 
@@ -33,31 +33,17 @@ from pathlib import Path
 
 import duckdb
 
+from hecha.audit.history import open_state, transaction
 from hecha.checks.catalogue import CATALOGUE
 from hecha.checks.runner import SQL_DIR, bind, read_sql
 from hecha.config import load_policy, parse_month, run_parameters
-from hecha.reports.history import open_state, transaction
-from hecha.reports.run_tables import records, table_columns
-from hecha.storage.database import sql_identifier, use
+from hecha.storage.database import records, sql_identifier, table_columns, use
+from hecha.storage.tables import OUTCOME_TABLES, ddl
 
 OUTCOME_SQL = SQL_DIR / "outcomes"
 FEN = Decimal("0.01")
 
-OUTCOME_DDL = (
-    "create schema if not exists audit",
-    """create table if not exists audit.outcome (
-        run_id varchar, case_key varchar, check_code varchar, township varchar, verdict varchar, verdict_date date,
-        is_found boolean, period_start date, period_end date, overpaid_monthly_before double, last_paid_month date,
-        stopped boolean, stopped_month date, monthly_stopped_amount double, backpay_due double, backpay_months date[],
-        backpay_paid double, backpay_paid_months integer, recovered_amount double,
-        primary key (run_id, case_key)
-    )""",
-    """create table if not exists audit.recovery (
-        case_key varchar, recovered_amount decimal(12, 2), inspector varchar, recorded_at timestamp, run_id varchar,
-        source varchar
-    )""",
-)
-OUTCOME_TABLES = ("outcome", "recovery")
+OUTCOME_DDL = ("create schema if not exists audit", *(ddl(table) for table in OUTCOME_TABLES))
 # built in the run's database in this order, each from the ones before
 RUN_TABLES = ("outcome_case", "outcome", "outcome_summary")
 
@@ -170,11 +156,11 @@ def add_missing_outcome_tables(history: duckdb.DuckDBPyConnection) -> None:
     catalog = history.execute("select current_database()").fetchall()[0][0]
     present = {name for (name,) in history.execute(
         "select table_name from duckdb_tables() where database_name = ? and schema_name = 'audit'", [catalog]).fetchall()}
-    if present.issuperset(OUTCOME_TABLES):
+    if present.issuperset(table.name for table in OUTCOME_TABLES):
         return
     use(history, "memory")
-    for ddl in OUTCOME_DDL:
-        history.execute(ddl)
+    for statement in OUTCOME_DDL:
+        history.execute(statement)
     if catalog != "memory":  # a history file: look there first
         use(history, catalog)
         history.execute(f"set search_path = '{sql_identifier(catalog)}.audit,memory.audit'")
@@ -183,13 +169,13 @@ def add_missing_outcome_tables(history: duckdb.DuckDBPyConnection) -> None:
 def record_outcomes_in(con: duckdb.DuckDBPyConnection, run_id: str) -> int:
     """Copy the run's chk.outcome into audit.outcome, in the caller's transaction; return the rows recorded.
 
-    As `reports.history.record_run_in`: the run's database is attached as
+    As `audit.history.record_run_in`: the run's database is attached as
     `published` and `con` is the history, open for writing. A run whose
     outcomes were not tracked records none; recording a run again replaces
     its rows.
     """
-    for ddl in OUTCOME_DDL:
-        con.execute(ddl)
+    for statement in OUTCOME_DDL:
+        con.execute(statement)
     tracked = con.execute(
         "select count(*) from duckdb_tables() where database_name = 'published' and schema_name = 'chk' and table_name = 'outcome'"
     ).fetchall()[0][0]
@@ -256,8 +242,8 @@ def record_recovered(con_or_state: duckdb.DuckDBPyConnection | Path, case_key: s
     problem = recovery_problem(con, case_key, amount)
     if problem:
         raise RecoveryError(problem)
-    for ddl in OUTCOME_DDL:
-        con.execute(ddl)
+    for statement in OUTCOME_DDL:
+        con.execute(statement)
     value = recovered_value(amount)
     con.execute(
         "insert into audit.recovery values (?, ?, ?, ?, ?, ?)",
