@@ -79,6 +79,12 @@ def build_parser() -> argparse.ArgumentParser:
     diff.add_argument("run_b", help="the later run, named the same ways")
     diff.add_argument("--out", type=Path, default=Path("out"),
                       help="the output folder latest, previous and run ids are looked up in (default: out)")
+    explain = commands.add_parser("explain", help="how one row of an extract was linked to a person: candidates, comparisons, the step that decided")
+    explain.add_argument("source", help="the extract: household_register, dibao, tekun, registered_poor, cremation, disability, payments")
+    explain.add_argument("row", type=int, help="the row's number in its file (1 = the first data row), as evidence and workbooks give it")
+    explain.add_argument("--run", default="latest",
+                         help="the run to read: a run folder, latest (default), previous, or the start of a run id in --out")
+    explain.add_argument("--out", type=Path, default=Path("out"), help="the output folder runs are looked up in (default: out)")
     checks = commands.add_parser("checks", help="list the check catalogue: code, Chinese name, description, parameters")
     checks.add_argument("codes", nargs="*", help="only these check codes (default: all)")
     checks.add_argument("--policy", type=Path, help=POLICY_HELP)
@@ -204,6 +210,32 @@ def diff_command(args: argparse.Namespace) -> int:
     return 0
 
 
+def explain_command(args: argparse.Namespace) -> int:
+    from hecha.audit.history import resolve_run
+    from hecha.extracts.declarations import BY_STEM
+    from hecha.matching.explain import explain_row
+
+    if args.source not in BY_STEM:
+        print(f"hecha: {args.source}: no such extract (one of {', '.join(BY_STEM)})", file=sys.stderr)
+        return EXIT_INPUT_ERROR
+    try:
+        import duckdb
+
+        run_dir = resolve_run(args.out, args.run)
+        database = run_dir / "hecha.duckdb"
+        if not database.exists():
+            raise FileNotFoundError(f"{run_dir}: no run database (retention removes those of older runs)")
+        con = duckdb.connect(str(database), read_only=True)
+        try:
+            print(f"{run_dir.name}: " + explain_row(con, args.source, args.row))
+        finally:
+            con.close()
+    except (FileNotFoundError, ValueError, LookupError) as error:
+        print(f"hecha: {error}", file=sys.stderr)
+        return EXIT_INPUT_ERROR
+    return 0
+
+
 def split_list(text: str | None) -> list[str] | None:
     return [item.strip() for item in text.split(",") if item.strip()] if text else None
 
@@ -323,6 +355,8 @@ def main(argv: list[str] | None = None) -> int:
             return diff_command(args)
         if args.command == "link":
             return link_command(args)
+        if args.command == "explain":
+            return explain_command(args)
         if args.command == "checks":
             try:
                 return checks_command(args)

@@ -41,6 +41,7 @@ from hecha.matching.probabilistic import (
 from hecha.matching.repair import repair_id_numbers
 from hecha.storage.layers import GeneratedStep, Layer, PythonStep, build_layer
 from hecha.storage.secret import require_keyed_hash
+from hecha.storage.tables import LINK_TABLES
 
 
 # A row is known across drops by its signature (source, number as written, name), the same one
@@ -169,6 +170,7 @@ def link_layer(extracts: tuple[Extract, ...] = EXTRACTS, decisions: list[tuple[s
         python_steps=(GeneratedStep("identity_row", identity_rows_sql(extracts)), *PYTHON_STEPS),
         given={"decision_input": pl.DataFrame(list(decisions), schema=DECISION_SCHEMA, orient="row")},
         views=VIEWS,
+        declared={table.name: table for table in LINK_TABLES},
     )
 
 

@@ -22,6 +22,8 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
+from hecha.storage.tables import Table
+
 SQL_DIR = Path(__file__).resolve().parents[1] / "sql"
 PARAMETER = re.compile(r"\$([a-z_][a-z0-9_]*)")
 COMMENT = re.compile(r"--[^\n]*")
@@ -58,6 +60,8 @@ class Layer:
     # steps kept as views, not tables: unions and projections of other tables that would
     # only copy millions of rows (a reader pays for the columns and rows it uses)
     views: frozenset[str] = frozenset()
+    # tables other stages read, declared once (storage/tables.py): built with exactly the declared columns and types
+    declared: Mapping[str, Table] = field(default_factory=dict)
 
 
 def read_sql(path: Path) -> str:
@@ -101,11 +105,23 @@ def build_order(layer: Layer) -> list[str]:
     return list(TopologicalSorter(graph).static_order())
 
 
-def write_frame(con: duckdb.DuckDBPyConnection, table: str, frame: pl.DataFrame) -> None:
+def declared_select(con: duckdb.DuckDBPyConnection, table: Table, sql: str, parameters: Mapping[str, object]) -> str:
+    """`sql` projected onto `table`'s declared columns and types; a SELECT whose columns differ is an error."""
+    found = [column[0] for column in con.execute(f"select * from ({sql}) limit 0", parameters).description]
+    if found != list(table.column_names):
+        raise ValueError(f"{table.qualified_name}: the step yields columns {found}, the declaration {list(table.column_names)}")
+    columns = ", ".join(f"cast({column.name} as {column.sql_type}) as {column.name}" for column in table.columns)
+    return f"select {columns} from ({sql})"
+
+
+def write_frame(con: duckdb.DuckDBPyConnection, table: str, frame: pl.DataFrame, declared: Table | None = None) -> None:
     view = f"frame_{table.replace('.', '_')}"
     con.register(view, frame.to_arrow())
     try:
-        con.execute(f"create or replace table {table} as select * from {view}")
+        sql = f"select * from {view}"
+        if declared is not None:
+            sql = declared_select(con, declared, sql, {})
+        con.execute(f"create or replace table {table} as {sql}")
     finally:
         con.unregister(view)
 
@@ -137,18 +153,19 @@ def build_layer(con: duckdb.DuckDBPyConnection, layer: Layer, parameters: Mappin
         started = time.perf_counter()
         name = f"{schema}.{table}"
         kind = "view" if table in layer.views else "table"
-        if table in files:
-            sql = read_sql(files[table])
+        declared = layer.declared.get(table)
+        if table in files or isinstance(steps.get(table), GeneratedStep):
+            sql = read_sql(files[table]) if table in files else steps[table].sql
+            values = bind(sql, parameters, f"{schema}/{table}.sql")
+            if declared is not None:
+                sql = declared_select(con, declared, sql, values)
             drop_other(con, name, kind)
-            con.execute(f"create or replace {kind} {name} as {sql}", bind(sql, parameters, f"{schema}/{table}.sql"))
-        elif isinstance(steps[table], GeneratedStep):
-            drop_other(con, name, kind)
-            con.execute(f"create or replace {kind} {name} as {steps[table].sql}")
+            con.execute(f"create or replace {kind} {name} as {sql}", values)
         else:
             step = steps[table]
             frames = {argument: con.sql(query).pl() for argument, query in step.reads.items()}
             values = {key: parameters[key] for key in step.parameters}
-            write_frame(con, name, step.build(**frames, **values))
+            write_frame(con, name, step.build(**frames, **values), declared)
         built.append(table)
         if timings is not None:
             timings[name] = time.perf_counter() - started

@@ -149,6 +149,7 @@ LINK_NUMBER_REPAIR = Table(
         ROLE,
         TableColumn("id_number_clean", "varchar", "the number as read, separators dropped and full-width characters made ASCII"),
         TableColumn("status", "varchar", "what repair made of it: `repaired`, `ambiguous`, `disagrees`, `no_candidate`, `not_18`"),
+        TableColumn("person_id", "varchar", "the register person the number was repaired to; null unless `repaired`"),
         TableColumn("explanation", "varchar", "what was tried, in Chinese, for evidence text"),
     ),
     description="Every invalid citizen number and what repair made of it; an unrepaired recipient's is an identity anomaly.",
