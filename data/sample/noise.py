@@ -101,7 +101,7 @@ RATES = {
 
 class _Noise:
     def __init__(self, rng: random.Random, rates: Rates, converter: OpenCC, *, number_rng: random.Random | None = None,
-                 issued: Collection[str] = (), made: set[str] | None = None, latest_birth: dt.date = dt.date.max,
+                 issued: Collection[str] = (), made: dict[str, str] | None = None, latest_birth: dt.date = dt.date.max,
                  register: bool = False) -> None:
         self.rng = rng
         self.rates = rates
@@ -109,7 +109,7 @@ class _Noise:
         # the wrong-number kinds draw from their own stream: their rates leave every other change alone
         self.number_rng = rng if number_rng is None else number_rng
         self.issued = issued  # every true number: a wrong number must be nobody's
-        self.made = set() if made is None else made  # wrong numbers already written, for another person's row
+        self.made = {} if made is None else made  # wrong number → the true number it was written for
         self.latest_birth = latest_birth  # a wrong number's birth date is still a date a validator accepts
         self.register = register
 
@@ -139,12 +139,13 @@ class _Noise:
             text = self._transpose(text)
         elif kind == "id_15":
             text = to_15(text)
-        elif kind == "id_15_typo":
-            text = self._wrong_number(number, self._typo_15)
-        elif kind == "id_division":
-            text = self._wrong_number(number, self._division)
-        elif kind == "id_two_slip":
-            text = self._wrong_number(number, self._two_slips)
+        elif kind in WRONG_NUMBER_KINDS:
+            wrong = self._wrong_number(number, kind)
+            if wrong is None:
+                kind = "id_15" if kind == "id_15_typo" else None  # every form it could take is someone's
+                text = to_15(number) if kind else number
+            else:
+                text = wrong
         labels = [kind] if kind else []
         # the main stream draws as it would for the number a wrong-number kind replaced
         # (its check character may differ), so number_scale changes no other noise
@@ -187,15 +188,21 @@ class _Noise:
                 return "id_two_slip"
         return kind
 
-    def _wrong_number(self, number: str, damage) -> str:
-        """The written form `damage` makes of `number`, drawn again until it reads as a plausible number of nobody."""
-        while True:
+    def _wrong_number(self, number: str, kind: str) -> str | None:
+        """`number` as `kind` writes it, drawn again until it reads as a plausible number of nobody.
+
+        Nobody: no issued number, nor a wrong number already written for another person
+        (the same person may get the same one twice). None after 1,000 draws: every form is taken.
+        """
+        damage = {"id_15_typo": self._typo_15, "id_division": self._division, "id_two_slip": self._two_slips}[kind]
+        for _ in range(1000):
             text = damage(number)
             upgraded = normalize(text)
-            if (upgraded is not None and upgraded != number and upgraded not in self.issued and upgraded not in self.made
-                    and self._plausible_birth(upgraded)):
-                self.made.add(upgraded)
+            if (upgraded is not None and upgraded != number and upgraded not in self.issued
+                    and self.made.get(upgraded, number) == number and self._plausible_birth(upgraded)):
+                self.made[upgraded] = number
                 return text
+        return None
 
     def _plausible_birth(self, id18: str) -> bool:
         try:
@@ -298,7 +305,7 @@ def apply_noise(rows: dict[str, list[Row]], *, seed: int, scale: float, number_s
     the birth date a wrong number may carry (the drop's last day).
     """
     converter = OpenCC("s2t")
-    made: set[str] = set()  # a wrong number is written for one person only
+    made: dict[str, str] = {}  # a wrong number is written for one person only
     for stem, stem_rows in rows.items():
         rates = RATES[stem].scaled(scale, number_scale)
         noise = _Noise(random.Random(f"{seed}:noise:{stem}"), rates, converter,
