@@ -233,16 +233,13 @@ class _Noise:
         """Two slips, two substitutions or a substitution and an adjacent swap; the caller keeps drawing until it passes."""
         rng = self.number_rng
         positions = _REGISTER_SAFE_18 if self.register else tuple(range(18))
-        text = number
-        if rng.random() < 0.5:
+        swaps = [i for i in positions if i + 1 in positions and number[i] != number[i + 1] and i + 1 != 17]
+        if rng.random() < 0.5 or not swaps:
             first, second = rng.sample(positions, 2)
-            text = self._substitute(self._substitute(text, first), second)
-        else:
-            swaps = [i for i in positions if i + 1 in positions and text[i] != text[i + 1] and i + 1 != 17]
-            i = rng.choice(swaps)
-            text = text[:i] + text[i + 1] + text[i] + text[i + 2:]
-            text = self._substitute(text, rng.choice([p for p in positions if p not in (i, i + 1)]))
-        return text
+            return self._substitute(self._substitute(number, first), second)
+        i = rng.choice(swaps)
+        text = number[:i] + number[i + 1] + number[i] + number[i + 2:]
+        return self._substitute(text, rng.choice([p for p in positions if p not in (i, i + 1)]))
 
     def _substitute(self, text: str, position: int) -> str:
         pool = _CHECK_CHARS if position == 17 else "0123456789"
