@@ -1,6 +1,6 @@
 """Generate a realistic county drop with its ground truth, seeded and deterministic.
 
-    python -m data.sample.generate --out DIR [--seed N] [--households N] [--noise X] [--as-of YYYY-MM]
+    python -m data.sample.generate --out DIR [--seed N] [--households N] [--noise X] [--number-noise X] [--as-of YYYY-MM]
 
 writes `DIR/drop/` (the seven extracts and manifest.yaml, through the
 extracts' own writer) and `DIR/truth/` (records.csv, findings.csv,
@@ -50,26 +50,35 @@ FORMATS = {
 }
 
 
-def generate_drop(out: Path, *, seed: int = DEFAULT_SEED, households: int = 5000, noise: float = 1.0, as_of: str = "2026-10") -> dict:
-    """Write `out/drop/` and `out/truth/`; return counts per file and findings per check."""
+def generate_drop(out: Path, *, seed: int = DEFAULT_SEED, households: int = 5000, noise: float = 1.0,
+                  number_noise: float | None = None, as_of: str = "2026-10") -> dict:
+    """Write `out/drop/` and `out/truth/`; return counts per file and findings per check.
+
+    `number_noise` scales only the numbers that are valid and nobody's (a mistyped
+    15-digit number, a wrong division code, two slips passing the check); None: `noise`.
+    """
     # millions of small objects and no reference cycles worth collecting: the cyclic
     # collector would only rescan the growing heap (a third of the run time)
     collecting = gc.isenabled()
     gc.disable()
     try:
-        return _generate(Path(out), seed=seed, households=households, noise=noise, as_of=as_of)
+        return _generate(Path(out), seed=seed, households=households, noise=noise, number_noise=number_noise, as_of=as_of)
     finally:
         if collecting:
             gc.enable()
 
 
-def _generate(out: Path, *, seed: int, households: int, noise: float, as_of: str) -> dict:
+def _generate(out: Path, *, seed: int, households: int, noise: float, number_noise: float | None, as_of: str) -> dict:
     cal = Calendar(parse_month(as_of))
     population = build_population(seed, households, cal)
     programmes = assign_programmes(population, cal, seed)
     planted = plant(population, programmes, cal, seed)
     rows = build_rows(population, programmes, cal, seed)
-    apply_noise(rows, seed=seed, scale=noise)
+    # the true numbers, so no wrong number is a real person's: references to strings already held, dropped
+    # before the truth is built
+    issued = {p.id_number for p in (*population.persons, *population.outsiders)}
+    apply_noise(rows, seed=seed, scale=noise, number_scale=number_noise, issued=issued, latest_birth=cal.end_date)
+    del issued
 
     drop = out / "drop"
     drop.mkdir(parents=True, exist_ok=True)
@@ -85,7 +94,7 @@ def _generate(out: Path, *, seed: int, households: int, noise: float, as_of: str
     _write_csv(folder / "persons.csv", PERSON_COLUMNS, _person_rows(population, rows))
     _write_csv(folder / "pairs.csv", ("true_id_number_l", "true_id_number_r", "name_l", "name_r", "kind"),
                [(a.id_number, b.id_number, a.name, b.name, kind) for a, b, kind in population.pairs])
-    summary = _summary(seed, households, noise, as_of, population, rows, truth.findings)
+    summary = _summary(seed, households, noise, number_noise, as_of, population, rows, truth.findings)
     summary["planted_short"] = dict(sorted(planted.short.items()))
     (folder / "summary.json").write_text(json.dumps(summary, ensure_ascii=False, indent=2, sort_keys=True) + "\n", encoding="utf-8")
     return summary
@@ -132,8 +141,8 @@ def _person_rows(population: Population, rows: dict[str, list[Row]]) -> list[tup
     return result
 
 
-def _summary(seed: int, households: int, noise: float, as_of: str, population: Population, rows: dict[str, list[Row]],
-             findings: list[dict[str, str]]) -> dict:
+def _summary(seed: int, households: int, noise: float, number_noise: float | None, as_of: str, population: Population,
+             rows: dict[str, list[Row]], findings: list[dict[str, str]]) -> dict:
     checks: dict[str, dict] = {}
     for f in findings:
         entry = checks.setdefault(f["check_code"], {"planted": 0, "needs_fuzzy_link": 0, "near_miss": {}, "unplanned": 0})
@@ -144,7 +153,8 @@ def _summary(seed: int, households: int, noise: float, as_of: str, population: P
         else:
             entry["near_miss"][f["note"]] = entry["near_miss"].get(f["note"], 0) + 1
     return {
-        "seed": seed, "households": households, "noise": noise, "as_of": as_of, "county": COUNTY_CODE,
+        "seed": seed, "households": households, "noise": noise, "number_noise": noise if number_noise is None else number_noise,
+        "as_of": as_of, "county": COUNTY_CODE,
         "persons": len(population.persons), "outside_county_persons": len(population.outsiders),
         "rows": {stem: len(stem_rows) for stem, stem_rows in rows.items()},
         "findings": checks,
@@ -157,12 +167,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=DEFAULT_SEED)
     parser.add_argument("--households", type=int, default=5000)
     parser.add_argument("--noise", type=float, default=1.0, help="scale of every noise rate (2 doubles them)")
+    parser.add_argument("--number-noise", type=float, default=None,
+                        help="scale of the wrong-but-valid citizen numbers alone (default: --noise)")
     parser.add_argument("--as-of", default="2026-10", help="last complete month, YYYY-MM")
     args = parser.parse_args(argv)
     if not re.fullmatch(r"\d{4}-\d{2}", args.as_of):
         parser.error(f"--as-of {args.as_of!r}: expected YYYY-MM")
     started = time.perf_counter()
-    summary = generate_drop(args.out, seed=args.seed, households=args.households, noise=args.noise, as_of=args.as_of)
+    summary = generate_drop(args.out, seed=args.seed, households=args.households, noise=args.noise,
+                            number_noise=args.number_noise, as_of=args.as_of)
     elapsed = time.perf_counter() - started
     print(json.dumps(summary, ensure_ascii=False, indent=2, sort_keys=True))
     print(f"generated in {elapsed:.1f} s", file=sys.stderr)

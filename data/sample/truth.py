@@ -30,7 +30,12 @@ member's dibao row) carries a number that is blank or does not normalize to
 the true number. For the other checks the rows are those each finding
 rests on (the covered member's dibao row, the tekun row, the certificate
 row, the lines paid or counted); an unrepairable number (identity_anomaly
-kind (a)) is its own key and needs no link.
+kind (a)) is its own key and needs no link. A number that is valid but
+someone else's form (a mistyped 15-digit number, a wrong division code, two
+slips passing the check) does not normalize to the true number either, so
+its row counts as unusable like a blank one. And when the register row's own
+number is wrong, no row of that person links to the register exactly: every
+finding and near miss about them needs a fuzzy link.
 """
 
 from __future__ import annotations
@@ -204,6 +209,10 @@ def compute_truth(rows: dict[str, list[Row]], population: Population, cal: Calen
     findings.sort(key=lambda f: (f["check_code"], f["true_id_number"]))
     near += more_near
     near.sort(key=lambda f: (f["check_code"], f["note"], f["true_id_number"]))
+    misregistered = {row.person.id_number for row in rows["household_register"] if not _is_usable(row)}
+    for finding in findings + near:
+        if finding["true_id_number"] in misregistered:
+            finding["needs_fuzzy_link"] = "true"
     return Truth(records, findings + near)
 
 
