@@ -13,21 +13,13 @@ with certificate_rows as (
     select * from int.certificate_row
 ),
 
-certificates as (
+certificate_facts as (
+    -- what the rows of one certificate say together
     select
         certificate_key,
-        case_no,
-        category,
-        grade,
-        holder,
-        person_id,
         min(issue_date) as issue_date,
         min(issue_month) as issue_month,
         max(issue_date) as latest_issue_date,
-        arg_max(valid_until, (issue_date, valid_until, certificate_status, -roster_row)) as valid_until,
-        arg_max(certificate_status, (issue_date, valid_until, certificate_status, -roster_row)) as certificate_status,
-        arg_max(cancelled_month, (issue_date, valid_until, certificate_status, -roster_row)) as cancelled_month,
-        arg_max(roster_row, (issue_date, valid_until, certificate_status, -roster_row)) as roster_row,
         string_agg(roster_row::varchar, '、' order by roster_row) as roster_rows,
         count(*) as row_count,
         max(valid_through_month) as valid_through_month,
@@ -36,10 +28,36 @@ certificates as (
         -- the weakest link's explanation: the finding rests on it
         arg_min(explanation, (confidence, roster_row)) as explanation
     from certificate_rows
-    group by certificate_key, case_no, category, grade, holder, person_id
+    group by certificate_key
+),
+
+latest_rows as (
+    select *
+    from certificate_rows
+    qualify row_number() over (
+        partition by certificate_key
+        order by issue_date desc, valid_until desc, certificate_status desc, roster_row
+    ) = 1
+),
+
+certificates as (
+    select
+        latest_rows.certificate_key,
+        latest_rows.case_no,
+        latest_rows.category,
+        latest_rows.grade,
+        latest_rows.person_id,
+        latest_rows.valid_until,
+        latest_rows.certificate_status,
+        latest_rows.cancelled_month,
+        latest_rows.roster_row,
+        certificate_facts.* exclude (certificate_key)
+    from latest_rows
+    inner join certificate_facts
+        on latest_rows.certificate_key = certificate_facts.certificate_key
 )
 
 select
-    * exclude (holder),
+    *,
     count(*) over (partition by person_id) as holder_certificates
 from certificates
