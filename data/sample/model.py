@@ -149,6 +149,11 @@ class Household:
         return self.members[0]
 
 
+# What a roster row listed twice after a correction differs in: its copy's 姓名 (a same-sound
+# character), amount, or start month (earlier, before the window).
+CORRECTIONS = ("name", "amount", "start")
+
+
 @dataclass(eq=False)
 class DibaoCase:
     """One 低保 case: the household declared, who is covered, from when."""
@@ -164,6 +169,8 @@ class DibaoCase:
     waivers: frozenset[int] = frozenset()  # pids with 特困放弃协议 是
     paid_after_stop: int = 0  # months the ledger goes on paying after the roster's 停保 month
     repeat_months: frozenset[int] = frozenset()  # months the ledger carries the line twice
+    # members listed twice after a correction: pid → what the corrected copy fixed (CORRECTIONS)
+    listed_twice: dict[int, str] = field(default_factory=dict)
 
     @property
     def head(self) -> Person:
@@ -187,6 +194,7 @@ class TekunCase:
     start: int
     mode: str  # 分散 / 集中
     repeat_months: frozenset[int] = frozenset()  # months the ledger carries the line twice
+    listed_twice: str | None = None  # listed again after a correction: what the copy fixed (CORRECTIONS)
 
     def last_month(self, as_of: int) -> int:
         until = self.person.pay_until

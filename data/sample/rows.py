@@ -96,6 +96,8 @@ class _Rows:
                     "stop_month": month_text(last) if stopped else None, "monthly_amount": f"{amount:.2f}",
                     "has_tekun_waiver": "是" if p.pid in case.waivers else None,
                 }, p, head=case.head))
+                if p.pid in case.listed_twice:
+                    rows.append(corrected_copy(rows[-1], case.listed_twice[p.pid], case.start))
         return rows
 
     # -- tekun ---------------------------------------------------------------------
@@ -115,6 +117,8 @@ class _Rows:
                 "start_month": month_text(case.start), "case_status": "终止" if stopped else "在供",
                 "stop_month": month_text(last) if stopped else None,
             }, p))
+            if case.listed_twice is not None:
+                rows.append(corrected_copy(rows[-1], case.listed_twice, case.start))
         return rows
 
     # -- registered_poor -----------------------------------------------------------
@@ -254,6 +258,25 @@ class _Rows:
             }, payee, stream=stream)
             for month, programme, case_no, payee, amount, township, stream in lines
         ]
+
+
+def corrected_copy(row: Row, correction: str, start: int) -> Row:
+    """The same roster row listed again after a correction: a name character, the amount, or the start month.
+
+    The name takes a same-sound character; the amount 20 yuan more; the start month moves 1–6
+    months earlier (planted on cases that start before the window, so nothing inside it changes).
+    """
+    values = dict(row.values)
+    if correction == "name":
+        name = values["name"]
+        positions = [i for i in range(1, len(name)) if name[i] in county.HOMOPHONES]
+        i = positions[-1] if positions else len(name) - 1
+        values["name"] = name[:i] + (county.HOMOPHONES.get(name[i]) or ("晓" if name[i] == "小" else "小")) + name[i + 1:]
+    elif correction == "amount":
+        values["monthly_amount"] = f"{float(values['monthly_amount']) + 20:.2f}"
+    else:
+        values["start_month"] = month_text(start - 1 - start % 6)
+    return Row(values, row.person, head=row.head, stream=row.stream)
 
 
 def certificate_number(cert: Certificate) -> str:

@@ -23,7 +23,18 @@ from collections.abc import Callable
 from data.sample import county
 from data.sample.households import IdIssuer, Population
 from data.sample.ids import check_char, is_valid, make_id_number
-from data.sample.model import Calendar, Certificate, DibaoCase, Household, Person, PoorHousehold, TekunCase, full_age, month_of
+from data.sample.model import (
+    CORRECTIONS,
+    Calendar,
+    Certificate,
+    DibaoCase,
+    Household,
+    Person,
+    PoorHousehold,
+    TekunCase,
+    full_age,
+    month_of,
+)
 from data.sample.programmes import Programmes
 from data.sample.rows import active_at
 
@@ -47,6 +58,7 @@ FINDINGS = (
     ("invalid_certificate_paid", "paid_after_expiry", 3),
     ("invalid_certificate_paid", "care_on_grade_3", 3),
     ("invalid_certificate_paid", "reassessed_old_certificate_paid", 3),
+    ("invalid_certificate_paid", "paid_in_renewal_lapse", 2),
     ("identity_anomaly", "unrepairable_number", 3),
     ("identity_anomaly", "register_birth_contradicts_number", 2),
     ("identity_anomaly", "register_sex_contradicts_number", 2),
@@ -71,6 +83,10 @@ NEAR_MISSES = (
     ("missed_care_subsidy", "died_certificate_normal", 2),
     ("invalid_certificate_paid", "death_cancelled_paid_to_death", 2),
     ("invalid_certificate_paid", "reassessed_switched", 2),
+    ("invalid_certificate_paid", "renewed_paid_before_reissue", 3),  # one certificate across the renewal
+    ("invalid_certificate_paid", "renewal_lapse_unpaid", 2),
+    ("duplicate_benefit", "dibao_member_listed_twice", 3),  # one membership, one share
+    ("duplicate_benefit", "tekun_listed_twice", 3),  # one support period
     ("identity_anomaly", "one_slip_typo", 2),
     ("identity_anomaly", "fifteen_digit", 2),
     ("identity_anomaly", "lunar_birthday", 2),
@@ -627,6 +643,79 @@ class Scenarios:
             n -= 1
         return n
 
+    def renewal(self, n: int, scenario: str) -> int:
+        """A certificate renewed under its number (换证: same category and grade), listed as two rows.
+
+        Renewed in time (the old row 注销, 过期 or still 正常, valid until the month before the new
+        issue or later) with the subsidy paid on across it: one certificate, nothing to raise. Or
+        renewed after a lapse (the old row 过期 months before the new issue): lines paid in the
+        lapse are a finding; lines that stop with the old row and resume with the new are not.
+        Grade 1–2 on no roster (care subsidy), or every other in-time renewal grade 3–4 in a
+        dibao household (living subsidy).
+        """
+        cal = self.cal
+        while n:
+            living = scenario == "renewed_paid_before_reissue" and n % 2 == 0
+            h = self.household(lambda h: bool(self.adults(h, 16, 100, head=True)) and (len(h.members) >= 2 or not living))
+            if h is None:
+                break
+            p = self.rng.choice(self.adults(h, 16, 100, head=True))
+            category = self.rng.choice(("肢体", "视力", "多重"))
+            grade = self.rng.choice((3, 4) if living else (1, 2))
+            reissued = self.rng.randint(cal.window_start + 6, cal.as_of - 2)  # the new row's issue month
+            if scenario == "renewed_paid_before_reissue":
+                status = ("注销", "过期", "正常")[n % 3]
+                old_last = min(reissued - 1 + self.rng.randint(0, 3), cal.as_of - 1)
+            else:
+                status, old_last = "过期", reissued - self.rng.randint(2, 5)
+            issue, valid_until = self.expiring(p, old_last)
+            old = self.certificate(p, category, grade, issue, valid_until=valid_until, status=status)
+            self.certificate(p, category, grade, _day_in(self.rng, reissued))
+            old.lines_until = old_last if scenario == "renewal_lapse_unpaid" else reissued - 1
+            if living:
+                self.dibao(h, h.members, start=self.before_window())
+            if scenario == "paid_in_renewal_lapse":
+                self.take(scenario, p)
+            else:
+                self.near("invalid_certificate_paid", scenario, p)
+            n -= 1
+        return n
+
+    # -- listed twice -------------------------------------------------------------------
+    def dibao_member_listed_twice(self, n: int) -> int:
+        """A member of a 整户 case listed again after a correction (name, amount or start month).
+
+        The one whose start month was corrected was on a case of their own before (stopped before
+        either start): on two cases, so only the case number tells the two rows of one case apart.
+        """
+        while n:
+            h = self.household(lambda h: len(h.members) >= 2)
+            if h is None:
+                break
+            start = self.before_window()
+            x = self.rng.choice(h.members)
+            correction = CORRECTIONS[n % len(CORRECTIONS)]
+            if correction == "start":
+                stop = start - 8  # the copy starts at most six months earlier
+                self.dibao(h, [x], members=[x], start=stop - self.rng.randint(6, 24), stop=stop)
+            case = self.dibao(h, h.members, start=start)
+            case.listed_twice = {x.pid: correction}
+            self.near("duplicate_benefit", "dibao_member_listed_twice", x)
+            n -= 1
+        return n
+
+    def tekun_listed_twice(self, n: int) -> int:
+        """Someone on tekun since before the window whose support is listed again after a correction."""
+        while n:
+            found = self.tekun_person()
+            if found is None:
+                break
+            p, case = found
+            case.listed_twice = CORRECTIONS[n % len(CORRECTIONS)]
+            self.near("duplicate_benefit", "tekun_listed_twice", p)
+            n -= 1
+        return n
+
     # -- status_mismatch ---------------------------------------------------------------
     def safety_net_wrong(self, n: int) -> int:
         """Registered-poor households whose 兜底保障 the rosters contradict (run last: the rosters are final)."""
@@ -760,6 +849,10 @@ class Scenarios:
         for name in ("register_birth_contradicts_number", "register_sex_contradicts_number", "older_than_110",
                      "one_slip_typo", "fifteen_digit", "lunar_birthday", "age_110"):
             step("identity_anomaly", name, lambda k, name=name: self.identity(k, name))
+        for name in ("paid_in_renewal_lapse", "renewed_paid_before_reissue", "renewal_lapse_unpaid"):
+            step("invalid_certificate_paid", name, lambda k, name=name: self.renewal(k, name))
+        step("duplicate_benefit", "dibao_member_listed_twice", self.dibao_member_listed_twice)
+        step("duplicate_benefit", "tekun_listed_twice", self.tekun_listed_twice)
         step("status_mismatch", "safety_net_wrong", self.safety_net_wrong)
         for label, k, run in steps:
             missing = run(k)

@@ -15,7 +15,9 @@ finding but is exempt (`paid_through_death_month`, `not_covered_member_died`,
 The other nine checks (person_not_household … identity_anomaly) are computed
 the same way, by the check semantics `sql/checks/*.sql` implement (POLICY.md
 with every open choice pinned down), in `_Facts`: coverage, certificate validity (a 注销 certificate
-valid through the holder's death month or its replacement's issue month),
+valid through the holder's death month or its replacement's issue month; the rows of one number and
+grade are one certificate, valid in any month one of them is — a renewal listed twice), members and
+supports listed twice after a correction counted once,
 shares of 低保金 lines, living and present by month. Their near misses are the
 people `scenarios.py` tagged (`Person.near`), listed only when the rows bear
 the exemption out and the person is no finding of that check; naive rules
@@ -146,14 +148,17 @@ def compute_truth(rows: dict[str, list[Row]], population: Population, cal: Calen
     events = _events(rows)
 
     # covered members of each dibao case, as the roster says
-    covered: dict[str, list[tuple[Person, bool]]] = defaultdict(list)
+    # a member listed twice (a corrected copy) is one member: usable when every row of theirs is
+    covered_rows: dict[str, dict[int, tuple[Person, bool]]] = defaultdict(dict)
     not_covered: dict[str, list[Person]] = defaultdict(list)
     for row in rows["dibao"]:
         case_no = row.values["case_no"]
         if (row.values["is_covered"] or "").strip() == "是":
-            covered[case_no].append((row.person, _is_usable(row)))
+            known = covered_rows[case_no].get(row.person.pid)
+            covered_rows[case_no][row.person.pid] = (row.person, _is_usable(row) and (known is None or known[1]))
         else:
             not_covered[case_no].append(row.person)
+    covered = {case_no: list(members.values()) for case_no, members in covered_rows.items()}
 
     accruals: dict[tuple[str, int], _Accrual] = {}
     paid: dict[int, dict[int, set[str]]] = defaultdict(lambda: defaultdict(set))  # pid → month → cases
@@ -321,6 +326,7 @@ SCENARIO_NOTES.update({
     "paid_after_expiry": "subsidy lines after the certificate's 有效期至",
     "care_on_grade_3": "care subsidy paid on a grade-3 certificate",
     "reassessed_old_certificate_paid": "re-assessed: care still paid on the replaced (注销) certificate",
+    "paid_in_renewal_lapse": "renewed under the same number after a lapse: subsidy paid in the months neither row was valid",
     "unrepairable_number": "on tekun, in no register, with a number two characters wrong",
     "register_birth_contradicts_number": "register 出生日期 contradicts the number's birth date",
     "register_sex_contradicts_number": "register 性别 contradicts the number's sex digit",
@@ -399,9 +405,21 @@ class _Tekun:
     stop: int | None
     amount: Fraction
     row: Row
+    rows: list[Row] = field(default_factory=list)
 
     def covers(self, month: int, as_of: int) -> bool:
         return self.start <= month <= (as_of if self.stop is None else self.stop)
+
+    def merge(self, other: "_Tekun") -> None:
+        """Another row of the same support: the months of both; amount and row of the one reaching latest, then
+        starting latest, then with the larger amount (int.tekun_member)."""
+        def rank(t: "_Tekun") -> tuple:
+            return (t.stop is None, t.stop or 0, t.start, t.amount)
+        if rank(other) > rank(self):
+            self.amount, self.row = other.amount, other.row
+        self.stop = None if self.stop is None or other.stop is None else max(self.stop, other.stop)
+        self.start = min(self.start, other.start)
+        self.rows += other.rows
 
 
 @dataclass
@@ -475,9 +493,15 @@ class _Facts:
                 stopped = _text(row, "case_status") == "停保"
                 case = self.cases[case_no] = _Case(case_no, _text(row, "inclusion"), _month(row.values["start_month"]), stopped,
                                                    _month(row.values["stop_month"]), row.head)
+            else:  # another row of the case: its months count too (a corrected copy may start earlier)
+                case.start = min(case.start, _month(row.values["start_month"]))
+                if _text(row, "case_status") != "停保":
+                    case.stopped, case.stop = False, None
+                elif case.stopped:
+                    case.stop = max(case.stop, _month(row.values["stop_month"]))
             case.rows.append(row)
             if _text(row, "is_covered") == "是":
-                case.covered[row.person.pid] = row
+                case.covered.setdefault(row.person.pid, row)
         self.covering: dict[int, list[_Case]] = defaultdict(list)  # pid → cases with a 是 row
         for case in self.cases.values():
             for pid in case.covered:
@@ -486,16 +510,21 @@ class _Facts:
         self.tekun: dict[int, list[_Tekun]] = defaultdict(list)
         for row in rows["tekun"]:
             stop = _month(row.values["stop_month"]) if _text(row, "case_status") == "终止" else None
-            self.tekun[row.person.pid].append(_Tekun(_text(row, "case_no"), _month(row.values["start_month"]), stop,
-                                                     Fraction(Decimal(_text(row, "monthly_amount"))), row))
+            t = _Tekun(_text(row, "case_no"), _month(row.values["start_month"]), stop, Fraction(Decimal(_text(row, "monthly_amount"))),
+                       row, [row])
+            same = [other for other in self.tekun[row.person.pid] if other.case_no == t.case_no]
+            if same:
+                same[0].merge(t)  # listed twice after a correction: one period
+            else:
+                self.tekun[row.person.pid].append(t)
         # certificates, with the month each stops being valid
         self.certs: dict[int, list[_Cert]] = defaultdict(list)
-        self.cert_by_number: dict[str, _Cert] = {}
+        self.certs_by_number: dict[str, list[_Cert]] = defaultdict(list)  # a renewal: two rows of one number
         for row in rows["disability"]:
             cert = _Cert(_text(row, "case_no"), _text(row, "disability_category"), GRADES[_text(row, "disability_grade")],
                          _date(row.values["issue_date"]), _date(row.values["valid_until"]), _text(row, "certificate_status"), row)
             self.certs[row.person.pid].append(cert)
-            self.cert_by_number[cert.number] = cert
+            self.certs_by_number[cert.number].append(cert)
         for pid, certs in self.certs.items():
             for cert in certs:
                 if cert.status != "注销":
@@ -787,22 +816,45 @@ class _Facts:
         on_dibao = [row for row in members if row.person.pid in self.dibao_active]
         return ("低保", on_dibao) if on_dibao else ("无", [])
 
+    def certificate_of_line(self, line: _Line) -> tuple[list[_Cert], bool] | None:
+        """The certificate a subsidy line is on (its rows) and whether it is valid that month; None when unknown.
+
+        The rows of one number, holder, category and grade are one certificate (a renewal lists two),
+        valid in the months any row is; its validity is known when every row's is. Where one number
+        names two certificates: the one valid that month, then the most severe grade, then the latest issued.
+        """
+        groups: dict[tuple[int, str, int], list[_Cert]] = defaultdict(list)
+        for cert in self.certs_by_number.get(line.case_no, ()):
+            groups[(cert.row.person.pid, cert.category, cert.grade)].append(cert)
+        options = []
+        for (_, category, grade), certs in groups.items():
+            if any(c.through is None for c in certs):
+                continue
+            valid = any(c.valid(line.month) for c in certs)
+            options.append(((not valid, grade, -max(c.issue for c in certs).toordinal(), category), certs, valid))
+        if not options:
+            return None
+        _, certs, valid = min(options, key=lambda option: option[0])
+        return certs, valid
+
     def invalid_certificate_paid(self) -> None:
         for line in self.lines:
-            if line.programme not in (LIVING, CARE) or line.case_no not in self.cert_by_number:
+            if line.programme not in (LIVING, CARE) or line.case_no not in self.certs_by_number:
                 continue
             pid = line.row.person.pid
             if not self.living(pid, line.month):
                 continue  # later months belong to deceased_paid / moved_out_paid
-            cert = self.cert_by_number[line.case_no]
-            wrong_grade = line.programme == CARE and cert.grade not in CARE_AMOUNT
-            outside = cert.through is not None and not cert.valid(line.month)
-            if wrong_grade or outside:
+            on = self.certificate_of_line(line)
+            if on is None:
+                continue  # a cancellation month nobody knows: nothing provable
+            certs, valid = on
+            wrong_grade = line.programme == CARE and certs[0].grade not in CARE_AMOUNT
+            if wrong_grade or not valid:
                 found = self.add("invalid_certificate_paid", line.row.person)
                 found.months.add(line.month)
                 found.overpaid += line.amount
-                found.cases.add(cert.number)
-                found.fuzzy |= not (self.usable(line.row) and self.usable(cert.row))
+                found.cases.add(certs[0].number)
+                found.fuzzy |= not (self.usable(line.row) and all(self.usable(c.row) for c in certs))
 
     def recipients(self) -> dict[int, list[Row]]:
         """Ledger payees in the window, 是 members of active dibao cases, people on active tekun: their rows."""
@@ -814,7 +866,7 @@ class _Facts:
                 for pid, row in case.covered.items():
                     found[pid].append(row)
         for pid, tekuns in self.tekun.items():
-            found[pid] += [t.row for t in tekuns if t.covers(self.as_of, self.as_of)]
+            found[pid] += [row for t in tekuns if t.covers(self.as_of, self.as_of) for row in t.rows]
         return found
 
     def identity_anomaly(self, register_numbers: set[str]) -> None:
@@ -935,6 +987,14 @@ class _Facts:
         return None
 
     def near_duplicate_benefit(self, pid: int, label: str) -> set[str] | None:
+        if label == "dibao_member_listed_twice":
+            for case in self.covering.get(pid, ()):
+                if sum(row.person.pid == pid for row in case.rows) >= 2:
+                    return {case.case_no}
+            return None
+        if label == "tekun_listed_twice":
+            twice = {t.case_no for t in self.tekun.get(pid, ()) if len(t.rows) >= 2}
+            return twice or None
         return self.near_transfer_gap(pid, "no_gap")  # stopped_month_before_tekun
 
     def near_missed_living_subsidy(self, pid: int, label: str) -> set[str] | None:
@@ -979,11 +1039,11 @@ class _Facts:
 
     def near_invalid_certificate_paid(self, pid: int, label: str) -> set[str] | None:
         certs = self.certs.get(pid, ())
-        lines = [line for line in self.lines_of[pid] if line.case_no in self.cert_by_number]
+        lines = [line for line in self.lines_of[pid] if line.case_no in self.certs_by_number]
         if label == "grade_2_care_paid":
             grade_2 = {c.number for c in certs if c.grade == 2}
             care = [line for line in lines if line.programme == CARE and line.case_no in grade_2]
-            if care and all(self.cert_by_number[line.case_no].valid(line.month) for line in care):
+            if care and all(any(c.valid(line.month) for c in self.certs_by_number[line.case_no]) for line in care):
                 return grade_2
         elif label == "death_cancelled_paid_to_death":
             death = self.death_month.get(pid)
@@ -997,6 +1057,19 @@ class _Facts:
                 on_it = [line.month for line in lines if line.case_no == cert.number]
                 if cert.status == "注销" and later and on_it and max(on_it) == cert.through == min(c.issue_month for c in later):
                     return {cert.number} | {c.number for c in later}
+        elif label in ("renewed_paid_before_reissue", "renewal_lapse_unpaid"):
+            for number, rows in self.certs_by_number.items():
+                renewed = [c for c in rows if c.row.person.pid == pid]
+                if len(renewed) < 2 or len({(c.category, c.grade) for c in renewed}) > 1 or any(c.through is None for c in renewed):
+                    continue
+                on_it = {line.month for line in lines if line.case_no == number}
+                reissued = max(c.issue_month for c in renewed)
+                lapse = [m for m in range(min(c.issue_month for c in renewed), reissued) if not any(c.valid(m) for c in renewed)]
+                if label == "renewed_paid_before_reissue":
+                    if not lapse and any(self.cal.window_start <= m < reissued for m in on_it):
+                        return {number}  # paid before the new row's issue date, on the old row's validity
+                elif lapse and not on_it & set(lapse) and any(m < lapse[0] for m in on_it) and any(m > lapse[-1] for m in on_it):
+                    return {number}  # paid up to the lapse and again after it, nothing in between
         return None
 
     def near_status_mismatch(self, pid: int, label: str) -> set[str] | None:

@@ -107,26 +107,26 @@ recipient_rows as (
     where paid_month between $window_start_month and $as_of_month
         and source_row in (select source_row from candidate_rows where source = 'payments')
     union all
-    select 'dibao', roster_row, format('低保证号 {} 保障对象（低保第 {} 行）', case_no, roster_row), roster_name, township
-    from int.dibao_member
-    where is_covered
-        and is_active
-        and roster_row in (select source_row from candidate_rows where source = 'dibao')
+    -- every row of a covered membership of an active case (a member listed twice: both rows)
+    select 'dibao', dibao.source_row, format('低保证号 {} 保障对象（低保第 {} 行）', dibao.case_no, dibao.source_row), dibao.name,
+        dibao.township
+    from stg.dibao as dibao
+    where dibao.source_row in (select unnest(roster_rows) from int.dibao_member where is_covered and is_active)
+        and dibao.source_row in (select source_row from candidate_rows where source = 'dibao')
     union all
     select 'tekun', tekun.source_row, format('特困供养证号 {}（特困第 {} 行）', tekun.case_no, tekun.source_row), tekun.name,
         tekun.township
     from stg.tekun as tekun
-    inner join int.tekun_member as member
-        on tekun.source_row = member.roster_row
-    where member.is_active
+    where tekun.source_row in (select unnest(roster_rows) from int.tekun_member where is_active)
         and tekun.source_row in (select source_row from candidate_rows where source = 'tekun')
 ),
 
 unrepairable as (
     select
         unrepairable_rows.id_number_clean,
-        any_value(recipient_rows.name) as name,
-        any_value(recipient_rows.township) as township,
+        -- as the first row writes them, so the read order never decides
+        arg_min(recipient_rows.name, (recipient_rows.source, recipient_rows.source_row)) as name,
+        arg_min(recipient_rows.township, (recipient_rows.source, recipient_rows.source_row)) as township,
         min(recipient_rows.row_text) as first_row_text,
         count(*) as rows
     from unrepairable_rows

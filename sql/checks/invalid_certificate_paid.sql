@@ -1,9 +1,11 @@
 -- invalid_certificate_paid 证件失效仍领取: disability subsidies paid outside a certificate's validity.
 -- Policy: living- or care-subsidy lines for months outside the certificate's validity, and
 -- every care-subsidy line on a grade not in $care_subsidy_grades. A death-cancelled
--- certificate paid through the death month is correct. Months after the payee's death or
--- move-out belong to deceased_paid / moved_out_paid and are not counted twice here.
--- Overpaid = the sum of those lines.
+-- certificate paid through the death month is correct. A certificate re-issued on renewal is one
+-- certificate (int.certificate): a line before the new row's issue date is on the old row's
+-- validity, and only months between the two rows' validity (a real lapse) are outside it.
+-- Months after the payee's death or move-out belong to deceased_paid / moved_out_paid and are
+-- not counted twice here. Overpaid = the sum of those lines.
 with subsidy_lines as (
     select *
     from int.person_month_paid
@@ -11,6 +13,9 @@ with subsidy_lines as (
 ),
 
 lines_on_certificates as (
+    -- each line on the certificate its number names; where one number names two certificates (a
+    -- re-assessment that kept the number), the one valid that month, then the most severe grade,
+    -- then the latest issued
     select
         lines.person_id,
         lines.ledger_row,
@@ -18,14 +23,22 @@ lines_on_certificates as (
         lines.programme,
         lines.amount,
         lines.link_confidence,
+        cert.certificate_key,
         cert.case_no,
         cert.grade,
         cert.category,
         cert.issue_month,
+        cert.latest_issue_date,
+        cert.row_count,
         cert.valid_through_month,
         cert.certificate_status,
-        cert.roster_row,
-        cert.confidence as certificate_confidence
+        cert.roster_rows,
+        cert.confidence as certificate_confidence,
+        exists (
+            select 1 from int.certificate_row as certificate_rows
+            where certificate_rows.certificate_key = cert.certificate_key
+                and month_in(lines.paid_month, certificate_rows.issue_month, certificate_rows.valid_through_month)
+        ) as is_valid_month
     from subsidy_lines as lines
     inner join int.certificate as cert
         on lines.case_no = cert.case_no
@@ -33,6 +46,10 @@ lines_on_certificates as (
         on lines.person_id = departure.person_id
     where cert.is_validity_known
         and (departure.departure_month is null or lines.paid_month <= departure.departure_month)
+    qualify row_number() over (
+        partition by lines.ledger_row, lines.person_id
+        order by is_valid_month desc, cert.grade, cert.latest_issue_date desc, cert.category, cert.certificate_key
+    ) = 1
 ),
 
 invalid_lines as (
@@ -43,11 +60,11 @@ invalid_lines as (
             when paid_month < issue_month then '发证之前'
             when paid_month > valid_through_month then
                 case certificate_status when 'cancelled' then '注销之后' else '有效期满之后' end
+            when not is_valid_month then '换证前旧证已失效、新证尚未发放'
             else format('{}级不符合护理补贴条件', grade)
         end as reason
     from lines_on_certificates
-    where paid_month < issue_month
-        or paid_month > valid_through_month
+    where not is_valid_month
         or (programme = 'care_subsidy' and not list_contains($care_subsidy_grades, grade))
 ),
 
@@ -55,32 +72,35 @@ per_certificate as (
     select
         invalid_lines.person_id,
         invalid_lines.case_no,
+        invalid_lines.certificate_key,
         min(paid_month) as period_start,
         max(paid_month) as period_end,
         sum(amount) as overpaid_amount,
         least(min(link_confidence), min(certificate_confidence)) as link_confidence,
-        format('残疾人证 {}（{}，{}起有效，有效至 {}，证件状态{}，残疾人证第 {} 行）{}仍发放{} {} 至 {} 共 {} 笔 {} 元（发放明细第 {} 行）',
+        format('残疾人证 {}（{}，{}起有效{}，有效至 {}，证件状态{}，残疾人证第 {} 行）{}仍发放{} {} 至 {} 共 {} 笔 {} 元（发放明细第 {} 行）',
             invalid_lines.case_no, any_value(disability_text(category, grade)), month_text(any_value(issue_month)),
+            case when any_value(row_count) > 1 then format('，{} 换证', any_value(latest_issue_date)) else '' end,
             coalesce(month_text(any_value(valid_through_month)), '不详'),
             any_value(certificate_status_text(certificate_status)),
-            any_value(roster_row), string_agg(distinct reason, '、' order by reason),
+            any_value(roster_rows), string_agg(distinct reason, '、' order by reason),
             string_agg(distinct programme_label, '、' order by programme_label),
             month_text(min(paid_month)), month_text(max(paid_month)), count(*), yuan_text(sum(amount)),
             string_agg(ledger_row::varchar, '、' order by ledger_row)) as evidence
     from invalid_lines
-    group by invalid_lines.person_id, invalid_lines.case_no
+    -- every column taken with any_value is the certificate's own: one value per group
+    group by invalid_lines.person_id, invalid_lines.case_no, invalid_lines.certificate_key
 )
 
 select
     'invalid_certificate_paid' as check_code,
     person_id,
-    string_agg(case_no, '、' order by case_no) as case_no,
+    string_agg(distinct case_no, '、' order by case_no) as case_no,
     min(period_start) as period_start,
     max(period_end) as period_end,
     sum(overpaid_amount) as overpaid_amount,
     0 as backpay_amount,
     min(link_confidence) as link_confidence,
-    string_agg(evidence, '；' order by case_no) as evidence,
+    string_agg(evidence, '；' order by case_no, certificate_key) as evidence,
     case_key('invalid_certificate_paid', person_id) as case_key
 from per_certificate
 group by person_id

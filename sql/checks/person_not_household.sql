@@ -7,14 +7,16 @@
 with household_cases as (
     select
         case_no,
-        any_value(head_person_id) as head_person_id,
+        -- the rows of a case name one head and one amount; a corrected copy may not: the smaller
+        -- person id and the larger amount, so the read order never decides
+        min(head_person_id) as head_person_id,
         min(head_confidence) as head_confidence,
         count(*) filter (where is_covered) as covered_count,
-        any_value(monthly_amount) as monthly_amount
+        max(monthly_amount) as monthly_amount
     from int.dibao_member
     where is_active
     group by case_no
-    having bool_and(inclusion = 'household') and any_value(head_person_id) is not null
+    having bool_and(inclusion = 'household') and min(head_person_id) is not null
 ),
 
 register_people as (

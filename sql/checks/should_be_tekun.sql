@@ -20,16 +20,16 @@ people as (
 ),
 
 no_labour_certificates as (
+    -- certificates valid at as_of (a renewal listed twice is one certificate); the most severe first
     select
         cert.person_id,
         arg_min(format('持残疾人证 {}（{}，有效期至 {}）', cert.case_no, disability_text(cert.category, cert.grade), cert.valid_until),
-            cert.grade) as certificate_text
-    from int.certificate as cert
+            (cert.grade, cert.case_no, cert.category)) as certificate_text
+    from int.certificate_month as cert
     inner join cfg.no_labour_disability as no_labour
         on cert.category = no_labour.category
         and cert.grade <= no_labour.max_grade
-    where month_in($as_of_month, cert.issue_month, cert.valid_through_month)
-        and cert.is_validity_known
+    where cert.month = $as_of_month
     group by cert.person_id
 ),
 

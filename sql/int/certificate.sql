@@ -1,70 +1,63 @@
--- certificate: each disability certificate with its holder and the months it is valid.
--- Policy: valid from the month of 发证日期 through the month of 有效期至. A 注销 certificate
--- is valid through its cancellation month: the holder's death month, or the issue month of
--- the certificate that replaced it (a re-assessment lists a new one for the same person).
--- When neither is known the cancellation month is unknown: valid_through_month is null and
--- is_validity_known false (no back-pay is claimed on it and none of its lines is flagged).
-with certificates as (
-    select
-        cert.source_row as roster_row,
-        cert.case_no,
-        cert.disability_category as category,
-        cert.disability_grade as grade,
-        cert.issue_date,
-        cast(date_trunc('month', cert.issue_date) as date) as issue_month,
-        cert.valid_until,
-        cast(date_trunc('month', cert.valid_until) as date) as valid_until_month,
-        cert.certificate_status,
-        coalesce(rec.person_id, cert.id_number) as holder,
-        rec.person_id,
-        rec.confidence,
-        rec.explanation
-    from stg.disability as cert
-    left join link.person_record as rec
-        on rec.source = 'disability'
-        and rec.source_row = cert.source_row
-        and rec.role = 'subject'
+-- certificate: each disability certificate — one 残疾人证号 of one holder in one category and
+-- grade — with the months it is valid.
+-- Policy: a certificate re-issued on renewal (换证: same category and grade) keeps its number and
+-- is listed twice, old row and new (int.certificate_row). It is one certificate, valid in every
+-- month one of its rows is valid: from the first 发证日期 through the last valid-through month,
+-- continuous when the new row was issued by the month after the old one's valid-through month;
+-- months between them otherwise are a real lapse. A re-assessment to another grade or category is
+-- another certificate, and its issue month ends a cancelled old one (int.certificate_row).
+-- Validity is known when every row's is. What the certificate says now (valid until, status) is
+-- its latest row's: the latest issued, then the latest valid until, then the status, then the
+-- smaller row number, so the read order never decides.
+with certificate_rows as (
+    select * from int.certificate_row
 ),
 
-deaths as (
-    select person_id, event_month as death_month
-    from int.person_event
-    where event_kind = 'death'
+certificate_facts as (
+    -- what the rows of one certificate say together
+    select
+        certificate_key,
+        min(issue_date) as issue_date,
+        min(issue_month) as issue_month,
+        max(issue_date) as latest_issue_date,
+        string_agg(roster_row::varchar, '、' order by roster_row) as roster_rows,
+        count(*) as row_count,
+        max(valid_through_month) as valid_through_month,
+        bool_and(is_validity_known) as is_validity_known,
+        min(confidence) as confidence,
+        -- the weakest link's explanation: the finding rests on it
+        arg_min(explanation, (confidence, roster_row)) as explanation
+    from certificate_rows
+    group by certificate_key
 ),
 
-replacements as (
-    select
-        earlier.roster_row,
-        min(later.issue_month) as replaced_month
-    from certificates as earlier
-    inner join certificates as later
-        on earlier.holder = later.holder
-        and later.issue_date > earlier.issue_date
-    group by earlier.roster_row
+latest_rows as (
+    select *
+    from certificate_rows
+    qualify row_number() over (
+        partition by certificate_key
+        order by issue_date desc, valid_until desc, certificate_status desc, roster_row
+    ) = 1
 ),
 
-cancellations as (
+certificates as (
     select
-        certificates.roster_row,
-        least(deaths.death_month, replacements.replaced_month) as cancelled_month
-    from certificates
-    left join deaths
-        on certificates.person_id = deaths.person_id
-    left join replacements
-        on certificates.roster_row = replacements.roster_row
-    where certificates.certificate_status = 'cancelled'
+        latest_rows.certificate_key,
+        latest_rows.case_no,
+        latest_rows.category,
+        latest_rows.grade,
+        latest_rows.person_id,
+        latest_rows.valid_until,
+        latest_rows.certificate_status,
+        latest_rows.cancelled_month,
+        latest_rows.roster_row,
+        certificate_facts.* exclude (certificate_key)
+    from latest_rows
+    inner join certificate_facts
+        on latest_rows.certificate_key = certificate_facts.certificate_key
 )
 
 select
-    certificates.* exclude (holder),
-    cancellations.cancelled_month,
-    case
-        when certificates.certificate_status <> 'cancelled' then certificates.valid_until_month
-        when cancellations.cancelled_month is null then null
-        else least(cancellations.cancelled_month, certificates.valid_until_month)
-    end as valid_through_month,
-    certificates.certificate_status <> 'cancelled' or cancellations.cancelled_month is not null as is_validity_known,
-    count(*) over (partition by certificates.person_id) as holder_certificates
+    *,
+    count(*) over (partition by person_id) as holder_certificates
 from certificates
-left join cancellations
-    on certificates.roster_row = cancellations.roster_row

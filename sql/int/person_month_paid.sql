@@ -1,7 +1,8 @@
 -- person_month_paid: each ledger line of the window, split onto the people it pays for.
 -- Policy: the beneficiaries of a line are its payee, except 低保金, which is paid
 -- to the household head for the case's covered members: each covered member
--- carries amount / covered count (so the shares of a line add up to the line).
+-- carries amount / covered count (so the shares of a line add up to the line). Members are
+-- memberships (int.dibao_member): a member listed twice is one member.
 with ledger_lines as (
     select
         pay.source_row as ledger_row,
@@ -20,17 +21,10 @@ with ledger_lines as (
 ),
 
 covered_members as (
-    select
-        dibao.case_no,
-        dibao.source_row as roster_row,
-        rec.person_id,
-        rec.confidence
-    from stg.dibao as dibao
-    left join link.person_record as rec
-        on rec.source = 'dibao'
-        and rec.source_row = dibao.source_row
-        and rec.role = 'subject'
-    where dibao.is_covered
+    -- memberships, not roster rows: a member listed twice on a case is paid one share
+    select case_no, roster_row, person_id, confidence
+    from int.dibao_member
+    where is_covered
 ),
 
 covered_counts as (

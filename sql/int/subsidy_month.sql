@@ -3,7 +3,8 @@
 -- holder is living and present (int.certificate_month), from the later of the policy start
 -- and the back-pay look-back; the amount due is the standard in force that month for the
 -- grade. The living subsidy has further conditions (dibao, not tekun) in its check.
--- When two certificates qualify in one month: the most severe grade, then the latest issued.
+-- When two certificates qualify in one month: the most severe grade, then the latest issued, then
+-- the smaller number and category (a renewal listed twice is one certificate: int.certificate).
 with qualifying as (
     select 'living_subsidy' as programme, certificate_month.*
     from int.certificate_month
@@ -33,7 +34,7 @@ due as (
     union all
     select * from standard_months
     where holder_certificates > 1
-    qualify row_number() over (partition by programme, person_id, month order by grade, issue_date desc) = 1
+    qualify row_number() over (partition by programme, person_id, month order by grade, issue_date desc, case_no, category) = 1
 ),
 
 paid as (

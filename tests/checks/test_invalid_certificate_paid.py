@@ -2,6 +2,8 @@
 for months outside the certificate's validity, and care-subsidy lines on grade 3–4; months after
 the payee's death or move-out belong to deceased_paid / moved_out_paid."""
 
+import pytest
+
 from tests.county import run_check
 
 
@@ -96,3 +98,45 @@ def test_invalid_certificate_paid_leaves_months_after_death_to_deceased_paid(cou
     (finding,) = run_check("invalid_certificate_paid", county)
     assert (finding.period_start, finding.period_end) == ("2026-03", "2026-04")
     assert finding.overpaid_amount == 2 * 80  # March, April (the death month); May, June are deceased_paid's
+
+
+RENEWALS = (
+    # (old row's 有效期至, its 证件状态, the new row's 发证日期): renewed without a lapse (换证)
+    ("2026-02-28", "注销", "2026-01-20"),  # cancelled when the new card was issued
+    ("2026-02-28", "过期", "2026-03-05"),  # expired, renewed the month after
+    ("2026-05-31", "正常", "2026-02-10"),  # the old row still says 正常, with the earlier 有效期至
+)
+
+
+@pytest.mark.parametrize(("old_valid_until", "old_status", "renewed"), RENEWALS)
+def test_invalid_certificate_paid_skips_lines_before_a_renewal_under_the_same_number(county, old_valid_until, old_status,
+                                                                                      renewed):
+    person = county.person(name="蒋春生", born="1972-07-07")
+    number = county.certificate(person, grade=2, issued="2016-03-01", valid_until=old_valid_until, status=old_status)
+    renewed_number = county.certificate(person, grade=2, issued=renewed, valid_until="2036-01-19")
+    assert renewed_number == number  # same category and grade: the number is kept
+    county.pay(person, programme="care_subsidy", months=("2025-06", "2026-10"), amount=80, case_no=number)
+    assert run_check("invalid_certificate_paid", county) == []
+
+
+def test_invalid_certificate_paid_recovers_lines_in_a_lapse_between_renewal_rows(county):
+    person = county.person(name="蒋春生", born="1972-07-07")
+    number = county.certificate(person, grade=3, issued="2015-12-10", valid_until="2025-12-09", status="过期")
+    county.certificate(person, grade=3, issued="2026-04-10", valid_until="2036-04-09")
+    county.pay(person, programme="living_subsidy", months=("2025-06", "2026-10"), amount=80, case_no=number)
+    (finding,) = run_check("invalid_certificate_paid", county)
+    assert finding.case_no == number
+    assert (finding.period_start, finding.period_end) == ("2026-01", "2026-03")
+    assert finding.overpaid_amount == 3 * 80  # January, February, March: the old card expired in December, the new one came in April
+
+
+def test_invalid_certificate_paid_ends_a_renewed_certificate_when_reassessed_to_another_grade(county):
+    person = county.person(name="蒋春生", born="1972-07-07")
+    old = county.certificate(person, grade=2, issued="2014-03-01", valid_until="2024-02-29", status="注销")
+    county.certificate(person, grade=2, issued="2024-01-15", valid_until="2034-01-14", status="注销")  # renewed
+    county.certificate(person, grade=1, issued="2026-06-05", valid_until="2036-06-04")  # re-assessed
+    county.pay(person, programme="care_subsidy", months=("2025-01", "2026-10"), amount=80, case_no=old)
+    (finding,) = run_check("invalid_certificate_paid", county)
+    assert finding.case_no == old
+    assert (finding.period_start, finding.period_end) == ("2026-07", "2026-10")
+    assert finding.overpaid_amount == 4 * 80  # July … October; grade 2 ran from 2014 through June 2026, across the renewal

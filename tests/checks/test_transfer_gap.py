@@ -2,6 +2,8 @@
 the window (2024-11 … 2026-10), in which neither that case's 低保金 nor 特困供养金 was paid; back-pay at
 the tekun row's 月供养金."""
 
+from dataclasses import replace
+
 from tests.county import run_check
 
 
@@ -101,3 +103,13 @@ def test_transfer_gap_finds_covered_member_who_is_not_the_head(county):
     (finding,) = run_check("transfer_gap", county)
     assert finding.id_number == mother.id_number
     assert finding.backpay_amount == 3 * 700  # July, August, September 2025
+
+
+def test_transfer_gap_counts_a_support_listed_twice_once(county):
+    # the support is listed again with a corrected 月供养金: one period, at the larger amount either row gives
+    person = moved_to_tekun(county)
+    county.tekun(replace(person, name="孙有富"), case_no="TK0001", start="2025-10", amount=750)
+    (finding,) = run_check("transfer_gap", county)
+    assert finding.case_no == "TK0001"
+    assert (finding.period_start, finding.period_end) == ("2025-07", "2025-09")
+    assert finding.backpay_amount == 3 * 750  # July, August, September 2025, once, at 750

@@ -37,9 +37,10 @@ NEAR_MISSES = {
     "transfer_gap": {"no_gap", "gap_paid"},
     "missed_living_subsidy": {"not_covered_single_case", "on_tekun", "expired_certificate"},
     "missed_care_subsidy": {"grade_2_paid", "grade_3_not_paid", "died_certificate_normal"},
-    "duplicate_benefit": {"stopped_month_before_tekun"},
+    "duplicate_benefit": {"stopped_month_before_tekun", "dibao_member_listed_twice", "tekun_listed_twice"},
     "status_mismatch": {"single_case_dibao"},
-    "invalid_certificate_paid": {"death_cancelled_paid_to_death", "grade_2_care_paid", "reassessed_switched"},
+    "invalid_certificate_paid": {"death_cancelled_paid_to_death", "grade_2_care_paid", "reassessed_switched",
+                                 "renewed_paid_before_reissue", "renewal_lapse_unpaid"},
     "identity_anomaly": {"one_slip_typo", "fifteen_digit", "lunar_birthday", "age_110"},
 }
 CHECKS = {"deceased_paid", "moved_out_paid", *NEAR_MISSES}
