@@ -12,6 +12,8 @@ import csv
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from data.sample.ids import normalize
+
 
 @dataclass(frozen=True)
 class Finding:
@@ -58,13 +60,37 @@ def money(text: str) -> float:
     return round(float(text or 0), 2)
 
 
+def register_numbers(truth_dir: Path) -> dict[str, str]:
+    """True number → the number the household register writes for the person, where the two differ.
+
+    A register row can carry a wrong but well-formed number (a wrong division
+    code, two slips that pass the check): the person is who the register says,
+    so a finding about them names the register's number, as the bureau knows them.
+    """
+    drop = truth_dir.parent / "drop" / "household_register.csv"
+    if not drop.exists():
+        return {}
+    with drop.open(encoding="utf-8-sig") as handle:
+        written = [row.get("身份证号") for row in csv.DictReader(handle)]
+    numbers = {}
+    with (truth_dir / "records.csv").open(encoding="utf-8") as handle:
+        for row in csv.DictReader(handle):
+            if row["source"] != "household_register":
+                continue
+            as_written = normalize(written[int(row["row_number"]) - 1])
+            if as_written is not None and as_written != row["true_id_number"]:
+                numbers[row["true_id_number"]] = as_written
+    return numbers
+
+
 def read_truth(truth_dir: Path) -> tuple[list[Finding], list[Finding]]:
-    """(planted, near misses) from `truth/findings.csv`."""
+    """(planted, near misses) from `truth/findings.csv`, each named by the register's number for the person."""
     planted, near = [], []
+    numbers = register_numbers(truth_dir)
     with (truth_dir / "findings.csv").open(encoding="utf-8") as handle:
         for row in csv.DictReader(handle):
             finding = Finding(
-                row["check_code"], row["true_id_number"], row["period_start"], row["period_end"],
+                row["check_code"], numbers.get(row["true_id_number"], row["true_id_number"]), row["period_start"], row["period_end"],
                 money(row["overpaid_amount"]), money(row["backpay_amount"]),
                 row["needs_fuzzy_link"].strip().lower() == "true", row.get("note", ""),
             )
