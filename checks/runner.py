@@ -10,10 +10,7 @@ from `link.person`, so check SQL stays about the rule.
 from __future__ import annotations
 
 import datetime as dt
-import re
 import time
-from graphlib import TopologicalSorter
-from pathlib import Path
 
 import duckdb
 import polars as pl
@@ -21,27 +18,9 @@ import polars as pl
 from hecha.checks.catalogue import BY_CODE, CATALOGUE
 from hecha.checks.labels import install_labels
 from hecha.config import policy_tables, run_parameters
+from hecha.storage.layers import SQL_DIR, Layer, bind, build_layer, read_sql
 from hecha.storage.secret import require_keyed_hash
 from hecha.storage.tables import FINDING, ddl
-
-SQL_DIR = Path(__file__).resolve().parents[1] / "sql"
-PARAMETER = re.compile(r"\$([a-z_][a-z0-9_]*)")
-COMMENT = re.compile(r"--[^\n]*")
-INT_REFERENCE = re.compile(r"\bint\.([a-z_][a-z0-9_]*)")
-
-
-def read_sql(path: Path) -> str:
-    return path.read_text(encoding="utf-8")
-
-
-def bind(sql: str, parameters: dict[str, object], source: str) -> dict[str, object]:
-    """The parameters `sql` uses; a missing one is an error naming the file."""
-    used = sorted(set(PARAMETER.findall(COMMENT.sub("", sql))))  # a header comment may name a parameter
-    missing = [name for name in used if name not in parameters]
-    if missing:
-        raise KeyError(f"{source}: no value for parameter(s) {', '.join('$' + m for m in missing)}")
-    return {name: parameters[name] for name in used}
-
 
 def execute(con: duckdb.DuckDBPyConnection, statement: str, sql: str, parameters: dict[str, object], source: str) -> None:
     con.execute(statement, bind(sql, parameters, source))
@@ -53,25 +32,10 @@ def install_macros(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(read_sql(SQL_DIR / "macros.sql"))
 
 
-def int_table_order() -> list[Path]:
-    """sql/int/*.sql in an order where every table is built after those it reads."""
-    files = {path.stem: path for path in sorted((SQL_DIR / "int").glob("*.sql"))}
-    graph = {stem: set(INT_REFERENCE.findall(COMMENT.sub("", read_sql(path)))) & set(files) - {stem} for stem, path in files.items()}
-    return [files[stem] for stem in TopologicalSorter(graph).static_order()]
-
-
 def materialize_int(con: duckdb.DuckDBPyConnection, parameters: dict[str, object],
                     timings: dict[str, float] | None = None) -> list[str]:
-    con.execute("create schema if not exists int")
-    built = []
-    for path in int_table_order():
-        started = time.perf_counter()
-        sql = read_sql(path)
-        execute(con, f"create or replace table int.{path.stem} as {sql}", sql, parameters, str(path.relative_to(SQL_DIR)))
-        built.append(path.stem)
-        if timings is not None:
-            timings[f"int.{path.stem}"] = time.perf_counter() - started
-    return built
+    """The shared facts: sql/int/*.sql, each built after the tables it reads (the layer runner, as for `link`)."""
+    return build_layer(con, Layer(schema="int"), parameters, timings)
 
 
 PERSON_COLUMNS = ("id_number", "name", "township", "village")

@@ -155,7 +155,7 @@ PYTHON_STEPS = (
     PythonStep("probabilistic", {
         "scored": "select * from link.scored_pair order by record_key, person_id",
         "compared": COMPARED, "records": RECORDS, "persons": PAIR_PERSONS, "model": MODEL, "frequencies": FREQUENCIES,
-    }, decide_records, parameters=("link_threshold", "review_threshold")),
+    }, decide_records, parameters=("identity_link_threshold", "identity_review_threshold")),
 )
 
 # Unions and projections kept as views: materialized, each would copy millions of rows a night.
@@ -178,7 +178,7 @@ def link_people(con: duckdb.DuckDBPyConnection, extracts: tuple[Extract, ...] = 
                 decisions: list[tuple[str, str, str, str]] = (), timings: dict[str, float] | None = None) -> dict:
     """Build the `link` layer: every source row linked to a person; return figures for the run record."""
     require_keyed_hash(con)
-    parameters = {"link_threshold": thresholds.link, "review_threshold": thresholds.review}
+    parameters = {"identity_link_threshold": thresholds.link, "identity_review_threshold": thresholds.review}
     build_layer(con, link_layer(extracts, decisions), parameters, timings)
     return link_figures(con)
 

@@ -401,7 +401,8 @@ def resolve(scored: pl.DataFrame, records: pl.DataFrame, thresholds: Thresholds)
 
 
 def decide_records(scored: pl.DataFrame, compared: pl.DataFrame, records: pl.DataFrame, persons: pl.DataFrame,
-                   model: pl.DataFrame, frequencies: pl.DataFrame, link_threshold: float, review_threshold: float) -> pl.DataFrame:
+                   model: pl.DataFrame, frequencies: pl.DataFrame, identity_link_threshold: float,
+                   identity_review_threshold: float) -> pl.DataFrame:
     """`link.probabilistic`: per record its best candidate and decision, and for uncertain records every competitor.
 
     Each line carries the comparison vector and the waterfall in words
@@ -412,7 +413,7 @@ def decide_records(scored: pl.DataFrame, compared: pl.DataFrame, records: pl.Dat
               "comparison_vector": pl.String, "explanation": pl.String}
     if scored.is_empty():
         return pl.DataFrame(schema=schema)
-    decisions = resolve(scored, distinct_records(records), Thresholds(link=link_threshold, review=review_threshold))
+    decisions = resolve(scored, distinct_records(records), Thresholds(link=identity_link_threshold, review=identity_review_threshold))
     chosen = decisions.select("record_key", "person_id").join(
         compared, on=["record_key", "person_id"], how="left", maintain_order="left"
     )

@@ -25,7 +25,7 @@ left join link.register_person as register
 where not record.is_training
     and candidate.decision in ('linked_to_confirm', 'review_only')
     and rec.method is distinct from 'confirmed'
-    and not coalesce(rec.method = 'probabilistic' and rec.confidence >= $review_threshold, false)
+    and not coalesce(rec.method = 'probabilistic' and rec.confidence >= $identity_review_threshold, false)
     and not exists (
         select 1 from link.inspector_decision as decision
         where decision.source = record.source and decision.source_row = record.source_row and decision.role = record.role

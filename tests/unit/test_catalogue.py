@@ -6,7 +6,7 @@ from pathlib import Path
 import yaml
 
 from hecha.checks.catalogue import BY_CODE, CATALOGUE, describe_catalogue
-from hecha.checks.runner import PARAMETER, SQL_DIR, read_sql
+from hecha.storage.layers import PARAMETER, SQL_DIR, read_sql
 from hecha.config import load_policy, parse_month, run_parameters
 from hecha.flows.cli import main
 
