@@ -8,10 +8,11 @@ linked. In order of the data:
 
 - `identity_row` (generated from the extract declarations): every row's identity fields;
 - `register_person`, `exact`: the register's numbers and rows that carry one;
-- `number_repair` (Python, matching/repair.py), `repaired`: an invalid number one slip from a register person;
+- `invalid_number`, `number_repair` (Python, matching/repair.py), `repaired`: an invalid number one slip from a register person;
 - `outside_person`, `candidate_person`: numbers no register person holds are evidence, not identity;
-- `candidate_record` → `record` → `candidate_pair` → `compared_pair` → `model` → `scored_pair` →
-  `probabilistic` (Python, matching/probabilistic.py): the rows left, scored against candidate persons;
+- `name_pinyin`, `person_feature`, `candidate_record` → `record` → `candidate_pair` (blocking, SQL) →
+  `compared_pair` → `model` → `scored_pair` → `probabilistic` (Python, matching/probabilistic.py): the rows
+  left, scored against candidate persons;
 - `number_resolution`, `same_invalid_number`, `inspector_decision`;
 - `person`, `person_record` (one SELECT stating the precedence), `review`, `source_row`.
 
@@ -30,13 +31,12 @@ from hecha.matching.id_number import clean_id_number_text
 from hecha.matching.probabilistic import (
     RANDOM_PAIRS,
     Thresholds,
-    block_pairs,
     compare_pairs,
     decide_records,
-    describe_persons,
     describe_records,
     fit_model,
     score_pairs,
+    spell_names,
 )
 from hecha.matching.repair import repair_id_numbers
 from hecha.storage.layers import GeneratedStep, Layer, PythonStep, build_layer
@@ -83,6 +83,11 @@ def identity_rows_sql(extracts: tuple[Extract, ...]) -> str:
     )
 
 
+def clean_invalid_numbers(rows: pl.DataFrame) -> pl.DataFrame:
+    """`link.invalid_number`: each row whose number fails its check, with the number as repair reads it."""
+    return rows.with_columns(clean_id_number_text(rows["id_number_raw"]).alias("id_number_clean"))
+
+
 def repair_numbers(rows: pl.DataFrame, register: pl.DataFrame) -> pl.DataFrame:
     """`link.number_repair`: every row whose number fails its check, and what repair made of it.
 
@@ -104,7 +109,7 @@ def repair_numbers(rows: pl.DataFrame, register: pl.DataFrame) -> pl.DataFrame:
         maintain_order="left",
     )
     return repairs.select(
-        "source", "source_row", "role", clean_id_number_text(repairs["id_number_raw"]).alias("id_number_clean"),
+        "source", "source_row", "role", "id_number_clean",
         pl.col("status").fill_null("no_candidate"),
         pl.when(pl.col("status") == "repaired").then(pl.col("person_id")).alias("person_id"),
         "explanation",
@@ -121,20 +126,26 @@ FREQUENCIES = ("select * from link.name_frequency where name in (select name fro
                "(select person_id from link.candidate_pair)) or share = (select min(share) from link.name_frequency) order by name")
 
 PYTHON_STEPS = (
-    PythonStep("number_repair", {
-        "rows": "select source, source_row, role, id_number_raw, name, sex, birth_date from link.identity_row "
+    PythonStep("invalid_number", {
+        "rows": "select source, source_row, role, source_rank, id_number_raw, name, sex, birth_date from link.identity_row "
                 "where id_number_status = 'invalid' order by source_rank, source_row, role",
-        "register": "select person_id, id_number, name, sex, birth_date from link.register_person order by person_id",
+    }, clean_invalid_numbers),
+    PythonStep("number_repair", {
+        "rows": "select * from link.invalid_number order by source_rank, source_row, role",
+        # one slip leaves the first nine characters or the last eight as they were: only register
+        # persons sharing one of those with some invalid number can be one slip away
+        "register": "select person_id, id_number, name, sex, birth_date from link.register_person "
+                    "where left(id_number, 9) in (select left(id_number_clean, 9) from link.invalid_number) "
+                    "or right(id_number, 8) in (select right(id_number_clean, 8) from link.invalid_number) "
+                    "order by person_id",
     }, repair_numbers),
     PythonStep("record", {
         "rows": "select * from link.candidate_record order by source_rank, source_row, role",
         "places": "select distinct township, village from link.candidate_person order by all",
     }, describe_records),
-    PythonStep("person_feature", {
-        "persons": "select * exclude (register_row) from link.candidate_person order by person_id",
-    }, describe_persons),
-    PythonStep("candidate_pair", {"records": RECORDS, "persons": "select * from link.person_feature order by person_id"},
-               block_pairs),
+    PythonStep("name_pinyin", {
+        "names": "select distinct name from link.candidate_person where name is not null order by name",
+    }, spell_names),
     PythonStep("compared_pair", {
         "pairs": "select * from link.candidate_pair order by record_key, person_id", "records": RECORDS,
         "persons": PAIR_PERSONS,

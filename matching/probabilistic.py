@@ -32,15 +32,6 @@ from hecha.matching.fellegi_sunter import Model, estimate_u, level_frequencies, 
 from hecha.matching.id_number import clean_id_number_text
 from hecha.matching.names import name_pinyin
 
-# Blocking rules: candidate pairs share every key of at least one rule.
-BLOCKING_RULES: tuple[tuple[str, ...], ...] = (
-    ("pinyin", "birth_year"),
-    ("surname", "birth_date"),
-    ("surname", "sex", "village", "birth_year"),  # a given name misspelt beyond its sound
-    ("pinyin", "township"),
-    ("id_head",),  # area + birth date of a mistyped number
-    ("id_tail",),  # birth month, day and sequence (a wrong division code, a 15-digit typo early on)
-)
 ONE_TO_ONE_SOURCES = ("cremation", "tekun")
 # An uncertain record's other candidates are listed for review down to this share of its
 # posterior (one in a hundred): less likely ones are no real choice for an inspector, and a
@@ -119,58 +110,9 @@ def describe_records(rows: pl.DataFrame, places: pl.DataFrame) -> pl.DataFrame:
     ).sort("record_key", "source_rank", "source_row", "role")
 
 
-def describe_persons(persons: pl.DataFrame) -> pl.DataFrame:
-    """`link.person_feature`: candidate persons with the keys blocking and comparisons read."""
-    return persons.with_columns(
-        name_pinyin(persons["name"]).alias("pinyin"),
-        pl.col("name").str.slice(0, 1).alias("surname"),
-        pl.col("birth_date").dt.year().alias("birth_year"),
-    )
-
-
-# ---------------------------------------------------------------- blocking
-
-
-def blocking_keys(frame: pl.DataFrame) -> pl.DataFrame:
-    """Key columns every rule needs; records carry several candidate birth years (age at death)."""
-    return frame.with_columns(
-        pl.col("id_text").str.slice(0, 14).alias("id_head"),
-        pl.col("id_text").str.slice(10, 7).alias("id_tail"),
-    )
-
-
-def candidate_pairs(records: pl.DataFrame, persons: pl.DataFrame) -> pl.DataFrame:
-    """(record_key, person_id) sharing all keys of some blocking rule."""
-    records = blocking_keys(records.explode("birth_year"))
-    persons = blocking_keys(persons.rename({"id_number": "id_text"}))
-    found = []
-    for rule in BLOCKING_RULES:
-        left = records.select("record_key", *rule).drop_nulls().unique()
-        right = persons.select("person_id", *rule).drop_nulls()
-        found.append(left.join(right, on=list(rule)).select("record_key", "person_id"))
-    return pl.concat(found).unique().sort("record_key", "person_id")
-
-
-def block_pairs(records: pl.DataFrame, persons: pl.DataFrame) -> pl.DataFrame:
-    """`link.candidate_pair`: the (record, person) pairs worth comparing, training records' included.
-
-    A record whose address lies outside the county is a candidate only for
-    persons outside the register: a same-name, same-age person who lived
-    elsewhere is someone else, however alike the rest looks. A record with a
-    well-formed number no register person holds is a candidate only for
-    register persons (the number is its own person unless one of them is
-    it), and for nobody when its address lies outside the county.
-    """
-    records = distinct_records(records)
-    numbered = pl.col("id_number").is_not_null()
-    outside = pl.col("outside_county")
-    found = [
-        candidate_pairs(records.filter(~numbered & ~outside), persons),
-        candidate_pairs(records.filter(~numbered & outside), persons.filter(~pl.col("in_register"))),
-        # a numbered record from outside the county is its number's person: nobody else to compare
-        candidate_pairs(records.filter(numbered & ~outside), persons.filter(pl.col("in_register"))),
-    ]
-    return pl.concat(found).unique().sort("record_key", "person_id")
+def spell_names(names: pl.DataFrame) -> pl.DataFrame:
+    """`link.name_pinyin`: each distinct name of a candidate person with its toneless pinyin (blocking and same-sound names)."""
+    return names.select("name", name_pinyin(names["name"]).alias("pinyin"))
 
 
 # ---------------------------------------------------------------- comparisons

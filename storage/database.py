@@ -108,18 +108,6 @@ def attached(con: duckdb.DuckDBPyConnection, path: Path, alias: str, *, read_onl
         con.execute(f"detach {sql_identifier(alias)}")
 
 
-@contextmanager
-def setting(con: duckdb.DuckDBPyConnection, name: str, value: object):
-    """A DuckDB setting changed for the block only: the stages after it find the connection as it was."""
-    name = sql_identifier(name)
-    (previous,) = con.execute("select current_setting(?)", [name]).fetchone()
-    con.execute(f"set {name} = {sql_literal(value) if isinstance(value, str) else str(value).lower()}")
-    try:
-        yield
-    finally:
-        con.execute(f"set {name} = {sql_literal(previous) if isinstance(previous, str) else str(previous).lower()}")
-
-
 def use(con: duckdb.DuckDBPyConnection, catalog: str) -> None:
     con.execute(f"use {sql_identifier(catalog)}")
 
