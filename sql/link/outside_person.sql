@@ -7,23 +7,27 @@
 select
     person_id_of(id_number) as person_id,
     id_number,
-    arg_min(name, order_key) as name,
-    arg_min(sex, order_key) as sex,
-    arg_min(birth_date, order_key) as birth_date,
-    arg_min(household_no, order_key) as household_no,
-    arg_min(township, order_key) as township,
-    arg_min(village, order_key) as village,
-    arg_min(person_status, order_key) as person_status,
-    arg_min(change_date, order_key) as status_date,
+    first_row.name,
+    first_row.sex,
+    first_row.birth_date,
+    first_row.household_no,
+    first_row.township,
+    first_row.village,
+    first_row.person_status,
+    first_row.change_date as status_date,
     false as in_register,
     cast(null as integer) as register_row
 from (
     select
-        ids.*,
-        (ids.role <> 'subject')::bigint * 1000000000000 + ids.source_rank::bigint * 1000000000 + ids.source_row as order_key
+        ids.id_number,
+        arg_min(
+            {'name': name, 'sex': sex, 'birth_date': birth_date, 'household_no': household_no, 'township': township,
+             'village': village, 'person_status': person_status, 'change_date': change_date},
+            (ids.role <> 'subject')::bigint * 1000000000000 + ids.source_rank::bigint * 1000000000 + ids.source_row
+        ) as first_row
     from link.identity_row as ids
     where ids.id_number is not null
         and ids.source <> 'household_register'
         and not exists (select 1 from link.register_person as register where register.id_number = ids.id_number)
+    group by ids.id_number
 )
-group by id_number

@@ -9,18 +9,24 @@ where id_number not in (select id_number from link.number_resolution)
 union all
 select
     person_id,
-    arg_min(id_number_clean, order_key) as id_number,
-    arg_min(name, order_key) as name,
-    arg_min(sex, order_key) as sex,
-    arg_min(birth_date, order_key) as birth_date,
-    arg_min(household_no, order_key) as household_no,
-    arg_min(township, order_key) as township,
-    arg_min(village, order_key) as village,
+    first_row.id_number_clean as id_number,
+    first_row.name,
+    first_row.sex,
+    first_row.birth_date,
+    first_row.household_no,
+    first_row.township,
+    first_row.village,
     cast(null as varchar) as person_status,
     cast(null as date) as status_date,
     false as in_register
 from (
-    select *, source_rank::bigint * 10000000000 + source_row::bigint * 2 + (role <> 'subject')::bigint as order_key
+    select
+        person_id,
+        arg_min(
+            {'id_number_clean': id_number_clean, 'name': name, 'sex': sex, 'birth_date': birth_date,
+             'household_no': household_no, 'township': township, 'village': village},
+            source_rank::bigint * 10000000000 + source_row::bigint * 2 + (role <> 'subject')::bigint
+        ) as first_row
     from link.same_invalid_number
+    group by person_id
 )
-group by person_id
