@@ -2,12 +2,20 @@
 
     python -m bench.blocking [--households 18750] [--noise 1 2] [--seed N]
 
-Generates a drop, links it, then takes the rows the probabilistic layer had
-to decide (method probabilistic, or left unlinked) and blocks them again with
-the linker's own functions. Prints, per source: rows, candidate pairs, and
-blocking recall — the share of rows whose true register person is among
-their candidates (rows of people with no register record cannot be found
-and are counted apart) — plus what each blocking rule contributes alone.
+Generates a drop, links it, then reads the linker's own blocking from the
+tables it keeps: the rows the probabilistic layer had to decide (link.record,
+role 'subject', training rows left out) and the candidate pairs of their
+records (link.candidate_pair). Each row's true person comes from
+truth/records.csv: the register person holding the true number.
+
+Prints, per source: rows, records (identical rows share one), rows that
+cannot be found and are counted apart — their person has no register record
+(`no register`), or the register writes a wrong number for them (`reg no.
+wrong`: the true number is no register person's) — findable rows, candidate
+pairs of the source's records, pairs per row, and blocking recall: the share
+of findable rows whose true register person is among their record's
+candidates. Then, per blocking rule: the pairs it found (a pair counts for
+every rule that found it) and the recall of that rule alone.
 """
 
 from __future__ import annotations
@@ -20,71 +28,125 @@ import duckdb
 import polars as pl
 
 from data.sample.generate import generate_drop
-from hecha.extracts.declarations import EXTRACTS, HOUSEHOLD_REGISTER
+from hecha.extracts.declarations import HOUSEHOLD_REGISTER
 from hecha.flows.pipeline import link_drop
-from hecha.matching.link import identity_rows_sql, person_features, record_features
-from hecha.matching.probabilistic import BLOCKING_RULES, blocking_keys, candidate_pairs
+
+RULES = (
+    "pinyin_birth_year",
+    "surname_birth_date",
+    "surname_sex_village_birth_year",
+    "pinyin_township",
+    "id_head",
+    "id_tail",
+)
 
 
-def decided_rows(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
-    """The rows the probabilistic layer saw, with the features it compared."""
-    con.execute(f"create or replace temp table identity_rows as {identity_rows_sql(EXTRACTS)}")
-    rows = con.sql(
+def truth_rows(con: duckdb.DuckDBPyConnection, truth_csv: Path) -> None:
+    """`bench_row`: each row the probabilistic layer decided, its record, and its true register person (or why none)."""
+    truth = pl.read_csv(truth_csv, infer_schema=False).select(
+        pl.col("source"), pl.col("row_number").cast(pl.Int32).alias("source_row"), pl.col("true_id_number")
+    )
+    con.register("truth", truth)
+    con.execute(
         f"""
-        select ids.source, ids.source_row, ids.role, null::varchar as person_id, ids.id_number_raw, ids.name, ids.sex,
-            ids.birth_date, ids.township, ids.village, ids.age_at_death, ids.death_date, ids.address,
-            head.household_no as head_household_no
-        from identity_rows as ids
-        inner join link.person_record as rec using (source, source_row, role)
-        left join link.person as head on ids.head_id_number = head.id_number
-        where ids.source <> '{HOUSEHOLD_REGISTER.stem}' and ids.role = 'subject' and ids.name is not null
-            and (rec.method = 'probabilistic' or rec.person_id is null)
-        order by ids.source_rank, ids.source_row
+        create or replace temp table bench_row as
+        select
+            rec.source, rec.source_rank, rec.source_row, rec.record_key, person.person_id as true_person_id,
+            case
+                when person.person_id is not null then 'findable'
+                when truth.true_id_number in (
+                    select true_id_number from truth where source = '{HOUSEHOLD_REGISTER.stem}'
+                ) then 'register_number_wrong'
+                else 'no_register'
+            end as kind
+        from link.record as rec
+        left join truth
+            on rec.source = truth.source and rec.source_row = truth.source_row
+        left join link.person as person
+            on person.id_number = truth.true_id_number and person.in_register
+        where not rec.is_training and rec.role = 'subject'
         """
-    ).pl()
-    return rows
+    )
+    con.execute(
+        """
+        create or replace temp table bench_pair as
+        select pair.record_key, pair.person_id, string_split(pair.rules, ',') as rules
+        from link.candidate_pair as pair
+        where pair.record_key in (select record_key from bench_row)
+        """
+    )
 
 
 def measure(folder: Path) -> str:
     con = duckdb.connect()
     link_drop(con, folder / "drop")
-    persons = person_features(con)
-    rows = decided_rows(con)
-    records = record_features(rows, persons).drop("person_id").with_row_index("record_key")
-    records = records.with_columns(pl.col("record_key").cast(pl.Int64))
-    truth = pl.read_csv(folder / "truth" / "records.csv", infer_schema=False).select(
-        pl.col("source"), pl.col("row_number").cast(pl.Int32).alias("source_row"), pl.col("true_id_number")
+    truth_rows(con, folder / "truth" / "records.csv")
+    # each row with the rules that found its true person (null: not among its record's candidates)
+    con.execute(
+        """
+        create or replace temp table bench_hit as
+        select r.*, pair.rules as true_rules
+        from bench_row as r
+        left join bench_pair as pair
+            on r.record_key = pair.record_key and r.true_person_id = pair.person_id
+        """
     )
-    # the true person as the linker knows persons (null: someone with no record it could find)
-    records = records.join(truth, on=["source", "source_row"], how="left").join(
-        persons.select(pl.col("person_id").alias("true_person_id"), pl.col("id_number").alias("true_id_number")),
-        on="true_id_number", how="left",
-    )
-    findable = records.filter(pl.col("true_person_id").is_not_null())
-    pairs = candidate_pairs(records.drop("true_person_id", "true_id_number"), persons)
-    truths = findable.select("record_key", pl.col("true_person_id").alias("person_id"))
-    hit = pairs.join(truths, on=["record_key", "person_id"])
-    lines = [f"{'source':<16} {'rows':>6} {'findable':>8} {'pairs':>9} {'pairs/row':>9} {'recall':>7}"]
-    for source in sorted(records["source"].unique()):
-        keys = records.filter(pl.col("source") == source)["record_key"]
-        found = findable.filter(pl.col("source") == source)
-        n_pairs = pairs.filter(pl.col("record_key").is_in(keys.to_list())).height
-        hits = hit.filter(pl.col("record_key").is_in(found["record_key"].to_list()))["record_key"].n_unique()
-        lines.append(
-            f"{source:<16} {keys.len():>6} {found.height:>8} {n_pairs:>9} {n_pairs / max(keys.len(), 1):>9.1f} "
-            f"{hits / max(found.height, 1):>7.4f}"
+    per_source = con.sql(
+        """
+        with pairs as (
+            select record_key, count(*) as pairs from bench_pair group by record_key
+        ),
+        sources as (
+            select distinct source, record_key from bench_row
         )
-    total_hits = hit["record_key"].n_unique()
-    lines.append(f"{'all':<16} {records.height:>6} {findable.height:>8} {pairs.height:>9} "
-                 f"{pairs.height / max(records.height, 1):>9.1f} {total_hits / max(findable.height, 1):>7.4f}")
-    lines.append("each rule alone: pairs, recall")
-    keyed_records = blocking_keys(records.explode("birth_year"))
-    keyed_persons = blocking_keys(persons.rename({"id_number": "id_text"}))
-    for rule in BLOCKING_RULES:
-        left = keyed_records.select("record_key", *rule).drop_nulls().unique()
-        rule_pairs = left.join(keyed_persons.select("person_id", *rule).drop_nulls(), on=list(rule)).select("record_key", "person_id").unique()
-        rule_hits = rule_pairs.join(truths, on=["record_key", "person_id"])
-        lines.append(f"  {' + '.join(rule):<32} {rule_pairs.height:>9} {rule_hits['record_key'].n_unique() / max(findable.height, 1):>7.4f}")
+        select
+            hit.source,
+            count(*) as rows,
+            count(distinct hit.record_key) as records,
+            count(*) filter (where kind = 'no_register') as no_register,
+            count(*) filter (where kind = 'register_number_wrong') as number_wrong,
+            count(*) filter (where kind = 'findable') as findable,
+            (select coalesce(sum(pairs.pairs), 0) from sources inner join pairs using (record_key)
+             where sources.source = hit.source)::bigint as pairs,
+            count(*) filter (where true_rules is not null) as hits
+        from bench_hit as hit
+        group by hit.source
+        order by min(hit.source_rank)
+        """
+    ).fetchall()
+    lines = [
+        f"{'source':<16} {'rows':>6} {'records':>7} {'no register':>11} {'reg no. wrong':>13} {'findable':>8} "
+        f"{'pairs':>9} {'pairs/row':>9} {'recall':>7}"
+    ]
+
+    def line(name: str, rows: int, records: int, no_register: int, wrong: int, findable: int, pairs: int, hits: int) -> str:
+        return (
+            f"{name:<16} {rows:>6} {records:>7} {no_register:>11} {wrong:>13} {findable:>8} {pairs:>9} "
+            f"{pairs / max(rows, 1):>9.2f} {hits / max(findable, 1):>7.4f}"
+        )
+
+    for row in per_source:
+        lines.append(line(*row))
+    total = [sum(row[k] for row in per_source) for k in range(1, 8)]
+    lines.append(line("all", *total))
+    findable = total[4]
+    lines.append(f"{'each rule alone':<66} {'pairs':>9} {'':>9} {'recall':>7}")
+    for rule in RULES:
+        pairs, hits = con.execute(
+            """
+            select
+                (select count(*) from bench_pair where list_contains(rules, $rule)),
+                (select count(*) from bench_hit where list_contains(true_rules, $rule))
+            """,
+            {"rule": rule},
+        ).fetchall()[0]
+        lines.append(f"  {rule:<64} {pairs:>9} {'':>9} {hits / max(findable, 1):>7.4f}")
+    unknown = con.execute(
+        "select distinct unnest(rules) as rule from bench_pair except select unnest($rules::varchar[])",
+        {"rules": list(RULES)},
+    ).fetchall()
+    if unknown:
+        lines.append(f"  (rules not measured here: {', '.join(sorted(r[0] for r in unknown))})")
     return "\n".join(lines)
 
 
