@@ -29,7 +29,6 @@ from hecha.extracts.declarations import EXTRACTS
 from hecha.extracts.schema import Extract
 from hecha.matching.id_number import clean_id_number_text
 from hecha.matching.probabilistic import (
-    RANDOM_PAIRS,
     Thresholds,
     compare_pairs,
     decide_records,
@@ -48,6 +47,10 @@ from hecha.storage.tables import LINK_TABLES
 # the feedback import records: an inspector's word on a link outranks every score.
 def record_signature_sql(alias: str) -> str:
     return f"substr(md5({alias}.source || '|' || coalesce({alias}.id_number_raw, '') || '|' || coalesce({alias}.name, '')), 1, 16)"
+
+
+# `record_signature(row)` for the link SQL: computed for the few rows that need one, never for all.
+SIGNATURE_MACRO = f"create or replace temp macro record_signature(row) as {record_signature_sql('row')}"
 
 
 def identity_select(extract: Extract, id_column: str, role: str) -> str:
@@ -73,14 +76,12 @@ def identity_select(extract: Extract, id_column: str, role: str) -> str:
 
 
 def identity_rows_sql(extracts: tuple[Extract, ...]) -> str:
-    """`link.identity_row`: every id_number column of every extract as one row shape, with the row's signature."""
+    """`link.identity_row`: every id_number column of every extract as one row shape."""
     selects = []
     for extract in extracts:
         for column in extract.columns_of_kind("id_number"):
             selects.append(identity_select(extract, column.name, "head" if column.name.startswith("head_") else "subject"))
-    return (
-        f"select ids.*, {record_signature_sql('ids')} as record_signature from ({' union all '.join(selects)}) as ids"
-    )
+    return " union all ".join(selects)
 
 
 def clean_invalid_numbers(rows: pl.DataFrame) -> pl.DataFrame:
@@ -132,12 +133,7 @@ PYTHON_STEPS = (
     }, clean_invalid_numbers),
     PythonStep("number_repair", {
         "rows": "select * from link.invalid_number order by source_rank, source_row, role",
-        # one slip leaves the first nine characters or the last eight as they were: only register
-        # persons sharing one of those with some invalid number can be one slip away
-        "register": "select person_id, id_number, name, sex, birth_date from link.register_person "
-                    "where left(id_number, 9) in (select left(id_number_clean, 9) from link.invalid_number) "
-                    "or right(id_number, 8) in (select right(id_number_clean, 8) from link.invalid_number) "
-                    "order by person_id",
+        "register": "select person_id, id_number, name, sex, birth_date from link.register_person order by person_id",
     }, repair_numbers),
     PythonStep("record", {
         "rows": "select * from link.candidate_record order by source_rank, source_row, role",
@@ -152,8 +148,7 @@ PYTHON_STEPS = (
     }, compare_pairs),
     PythonStep("model", {
         "compared": COMPARED, "records": RECORDS, "persons": PAIR_PERSONS,
-        # person ids are keyed hashes: the first ones in id order are a random sample
-        "sample": f"select * from link.person_feature order by person_id limit {RANDOM_PAIRS}",
+        "sample": "select * from link.person_sample order by person_id",
         "population": "select count(*) as persons from link.person_feature",
     }, fit_model),
     PythonStep("scored_pair", {
@@ -181,6 +176,7 @@ def link_layer(extracts: tuple[Extract, ...] = EXTRACTS, decisions: list[tuple[s
         python_steps=(GeneratedStep("identity_row", identity_rows_sql(extracts)), *PYTHON_STEPS),
         given={"decision_input": pl.DataFrame(list(decisions), schema=DECISION_SCHEMA, orient="row")},
         views=VIEWS,
+        setup=(SIGNATURE_MACRO,),
         declared={table.name: table for table in LINK_TABLES},
     )
 

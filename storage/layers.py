@@ -60,6 +60,8 @@ class Layer:
     # steps kept as views, not tables: unions and projections of other tables that would
     # only copy millions of rows (a reader pays for the columns and rows it uses)
     views: frozenset[str] = frozenset()
+    # statements run before the first step (temp macros the layer's SQL calls)
+    setup: tuple[str, ...] = ()
     # tables other stages read, declared once (storage/tables.py): built with exactly the declared columns and types
     declared: Mapping[str, Table] = field(default_factory=dict)
 
@@ -142,10 +144,13 @@ def build_layer(con: duckdb.DuckDBPyConnection, layer: Layer, parameters: Mappin
     """Create every table of `layer` (replacing what a previous build left); return the tables in build order."""
     schema = layer.schema
     con.execute(f"create schema if not exists {schema}")
+    for statement in layer.setup:
+        con.execute(statement)
     for table, frame in layer.given.items():
         write_frame(con, f"{schema}.{table}", frame)
     files = sql_files(schema)
     steps = {step.table: step for step in layer.python_steps}
+    frames: dict[str, pl.DataFrame] = {}  # a query several steps read is read once: no table changes once built
     built = []
     for table in build_order(layer):
         if table in layer.given:
@@ -163,9 +168,12 @@ def build_layer(con: duckdb.DuckDBPyConnection, layer: Layer, parameters: Mappin
             con.execute(f"create or replace {kind} {name} as {sql}", values)
         else:
             step = steps[table]
-            frames = {argument: con.sql(query).pl() for argument, query in step.reads.items()}
+            for query in step.reads.values():
+                if query not in frames:
+                    frames[query] = con.sql(query).pl()
+            inputs = {argument: frames[query] for argument, query in step.reads.items()}
             values = {key: parameters[key] for key in step.parameters}
-            write_frame(con, name, step.build(**frames, **values), declared)
+            write_frame(con, name, step.build(**inputs, **values), declared)
         built.append(table)
         if timings is not None:
             timings[name] = time.perf_counter() - started

@@ -11,6 +11,6 @@ select distinct
 from link.identity_row as ids
 inner join link.decision_input as decision
     on ids.source = decision.source
-    and ids.record_signature = decision.record_signature
+    and record_signature(ids) = decision.record_signature
 where ids.role = 'subject'
     and decision.person_id in (select person_id from link.candidate_person)

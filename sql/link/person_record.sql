@@ -8,35 +8,32 @@
 --      linked outside number turned out to be, where it linked to that number's person);
 --   5. an unrepairable number shared with other rows of the same name (same_invalid_number);
 --   6. none.
--- A link an inspector rejected is undone whichever step made it.
-with chosen as (
+-- A link an inspector rejected is undone whichever step made it. Settled rows (1 and 2) come as
+-- they are; only the unsettled ones are joined with the later steps.
+with uncertain as (
     select
         ids.source,
         ids.source_row,
         ids.role,
         case
-            when settled.person_id is not null then settled.person_id
             when resolved.person_id is not null then resolved.person_id
             when outside.person_id is not null then outside.person_id
             when linked.person_id is not null then coalesce(redirected.person_id, linked.person_id)
             else same.person_id
         end as person_id,
         case
-            when settled.person_id is not null then settled.method
             when resolved.person_id is not null then 'probabilistic'
             when outside.person_id is not null then case ids.id_number_status when 'valid' then 'exact' else 'upgraded' end
             when linked.person_id is not null then 'probabilistic'
             when same.person_id is not null then 'same_invalid_number'
         end as method,
         case
-            when settled.person_id is not null then settled.confidence
             when resolved.person_id is not null then resolved.confidence
             when outside.person_id is not null then 1.0
             when linked.person_id is not null then linked.confidence
             when same.person_id is not null then 0.9
         end as confidence,
         case
-            when settled.person_id is not null then settled.explanation
             when resolved.person_id is not null then resolved.explanation
             when outside.person_id is not null then
                 case ids.id_number_status when 'valid' then '身份证号一致' else '15位身份证号升位后一致' end
@@ -44,14 +41,11 @@ with chosen as (
             when linked.person_id is not null then linked.explanation
             when same.person_id is not null then '身份证号校验不通过且无法修复、户籍无此人，按相同号码和姓名归为同一人'
         end as explanation
-    from link.identity_row as ids
-    left join link.settled_row as settled
-        on ids.source = settled.source and ids.source_row = settled.source_row and ids.role = settled.role
+    from link.unsettled_row as ids
     left join link.number_resolution as resolved
         on ids.id_number = resolved.id_number
     left join link.outside_person as outside
         on ids.id_number = outside.id_number
-        and settled.person_id is null
     left join link.probabilistic_row as linked
         on ids.source = linked.source and ids.source_row = linked.source_row and ids.role = linked.role
         and linked.decision in ('linked', 'linked_to_confirm')
@@ -61,6 +55,12 @@ with chosen as (
         on linked_outside.id_number = redirected.id_number
     left join link.same_invalid_number as same
         on ids.source = same.source and ids.source_row = same.source_row and ids.role = same.role
+),
+
+chosen as (
+    select source, source_row, role, person_id, method, confidence, explanation from link.settled_row
+    union all
+    select * from uncertain
 ),
 
 decided as (

@@ -1,13 +1,14 @@
 -- register_share: per source, the share of its rows with a well-formed number that a register
 -- person holds — how likely a row of that source is to be about someone in the register at all
 -- (nearly every ledger row is; about one body in twelve cremated here lived in another county).
-select
-    ids.source,
-    avg(case when register.id_number is not null then 1.0 else 0.0 end) as share
-from link.identity_row as ids
-left join link.register_person as register
-    on ids.id_number = register.id_number
-where ids.id_number is not null
-    and ids.role = 'subject'
-    and ids.source <> 'household_register'
-group by ids.source
+-- Counted from the certain links and the numbers no register person holds.
+with numbered as (
+    select source, 1.0 as in_register from link.exact where role = 'subject'
+    union all
+    select source, 0.0 from link.unsettled_row where role = 'subject' and id_number is not null
+)
+
+select source, avg(in_register) as share
+from numbered
+where source <> 'household_register'
+group by source
