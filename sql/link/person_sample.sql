@@ -3,11 +3,11 @@
 -- hex digits fall below a cut are a random sample, found without sorting a million ids; a county of
 -- fewer persons gives them all.
 with cut as (
-    select lpad(lower(hex(least(256, ceil(256 * 100000 / greatest(count(*), 1))::integer))), 2, '0') as below
+    select ceil(256 * 100000 / greatest(count(*), 1)) as below
     from link.person_feature
 )
 
 select person.*
 from link.person_feature as person
 cross join cut
-where cut.below = '100' or substr(person.person_id, 2, 2) < cut.below
+where ('0x' || substr(person.person_id, 2, 2))::integer < cut.below
