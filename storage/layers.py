@@ -96,7 +96,8 @@ def build_order(layer: Layer) -> list[str]:
     """The layer's tables in an order where every table is built after those it reads."""
     files = sql_files(layer.schema)
     steps = {step.table: step for step in layer.python_steps}
-    clash = set(files) & set(steps) | set(layer.given) & (set(files) | set(steps))
+    named = [step.table for step in layer.python_steps]
+    clash = {table for table in named if named.count(table) > 1} | set(files) & set(steps) | set(layer.given) & (set(files) | set(steps))
     if clash:
         raise ValueError(f"{layer.schema}: built twice: {', '.join(sorted(clash))}")
     texts = {stem: read_sql(path) for stem, path in files.items()}
