@@ -310,7 +310,7 @@ def candidate_shares(scored: pl.DataFrame) -> pl.DataFrame:
 
 
 def resolve(scored: pl.DataFrame, records: pl.DataFrame, thresholds: Thresholds) -> pl.DataFrame:
-    """Best candidate per record, with its confidence; one-to-one sources claim a person once.
+    """Best candidate per record, with its confidence; each one-to-one source claims a person once.
 
     Confidence is the best candidate's share of the posterior
     (`candidate_shares`). A record left uncertain (linked to confirm, or a
@@ -320,13 +320,14 @@ def resolve(scored: pl.DataFrame, records: pl.DataFrame, thresholds: Thresholds)
     only the best.
     """
     ranked = candidate_shares(scored)
-    best = ranked.filter(pl.col("candidate_rank") == 1).join(records.select("record_key", "one_to_one"), on="record_key")
+    best = ranked.filter(pl.col("candidate_rank") == 1).join(records.select("record_key", "source", "one_to_one"), on="record_key")
+    # a body is cremated once and a person supported once: within each such source, not across them
     one_to_one = (
         best.filter(pl.col("one_to_one"))
         .sort(["confidence", "record_key"], descending=[True, False])
-        .unique("person_id", keep="first", maintain_order=True)
+        .unique(["source", "person_id"], keep="first", maintain_order=True)
     )
-    best = pl.concat([best.filter(~pl.col("one_to_one")), one_to_one]).sort("record_key").with_columns(
+    best = pl.concat([best.filter(~pl.col("one_to_one")), one_to_one]).drop("source").sort("record_key").with_columns(
         pl.when(pl.col("confidence") >= thresholds.review).then(pl.lit("linked"))
         .when(pl.col("confidence") >= thresholds.link).then(pl.lit("linked_to_confirm"))
         .when(pl.col("probability") >= thresholds.link).then(pl.lit("review_only"))

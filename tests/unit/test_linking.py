@@ -179,7 +179,7 @@ def test_resolve_lists_every_competing_candidate_of_an_uncertain_row_with_its_sh
     scored = pl.DataFrame(pairs, schema=["record_key", "person_id", "match_weight"], orient="row").with_columns(
         (1 / (1 + pl.lit(2.0).pow(-pl.col("match_weight")))).alias("probability"), pl.int_range(0, len(pairs)).alias("pair_index")
     )
-    records = pl.DataFrame({"record_key": [1, 2, 3], "one_to_one": [False] * 3})
+    records = pl.DataFrame({"record_key": [1, 2, 3], "source": ["payments"] * 3, "one_to_one": [False] * 3})
     decided = resolve(scored, records, Thresholds(link=0.8, review=0.95))
 
     def share(record, person):  # 2^w / (1 + Σ 2^w_k): "none of them" is the 1
@@ -202,3 +202,16 @@ def test_linking_leaves_the_connection_settings_as_it_found_them(tmp_path):
     before = con.execute("select name, value from duckdb_settings() order by name").fetchall()
     link_drop(con, Path(__file__).resolve().parents[2] / "data" / "sample" / "drop", secret=TEST_SECRET)
     assert con.execute("select name, value from duckdb_settings() order by name").fetchall() == before
+
+
+def test_one_to_one_is_per_source_a_supported_person_can_also_be_cremated(tmp_path):
+    """A body is cremated once and a person supported once; the tekun row and the cremation row are both theirs."""
+    county = County(tmp_path)
+    villagers(county)
+    person = county.person(name="王淑花", born="1957-08-21", sex="女", village="西关村")
+    county.tekun(person, case_no="TK0200")
+    county.rows["tekun"][-1]["id_number"] = None  # the roster lost the number
+    county.cremate(person, "2025-01-24", id_number=None, age=68, address="清河县城关镇西关村")
+    con = link_county(county)
+    assert linked_person(con, "tekun", 1)[:2] == (person.id_number, "probabilistic")
+    assert linked_person(con, "cremation", 1)[:2] == (person.id_number, "probabilistic")
