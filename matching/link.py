@@ -13,7 +13,7 @@ linked. In order of the data:
 - `name_pinyin`, `person_feature`, `candidate_record` → `record` → `candidate_pair` (blocking, SQL) →
   `compared_pair` → `model` → `scored_pair` → `probabilistic` (Python, matching/probabilistic.py): the rows
   left, scored against candidate persons;
-- `number_resolution`, `same_invalid_number`, `inspector_decision`;
+- `same_invalid_number`, `inspector_decision`;
 - `person`, `person_record` (one SELECT stating the precedence), `review`, `source_row`.
 
 Person ids are `person_id_of`, keyed with the deployment secret
@@ -158,8 +158,15 @@ PYTHON_STEPS = (
         "shares": "select * from link.register_share order by source",
         "frequencies": FREQUENCIES,
     }, score_pairs),
+    # records with a number no register person holds are decided first: the register person a
+    # number turns out to be is then that person for every other record too (link.resolved_pair)
+    PythonStep("number_decision", {
+        "scored": "select * from link.scored_pair where record_key in (select record_key from link.record "
+                  "where id_number is not null) order by record_key, person_id",
+        "compared": COMPARED, "records": RECORDS, "persons": PAIR_PERSONS, "model": MODEL, "frequencies": FREQUENCIES,
+    }, decide_records, parameters=("identity_link_threshold", "identity_review_threshold")),
     PythonStep("probabilistic", {
-        "scored": "select * from link.scored_pair order by record_key, person_id",
+        "scored": "select * from link.resolved_pair order by record_key, person_id",
         "compared": COMPARED, "records": RECORDS, "persons": PAIR_PERSONS, "model": MODEL, "frequencies": FREQUENCIES,
     }, decide_records, parameters=("identity_link_threshold", "identity_review_threshold")),
 )

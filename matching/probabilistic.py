@@ -346,18 +346,22 @@ def resolve(scored: pl.DataFrame, records: pl.DataFrame, thresholds: Thresholds)
 def decide_records(scored: pl.DataFrame, compared: pl.DataFrame, records: pl.DataFrame, persons: pl.DataFrame,
                    model: pl.DataFrame, frequencies: pl.DataFrame, identity_link_threshold: float,
                    identity_review_threshold: float) -> pl.DataFrame:
-    """`link.probabilistic`: per record its best candidate and decision, and for uncertain records every competitor.
+    """`link.probabilistic` (and `link.number_decision`): per record its best candidate and decision, and for
+    uncertain records every competitor.
 
     Each line carries the comparison vector and the waterfall in words
-    (`explain`) of its pair: a few lines per record, not every candidate.
+    (`explain`) of its pair (`compared_person_id`'s, where one person stands
+    for another: link.resolved_pair): a few lines per record, not every candidate.
     """
     schema = {"record_key": pl.Int64, "person_id": pl.String, "candidate_rank": pl.Int64, "match_weight": pl.Float64,
               "probability": pl.Float64, "confidence": pl.Float64, "decision": pl.String,
               "comparison_vector": pl.String, "explanation": pl.String}
     if scored.is_empty():
         return pl.DataFrame(schema=schema)
+    if "compared_person_id" not in scored.columns:  # scored pairs as compared (no person stands for another)
+        scored = scored.with_columns(pl.col("person_id").alias("compared_person_id"))
     decisions = resolve(scored, distinct_records(records), Thresholds(link=identity_link_threshold, review=identity_review_threshold))
-    chosen = decisions.select("record_key", "person_id").join(
+    chosen = decisions.select("record_key", pl.col("compared_person_id").alias("person_id")).join(
         compared, on=["record_key", "person_id"], how="left", maintain_order="left"
     )
     levels = level_matrix(chosen)

@@ -1,6 +1,6 @@
 -- candidate_pair: the (record, person) pairs worth comparing, training records' included — those
 -- sharing every key of some blocking rule (`rules` names each rule that found the pair):
---   pinyin + birth year; surname + birth date; surname + sex + village + birth year (a given name
+--   pinyin + birth year; surname + birth date (the row's, else its number's); surname + sex + village + birth year (a given name
 --   misspelt beyond its sound); pinyin + township; id_head (area and birth date of a number);
 --   id_tail (birth month, day and sequence: a wrong division code, an early 15-digit typo).
 -- A record whose address lies outside the county is a candidate only for persons outside the
@@ -9,15 +9,21 @@
 -- is its own person unless one of them is it), and for nobody when its address lies outside.
 with records as (
     select
-        record_key, pinyin, surname, sex, birth_date, township, village,
-        unnest(birth_year) as birth_year,
+        record_key, pinyin, surname, sex, township, village,
+        -- a row that gives no birth date (a ledger line, a household head) is blocked on the one its
+        -- number carries, if any: only to find candidates, never as a comparison
+        coalesce(birth_date, id_birth_date) as birth_date,
+        unnest(case when birth_date is null and id_birth_date is not null then [year(id_birth_date)] else birth_year end)
+            as birth_year,
         substr(id_text, 1, 14) as id_head,
         substr(id_text, 11, 7) as id_tail,
         id_number is not null as is_numbered,
         outside_county
     from (
         -- one row per record (a record's rows say the same about their person)
-        select distinct on (record_key) * from link.record order by record_key, source_rank, source_row, role
+        select distinct on (record_key) *, try_strptime(substr(id_text, 7, 8), '%Y%m%d')::date as id_birth_date
+        from link.record
+        order by record_key, source_rank, source_row, role
     )
 ),
 

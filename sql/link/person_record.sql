@@ -4,8 +4,7 @@
 --   2. a certain link: the number is a register person's (exact, upgraded) or one slip from one (repaired);
 --   3. a well-formed number no register person holds: the register person the evidence links the
 --      number to (probabilistic), else the number's own person outside the register (exact, upgraded);
---   4. the probabilistic layer's link for a row without a usable number (to the register person a
---      linked outside number turned out to be, where it linked to that number's person);
+--   4. the probabilistic layer's link for a row without a usable number;
 --   5. an unrepairable number shared with other rows of the same name (same_invalid_number);
 --   6. none.
 -- A link an inspector rejected is undone whichever step made it. Settled rows (1 and 2) come as
@@ -18,7 +17,7 @@ with uncertain as (
         case
             when resolved.person_id is not null then resolved.person_id
             when outside.person_id is not null then outside.person_id
-            when linked.person_id is not null then coalesce(redirected.person_id, linked.person_id)
+            when linked.person_id is not null then linked.person_id
             else same.person_id
         end as person_id,
         case
@@ -49,10 +48,6 @@ with uncertain as (
     left join link.probabilistic_row as linked
         on ids.source = linked.source and ids.source_row = linked.source_row and ids.role = linked.role
         and linked.decision in ('linked', 'linked_to_confirm')
-    left join link.outside_person as linked_outside
-        on linked.person_id = linked_outside.person_id
-    left join link.number_resolution as redirected
-        on linked_outside.id_number = redirected.id_number
     left join link.same_invalid_number as same
         on ids.source = same.source and ids.source_row = same.source_row and ids.role = same.role
 ),
