@@ -36,6 +36,16 @@ def two_slips_still_valid(id_number: str) -> str:
     raise AssertionError("no two-slip number keeps the check character")
 
 
+def slips_in_code_and_sequence(id_number: str) -> str:
+    """One slip in the division code and one in the sequence, the check character still right."""
+    for first in "0123456789":
+        for second in "0123456789":
+            first17 = id_number[:2] + first + id_number[3:15] + second + id_number[16]
+            if first != id_number[2] and second != id_number[15] and check_character(first17) == id_number[17]:
+                return first17 + id_number[17]
+    raise AssertionError("no such number keeps the check character")
+
+
 def test_a_mistyped_15_digit_number_links_to_its_register_person_not_to_nobody(tmp_path):
     county = County(tmp_path)
     villagers(county)
@@ -97,3 +107,33 @@ def test_a_number_truly_from_outside_the_county_stays_its_own_person(tmp_path):
     assert (number, method, confidence) == (stranger.id_number, "exact", 1.0)
     in_register = con.execute("select in_register from link.person where id_number = ?", [stranger.id_number]).fetchall()
     assert in_register == [(False,)]
+
+
+def test_a_row_without_a_number_does_not_split_its_belief_between_a_person_and_their_mistyped_number(tmp_path):
+    """The disability row's mistyped 15-digit number is the register person; the cremation row is theirs alone."""
+    county = County(tmp_path)
+    villagers(county)
+    person = county.person(name="高凤英", born="1943-08-31", sex="女", village="西关村")
+    county.certificate(person)
+    county.rows["disability"][-1]["id_number"] = fifteen_digit_typo(person.id_number)
+    county.cremate(person, "2025-12-21", id_number=None, age=83, address="清河县城关镇西关村")
+    con = link_county(county)
+    assert linked_person(con, "disability", 1)[:2] == (person.id_number, "probabilistic")
+    number, method, confidence = linked_person(con, "cremation", 1)
+    assert (number, method) == (person.id_number, "probabilistic") and confidence >= 0.95
+    assert con.execute("select count(*) from link.review where source = 'cremation'").fetchall() == [(0,)]
+
+
+def test_a_household_head_column_with_two_slips_links_by_the_birth_date_its_number_carries(tmp_path):
+    county = County(tmp_path)
+    villagers(county)
+    head = county.person(name="王佳浩", born="1992-09-18", village="西关村")
+    member = county.person(name="王小丽", born="2015-03-03", sex="女", village="西关村", household_no=head.household_no)
+    county.dibao_case("DB0300", head, [(head, True), (member, True)])
+    slipped = slips_in_code_and_sequence(head.id_number)  # neither the number's head nor its tail left as it was
+    county.rows["dibao"][-1]["head_id_number"] = slipped
+    con = link_county(county)
+    person_id = con.execute("select person_id from link.person where id_number = ?", [head.id_number]).fetchall()[0][0]
+    linked = con.execute("select person_id, method from link.person_record where source = 'dibao' and source_row = 2 "
+                         "and role = 'head'").fetchall()
+    assert linked == [(person_id, "probabilistic")]
