@@ -24,12 +24,22 @@ the ~180 possible slips, the results joined to the register and checked with
 
 from __future__ import annotations
 
+import operator
+from functools import reduce
+
 import polars as pl
 from rapidfuzz import process
 from rapidfuzz.distance import Indel
 
 from hecha.matching.compare import LUNAR_BIRTHDAY_DAYS
-from hecha.matching.id_number import birth_date_from_id, clean_id_number_text, normalize_id_numbers, sex_from_id
+from hecha.matching.id_number import (
+    CHECK_CHARACTERS,
+    CHECK_WEIGHTS,
+    birth_date_from_id,
+    clean_id_number_text,
+    normalize_id_numbers,
+    sex_from_id,
+)
 from hecha.matching.names import name_pinyin
 
 REPAIR_STATUSES = ("repaired", "ambiguous", "disagrees", "no_candidate", "not_18")
@@ -49,9 +59,13 @@ _SEX_ZH = {"M": "男", "F": "女"}
 
 
 def _slip_table(slip: str, positions: list[int], replacements: list[str | None]) -> pl.DataFrame:
+    """Slips with the check weight of their position and of the next (0 past the 17 weighted digits)."""
+    weights = (*CHECK_WEIGHTS, 0, 0)
     return pl.DataFrame(
-        {"slip": [slip] * len(positions), "position": positions, "replacement": replacements},
-        schema={"slip": pl.String, "position": pl.Int64, "replacement": pl.String},
+        {"slip": [slip] * len(positions), "position": positions, "replacement": replacements,
+         "weight": [weights[p] for p in positions], "next_weight": [weights[p + 1] for p in positions]},
+        schema={"slip": pl.String, "position": pl.Int64, "replacement": pl.String, "weight": pl.Int64,
+                "next_weight": pl.Int64},
     )
 
 
@@ -112,16 +126,65 @@ def repair_id_numbers(
     return _finish(numbered, verdicts)
 
 
+def _modulo_11(value: pl.Expr) -> pl.Expr:
+    return ((value % 11) + 11) % 11
+
+
+def _digit(text: pl.Expr) -> pl.Expr:
+    return text.cast(pl.Int64, strict=False)
+
+
+def _check_of(remainder: pl.Expr) -> pl.Expr:
+    """The check character GB 11643 gives a weighted sum's remainder."""
+    return remainder.replace_strict(dict(enumerate(CHECK_CHARACTERS)), default=None, return_dtype=pl.String)
+
+
+def _passes_check() -> tuple[pl.Expr, pl.Expr]:
+    """Whether a substitution, and a transposition, leaves a number MOD 11-2 accepts — without building it.
+
+    Only such variants can be a register number (every register number is
+    valid), and of the ~190 variants of a row about 35 pass: the arithmetic
+    on the row's weighted sum (`checksum`) and check remainder (`target`)
+    replaces checking each variant. A row whose first 17 characters are not
+    all digits, or whose check character is none, keeps every variant.
+    """
+    number, position = pl.col("id_number_clean"), pl.col("position")
+    typed, weight = _digit(number.str.slice(position, 1)), pl.col("weight")
+    unknown = pl.col("checksum").is_null() | pl.col("target").is_null()
+    substitution = (
+        pl.when(unknown).then(True)
+        .when(position < _ID_LENGTH - 1)
+        .then(_modulo_11(pl.col("checksum") + weight * (_digit(pl.col("replacement")) - typed)) == pl.col("target"))
+        .otherwise(pl.col("replacement") == _check_of(pl.col("checksum")))
+    )
+    following = _digit(number.str.slice(position + 1, 1))
+    transposition = (
+        pl.when(unknown).then(True)
+        .when(position < _ID_LENGTH - 2)
+        .then(_modulo_11(pl.col("checksum") + (weight - pl.col("next_weight")) * (following - typed)) == pl.col("target"))
+        # the last digit and the check character swapped: the check moves to position 16, the digit becomes the check
+        .otherwise(_check_of(_modulo_11(pl.col("checksum") + weight * (following - typed))) == number.str.slice(position, 1))
+    )
+    return substitution.fill_null(False), transposition.fill_null(False)
+
+
 def _candidate_pairs(numbered: pl.DataFrame, register: pl.DataFrame) -> pl.DataFrame:
     """(row, register person) pairs whose numbers are one slip apart."""
     number = pl.col("id_number_clean")
     position = pl.col("position")
     typed = number.str.slice(position, 1)
-    numbers = numbered.filter(number.str.len_chars() == _ID_LENGTH).select("row_index", "id_number_clean")
+    numbers = numbered.filter(number.str.len_chars() == _ID_LENGTH).select("row_index", "id_number_clean").with_columns(
+        # a plain sum, so that one character that is no digit leaves it null
+        checksum=reduce(operator.add, [_digit(number.str.slice(i, 1)) * weight for i, weight in enumerate(CHECK_WEIGHTS)]) % 11,
+        target=number.str.slice(_ID_LENGTH - 1, 1).replace_strict(
+            {character: remainder for remainder, character in enumerate(CHECK_CHARACTERS)}, default=None, return_dtype=pl.Int64
+        ),
+    )
+    substitution_passes, transposition_passes = _passes_check()
     # A slip that changes nothing would give back the row's own, invalid, number.
     substituted = (
         numbers.join(_SUBSTITUTIONS, how="cross")
-        .filter(pl.col("replacement") != typed)
+        .filter(pl.col("replacement") != typed, substitution_passes)
         .with_columns(
             typed=typed,
             id_number=pl.concat_str(number.str.slice(0, position), "replacement", number.str.slice(position + 1)),
@@ -129,7 +192,7 @@ def _candidate_pairs(numbered: pl.DataFrame, register: pl.DataFrame) -> pl.DataF
     )
     swapped = (
         numbers.join(_TRANSPOSITIONS, how="cross")
-        .filter(number.str.slice(position + 1, 1) != typed)
+        .filter(number.str.slice(position + 1, 1) != typed, transposition_passes)
         .with_columns(
             typed=typed,
             id_number=pl.concat_str(
