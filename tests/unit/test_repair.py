@@ -375,3 +375,25 @@ def test_repair_id_numbers_scale():
     print(f"\nrepair_id_numbers: {rows.height} rows against {register.height} register persons in {elapsed:.2f}s")
     print(result["status"].value_counts(sort=True))
     assert result.height == rows.height
+
+
+def test_every_single_slip_the_check_catches_is_repaired_at_every_position():
+    """Each of the ~190 slips of a register number (18 positions × every character, 17 swaps) that fails
+    MOD 11-2 is repaired back to its holder: the arithmetic that skips the variants MOD 11-2 rejects
+    must never skip the one that is the register's number (the check character and the last swap included)."""
+    holders = REGISTER.select("id_number", "name", "sex", "birth_date").rows()
+    last_swaps = [number[:16] + number[17] + number[16] for number, *_ in holders if number[16] != number[17]]
+    assert any(swap[16].isdigit() and check_character(swap[:17]) != swap[17] for swap in last_swaps)
+    rows, expected = [], []
+    for number, name, sex, birth in holders:
+        variants = {number[:p] + c + number[p + 1:] for p in range(18) for c in "0123456789X" if c != number[p]}
+        variants |= {number[:p] + number[p + 1] + number[p] + number[p + 2:] for p in range(17) if number[p] != number[p + 1]}
+        for variant in sorted(variants):
+            if check_character(variant[:17]) == variant[17] if variant[:17].isdigit() else False:
+                continue  # MOD 11-2 accepts it: not a slip repair sees
+            rows.append((variant, name, sex, birth))
+            expected.append(number)
+    result = repair_id_numbers(rows_frame(rows), REGISTER)
+    assert len(rows) > 300
+    assert result["status"].to_list() == ["repaired"] * len(rows)
+    assert result["repaired_id_number"].to_list() == expected
