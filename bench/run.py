@@ -32,17 +32,6 @@ from pathlib import Path
 
 from bench.linkage import PERSONS_PER_HOUSEHOLD, peak_rss_bytes, reset_peak_rss
 
-# the raw citizen-number column of each extract as the generator writes it (the register's is 身份证号)
-ID_HEADERS = {
-    "dibao": "成员身份证号",
-    "tekun": "身份证号",
-    "registered_poor": "证件号码",
-    "cremation": "身份证号",
-    "disability": "身份证号",
-    "payments": "身份证号",
-}
-
-
 def measure_run(drop: Path, out: Path) -> dict:
     """One nightly run in this process: seconds and peak bytes per stage, and for the whole run."""
     from hecha.flows.run import start_run
@@ -73,6 +62,7 @@ def measure_floor(drop: Path, work: Path) -> dict:
     import duckdb
     import polars as pl
 
+    from hecha.extracts.declarations import EXTRACTS, HOUSEHOLD_REGISTER
     from hecha.extracts.read import read_xlsx
 
     reset_peak_rss()
@@ -95,10 +85,15 @@ def measure_floor(drop: Path, work: Path) -> dict:
                     source = work / f"{stem}.utf8.csv"
                     source.write_text(data.decode("gb18030"), encoding="utf-8")
             con.execute(f"create table {stem} as select * from read_csv('{source}', all_varchar = true, header = true)")
+    register = HOUSEHOLD_REGISTER.columns_of_kind("id_number")[0].header
     matched = {}
-    for stem, header in ID_HEADERS.items():
-        matched[stem] = con.execute(
-            f'select count(*) from {stem} as s inner join household_register as r on s."{header}" = r."身份证号"'
+    for extract in EXTRACTS:
+        if extract is HOUSEHOLD_REGISTER:
+            continue
+        # the row's own number (the first id column that is no household head's), under its exported header
+        header = next(c.header for c in extract.columns_of_kind("id_number") if not c.name.startswith("head_"))
+        matched[extract.stem] = con.execute(
+            f'select count(*) from {extract.stem} as s inner join household_register as r on s."{header}" = r."{register}"'
         ).fetchall()[0][0]
     con.close()
     return {"seconds": time.perf_counter() - started, "peak_bytes": peak_rss_bytes(), "matched": matched}

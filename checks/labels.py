@@ -46,6 +46,17 @@ CHANGE_LABELS = {"added": "新增", "changed": "变化", "gone": "消失"}
 # What happened to a person (int.person_event.event_kind).
 EVENT_LABELS = {"death": "死亡", "moved_out": "迁出"}
 
+# How a source row was linked to its person (link.person_record.method), and which identity on the row.
+LINK_METHOD_LABELS = {
+    "exact": "身份证号与户籍一致",
+    "upgraded": "15位身份证号升位后与户籍一致",
+    "repaired": "身份证号校验不通过，修复一处笔误后与户籍一致",
+    "probabilistic": "概率匹配",
+    "same_invalid_number": "身份证号无法修复，按相同号码和姓名归为同一人（户籍无此人）",
+    "confirmed": "核查人员确认",
+}
+LINK_ROLE_LABELS = {"subject": "本人", "head": "户主"}
+
 # Evidence text where a value is missing.
 PLACEHOLDER_LABELS = {"blank": "（空）"}
 
@@ -56,6 +67,8 @@ LABELS = {
     "case_change": CHANGE_LABELS,
     "event_kind": EVENT_LABELS,
     "placeholder": PLACEHOLDER_LABELS,
+    "link_method": LINK_METHOD_LABELS,
+    "link_role": LINK_ROLE_LABELS,
 }
 
 # The county's own workbook, and the township its _meta names (the feedback import reads it there).

@@ -213,7 +213,7 @@ def diff_command(args: argparse.Namespace) -> int:
 def explain_command(args: argparse.Namespace) -> int:
     from hecha.audit.history import resolve_run
     from hecha.extracts.declarations import BY_STEM
-    from hecha.matching.explain import explain_row
+    from hecha.reports.explain import explain_row
 
     if args.source not in BY_STEM:
         print(f"hecha: {args.source}: no such extract (one of {', '.join(BY_STEM)})", file=sys.stderr)
@@ -410,6 +410,9 @@ def main(argv: list[str] | None = None) -> int:
     except DatabaseBusy as error:
         print(f"hecha: {error}", file=sys.stderr)
         return EXIT_BUSY
+    except BrokenPipeError:  # the reader went away (`hecha explain … | head`): nothing left to say to it
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
     print(summarize(run_dir))
     return 0
 

@@ -5,7 +5,6 @@ select
     record.source_row,
     record.role,
     record.record_key,
-    record.id_number,
     decided.person_id,
     decided.confidence,
     decided.decision,

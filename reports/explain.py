@@ -15,19 +15,11 @@ import math
 
 import duckdb
 
+from hecha.checks.labels import LINK_METHOD_LABELS, LINK_ROLE_LABELS
 from hecha.matching.compare import COMPARISONS
 from hecha.storage.masking import mask_id_number
 
 MAX_CANDIDATES = 10
-ROLE_LABELS = {"subject": "本人", "head": "户主"}
-METHOD_LABELS = {
-    "exact": "身份证号与户籍一致",
-    "upgraded": "15位身份证号升位后与户籍一致",
-    "repaired": "身份证号校验不通过，修复一处笔误后与户籍一致",
-    "probabilistic": "概率匹配",
-    "same_invalid_number": "身份证号无法修复，按相同号码和姓名归为同一人（户籍无此人）",
-    "confirmed": "核查人员确认",
-}
 
 
 def fetch_dicts(con: duckdb.DuckDBPyConnection, sql: str, parameters: list) -> list[dict]:
@@ -40,10 +32,16 @@ def text(value: object) -> str:
     return "—" if value is None or value == "" else str(value)
 
 
-def describe_identity(row: dict) -> str:
+def vocabulary_label(con: duckdb.DuckDBPyConnection, column: str, code: str | None) -> str | None:
+    """A code as the extract declarations word it (stg.vocabulary of the run)."""
+    found = con.execute("select label from stg.vocabulary where column_name = ? and code = ?", [column, code]).fetchall()
+    return found[0][0] if found else code
+
+
+def describe_identity(con: duckdb.DuckDBPyConnection, row: dict) -> str:
     fields = [
         ("姓名", row["name"]), ("身份证号", mask_id_number(row["id_number_raw"]) if row["id_number_raw"] else None),
-        ("性别", {"M": "男", "F": "女"}.get(row["sex"], row["sex"])), ("出生日期", row["birth_date"]),
+        ("性别", vocabulary_label(con, "sex", row["sex"])), ("出生日期", row["birth_date"]),
         ("乡镇", row["township"]), ("村", row["village"]), ("死亡日期", row["death_date"]), ("年龄", row["age_at_death"]),
     ]
     return "  ".join(f"{label} {text(value)}" for label, value in fields if value is not None and value != "")
@@ -122,7 +120,7 @@ def explain_row(con: duckdb.DuckDBPyConnection, source: str, source_row: int) ->
     lines = [f"{source} 第 {source_row} 行"]
     for row in identities:
         key = [source, source_row, row["role"]]
-        lines.append(f"[{ROLE_LABELS.get(row['role'], row['role'])}] {describe_identity(row)}")
+        lines.append(f"[{LINK_ROLE_LABELS.get(row['role'], row['role'])}] {describe_identity(con, row)}")
         lines.append("  " + number_story(con, row))
         record = fetch_dicts(con, "select record_key, is_training from link.record where source = ? and source_row = ? and role = ?", key)
         if record and not record[0]["is_training"]:
@@ -136,6 +134,6 @@ def explain_row(con: duckdb.DuckDBPyConnection, source: str, source_row: int) ->
         person = fetch_dicts(con, "select * from link.person where person_id = ?", [decided["person_id"]])[0]
         where = "户籍人员" if person["in_register"] else "户籍外人员"
         lines.append(f"  结果：{where} {text(person['name'])} {mask_id_number(person['id_number'])}（{decided['person_id']}）"
-                     f" — {METHOD_LABELS.get(decided['method'], decided['method'])}，置信度 {decided['confidence']:.3f}")
+                     f" — {LINK_METHOD_LABELS.get(decided['method'], decided['method'])}，置信度 {decided['confidence']:.3f}")
         lines.append(f"  依据：{text(decided['explanation'])}")
     return "\n".join(lines)
