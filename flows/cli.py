@@ -59,6 +59,11 @@ def build_parser() -> argparse.ArgumentParser:
     campaign.add_argument("--as-of", dest="as_of", help="last complete month covered, YYYY-MM (default: manifest.yaml)")
     campaign.add_argument("--out", type=Path, default=Path("out"), help="output folder (default: out)")
     add_run_options(campaign)
+    event = commands.add_parser("event", help="screen a death file (cremation export or register rows) against the last run, "
+                                              "without re-running the night; published as a run")
+    event.add_argument("file", type=Path, help="the file: a cremation export or household-register rows, .csv or .xlsx")
+    event.add_argument("--out", type=Path, default=Path("out"), help="output folder whose last run it applies to (default: out)")
+    event.add_argument("--policy", type=Path, help=POLICY_HELP + " (default: the last run's policy)")
     serve = commands.add_parser("serve", help="serve the nightly flow on a schedule and the campaign flow on demand (Prefect)")
     serve.add_argument("--drop", required=True, type=Path, help="the folder each night's drop is delivered to")
     serve.add_argument("--out", type=Path, default=Path("out"), help="output folder (default: out)")
@@ -122,6 +127,15 @@ def summarize(run_dir: Path) -> str:
 
     record = json.loads((run_dir / "run.json").read_text(encoding="utf-8"))
     lines = [f"exceptions: {run_dir / 'exceptions.csv'}"]
+    event = record.get("event")
+    if event:
+        screened = event["screened"]
+        lines.insert(0, f"event: {event['file']} ({event['source']}): {event['rows_read']} rows read, {event['rows_quarantined']} quarantined; "
+                        f"{event['added']} added, {event['replaced']} replacing the register's row; applied to run "
+                        f"{record['parameters']['night_run']}")
+        lines.insert(1, f"checks run again for {screened['persons']} persons ({screened['rows']} rows) the event touches; "
+                        f"{screened['night_findings_kept']} of the night's {screened['night_findings']} findings kept, "
+                        f"{screened['slice_findings']} found for the persons touched")
     books = sorted((run_dir / "workbooks").glob("*.xlsx"))
     if books:
         lines.append(f"workbooks: {run_dir / 'workbooks'} ({len(books)}: {', '.join(book.stem for book in books)})")
@@ -244,6 +258,10 @@ def run_as_flow(args: argparse.Namespace) -> Path:
     """With `PREFECT_API_URL` naming a running Prefect server: the run recorded there as a flow run, beside the nightly ones."""
     quiet_prefect()
     quiet_input_errors()
+    if args.command == "event":
+        from hecha.flows.watch import event
+
+        return event(file=args.file, out=args.out, policy=args.policy)
     options = {"policy": args.policy, "accept_unusable_ids": args.accept_unusable_ids}
     if args.command == "campaign":
         from hecha.flows.campaign import campaign
@@ -260,6 +278,10 @@ def prepare_here(args: argparse.Namespace):
     from hecha.flows.run import start_campaign, start_run
     from hecha.flows.stages import nightly_stages
 
+    if args.command == "event":
+        from hecha.flows.event import event_stages, start_event
+
+        return start_event(args.file, args.out, policy_file=args.policy), event_stages()
     options = {"policy_file": args.policy, "accept_unusable_ids": args.accept_unusable_ids}
     if args.command == "campaign":
         return start_campaign(args.drop, args.name, split_list(args.checks), split_list(args.townships), args.as_of, args.out,

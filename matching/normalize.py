@@ -24,7 +24,7 @@ def distinct_raw_values(con: duckdb.DuckDBPyConnection, extracts: tuple[Extract,
         for column in extract.columns_of_kind(kind)
     ]
     values = con.sql(" union ".join(selects)).pl()["raw"]
-    return values.drop_nulls().sort()
+    return values.drop_nulls().unique().sort()  # one column alone is not de-duplicated by the union
 
 
 def normalize_identities(con: duckdb.DuckDBPyConnection, extracts: tuple[Extract, ...] = EXTRACTS) -> dict[str, int]:

@@ -1,0 +1,206 @@
+"""Re-run the checks for the persons a change touches, and keep the night's findings for everyone else.
+
+Every check is about one person, one household or one case: the findings of
+a person whose rows, links and household are as they were last night are
+last night's. When rows change between nights (an event file of deaths, a
+night's changed rows), only the persons they touch need the checks again:
+
+1. **the change**: the rows added, replaced or removed, and every row whose
+   link (person, method, confidence, explanation) differs from the night's;
+   their persons on both sides, and the persons whose `link.person` row
+   differs;
+2. **the slice**: closed over what the checks group by — every row sharing
+   a household (户号), a case or certificate number (低保证号, 供养证号,
+   残疾人证号, a ledger line's 证号), a poverty household (户编号) or a
+   citizen number with a row of the slice, and every row of a person in it,
+   until nothing more joins;
+3. **the checks** run unchanged (sql/int, sql/checks) on a copy of the
+   slice's rows in a catalog of their own;
+4. **the findings**: the night's, less those about the slice's persons and
+   numbers, plus the slice's.
+
+The tests compare the result with a full run on the changed drop, finding
+for finding (tests/integration/test_event.py).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+
+import duckdb
+
+from hecha.checks.runner import run_checks
+from hecha.extracts.declarations import EXTRACTS
+from hecha.extracts.schema import Extract
+from hecha.storage.database import sql_identifier, use
+
+SLICE_CATALOG = "slice"
+# What the checks group rows by, besides the person: a row sharing one of these with the slice joins it.
+GROUP_KEYS = ("household_no", "case_no", "poor_household_no")
+LINK_COLUMNS = ("person_id", "method", "confidence", "explanation")
+PERSON_SOURCES = ("link.person_record", "link.person", "link.number_repair")
+
+
+def row_key_select(extract: Extract, schema: str) -> str:
+    """(source, source_row, kind, value) for every grouping key and citizen number of `extract`'s rows in `schema`."""
+    columns = [(column.name, column.name) for column in extract.columns if column.name in GROUP_KEYS]
+    columns += [(column.name, "id_number") for column in extract.id_number_columns]
+    return " union all ".join(
+        f"select '{extract.stem}' as source, source_row, '{kind}' as kind, {name} as value "
+        f"from {schema}.{sql_identifier(extract.stem)} where {name} is not null"
+        for name, kind in columns
+    )
+
+
+def changed_persons(con: duckdb.DuckDBPyConnection, night: str, changed_rows: str) -> None:
+    """temp `slice_person`, `slice_key`: who and what the change touches (1. in the module's list).
+
+    `night` is the attached catalog of the night's database; `changed_rows` a
+    SELECT of (source, source_row) for rows added, replaced or removed.
+    """
+    differs = " or ".join(f"night.{column} is distinct from now.{column}" for column in LINK_COLUMNS)
+    con.execute(
+        f"""
+        create or replace temp table changed_record as
+        select source, source_row, night.person_id as night_person, now.person_id as person
+        from {night}.link.person_record as night
+        full outer join link.person_record as now using (source, source_row, role)
+        where {differs}
+        union all
+        select records.source, records.source_row, null, records.person_id
+        from link.person_record as records
+        semi join ({changed_rows}) as changed using (source, source_row)
+        """
+    )
+    person_columns = [name for (name,) in con.execute("select column_name from (describe link.person)").fetchall()]
+    person_differs = " or ".join(f"night.{column} is distinct from now.{column}" for column in person_columns)
+    con.execute(
+        f"""
+        create or replace temp table slice_person as
+        select night_person as person_id from changed_record where night_person is not null
+        union
+        select person from changed_record where person is not null
+        union
+        select person_id
+        from {night}.link.person as night
+        full outer join link.person as now using (person_id)
+        where {person_differs}
+        """
+    )
+    keys = " union all ".join(row_key_select(extract, schema) for schema in (f"{night}.stg", "stg") for extract in EXTRACTS)
+    con.execute(
+        f"""
+        create or replace temp table slice_key as
+        select distinct kind, value from ({keys}) as row_key
+        semi join ({changed_rows}) as changed using (source, source_row)
+        """
+    )
+
+
+def close_slice(con: duckdb.DuckDBPyConnection) -> int:
+    """Grow `slice_person` and `slice_key` until no row joins (2. in the module's list); return the rounds taken."""
+    con.execute(f"create or replace temp table row_key as {' union all '.join(row_key_select(e, 'stg') for e in EXTRACTS)}")
+    con.execute(
+        "create or replace temp table row_person as "
+        "select distinct source, source_row, person_id from link.person_record where person_id is not null"
+    )
+    rounds = 0
+    while True:
+        rounds += 1
+        before = con.execute("select (select count(*) from slice_person), (select count(*) from slice_key)").fetchall()[0]
+        con.execute(
+            """
+            create or replace temp table slice_row as
+            select source, source_row from row_key semi join slice_key using (kind, value)
+            union
+            select source, source_row from row_person semi join slice_person using (person_id)
+            """
+        )
+        con.execute(
+            """
+            insert into slice_person
+            select distinct person_id from row_person semi join slice_row using (source, source_row)
+            except select person_id from slice_person
+            """
+        )
+        con.execute(
+            """
+            insert into slice_key
+            select distinct kind, value from (
+                select kind, value from row_key semi join slice_row using (source, source_row)
+                union all
+                select 'id_number', id_number from link.person semi join slice_person using (person_id) where id_number is not null
+                union all
+                select 'household_no', household_no from link.person semi join slice_person using (person_id)
+                where household_no is not null
+            )
+            except select kind, value from slice_key
+            """
+        )
+        after = con.execute("select (select count(*) from slice_person), (select count(*) from slice_key)").fetchall()[0]
+        if after == before:
+            return rounds
+
+
+def copy_slice(con: duckdb.DuckDBPyConnection) -> None:
+    """The slice's rows, links and persons, into the `slice` catalog (in memory) under the names the checks read."""
+    con.execute(f"attach ':memory:' as {SLICE_CATALOG}")
+    home = con.execute("select current_database()").fetchall()[0][0]
+    for schema in ("stg", "link"):
+        con.execute(f"create schema {SLICE_CATALOG}.{schema}")
+    for extract in EXTRACTS:
+        name = sql_identifier(extract.stem)
+        con.execute(
+            f"create table {SLICE_CATALOG}.stg.{name} as select rows.* from {home}.stg.{name} as rows "
+            f"semi join (select source_row from slice_row where source = '{extract.stem}') as kept using (source_row)"
+        )
+    con.execute(f"create table {SLICE_CATALOG}.stg.vocabulary as select * from {home}.stg.vocabulary")
+    for table in ("person_record", "number_repair"):
+        con.execute(f"create table {SLICE_CATALOG}.link.{table} as select rows.* from {home}.link.{table} as rows "
+                    f"semi join slice_row using (source, source_row)")
+    con.execute(f"create table {SLICE_CATALOG}.link.person as select * from {home}.link.person semi join slice_person using (person_id)")
+
+
+def screen_slice(con: duckdb.DuckDBPyConnection, night: str, changed_rows: str, as_of: dt.date, policy: dict,
+                 timings: dict[str, float] | None = None) -> dict:
+    """Replace `chk.finding` (the night's, copied) with the findings of a full run on the changed tables; figures.
+
+    `night`: the attached catalog of the night's database; `changed_rows`: a
+    SELECT of (source, source_row) for the rows that changed since. The
+    current catalog holds the changed stg and link tables and the night's chk.
+    """
+    timings = {} if timings is None else timings
+    started = time.perf_counter()
+    changed_persons(con, night, changed_rows)
+    rounds = close_slice(con)
+    timings["slice"] = time.perf_counter() - started
+    copy_slice(con)
+    home = con.execute("select current_database()").fetchall()[0][0]
+    use(con, SLICE_CATALOG)
+    try:
+        counts = run_checks(con, as_of, policy, timings=timings)
+    finally:
+        use(con, home)
+    started = time.perf_counter()
+    night_findings = con.execute("select count(*) from chk.finding").fetchall()[0][0]
+    con.execute(
+        """
+        delete from chk.finding
+        where person_id in (select person_id from slice_person)
+            or (person_id is null and id_number in (select value from slice_key where kind = 'id_number'))
+        """
+    )
+    kept = con.execute("select count(*) from chk.finding").fetchall()[0][0]
+    con.execute(f"insert into chk.finding select * from {SLICE_CATALOG}.chk.finding")
+    con.execute(f"detach {SLICE_CATALOG}")
+    timings["merge"] = time.perf_counter() - started
+    figures = con.execute(
+        "select (select count(*) from slice_person), (select count(*) from slice_row), (select count(*) from chk.finding)"
+    ).fetchall()[0]
+    return {
+        "persons": figures[0], "rows": figures[1], "rounds": rounds, "night_findings": night_findings,
+        "night_findings_kept": kept, "slice_findings": sum(counts.values()), "findings": figures[2],
+        "findings_by_check": dict(con.execute(
+            "select check_code, count(*) from chk.finding group by 1 order by 1").fetchall()),
+    }

@@ -1,0 +1,67 @@
+"""Event runs from Prefect: the `event` flow for one file, and `watch_events`, which screens what lands in a folder.
+
+`hecha serve --events DIR` serves `watch_events` on a schedule (every minute by
+default): a cremation export or register file dropped into DIR is screened
+within a minute of its arrival (flows/event.py says what an event run does),
+then moved to DIR/done/, or to DIR/failed/ with a `.txt` saying why.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+from pathlib import Path
+
+from prefect import flow
+
+from hecha.extracts.errors import DropError
+from hecha.flows.event import event_stages, start_event
+from hecha.flows.nightly import progress_key, run_stages_as_tasks
+from hecha.flows.run import DROP_ROOT_ENV, OUT_ROOT_ENV, confine
+from hecha.storage.files import make_private_dir
+
+@flow(name="event", log_prints=True)
+def event(file: Path, out: Path = Path("out"), policy: Path | None = None) -> Path:
+    """Screen one death file (cremation export or register rows) against the last run of `out`; publish it as a run."""
+    run = start_event(confine(file, DROP_ROOT_ENV), confine(out, OUT_ROOT_ENV), policy_file=policy)
+    return run_stages_as_tasks(run, event_stages(), progress_key("event"))
+
+
+DONE, FAILED = "done", "failed"
+
+
+@flow(name="watch_events", log_prints=True)
+def watch_events(inbox: Path, out: Path = Path("out"), policy: Path | None = None) -> list[str]:
+    """Screen every file dropped into `inbox`, oldest first; move each to `inbox/done/` or, refused, `inbox/failed/`.
+
+    A refused file gets a `.txt` beside it saying why. Runs on the deployment's
+    schedule (every minute by default), so a file is screened within a minute
+    of its arrival.
+    """
+    inbox = confine(inbox, DROP_ROOT_ENV)
+    screened = []
+    for path in arrived_files(inbox):
+        try:
+            run_dir = event(file=path, out=out, policy=policy)
+        except DropError as error:
+            settle(path, inbox / FAILED, reason=str(error))
+            continue
+        settle(path, inbox / DONE)
+        screened.append(Path(run_dir).name)
+    return screened
+
+
+def arrived_files(inbox: Path) -> list[Path]:
+    """The .csv and .xlsx files in `inbox` (not in its done/failed folders), oldest first, then by name."""
+    files = [path for path in Path(inbox).iterdir() if path.is_file() and path.suffix.lower() in (".csv", ".xlsx")]
+    return sorted(files, key=lambda path: (path.stat().st_mtime, path.name))
+
+
+def settle(path: Path, folder: Path, reason: str | None = None) -> Path:
+    """Move a screened (or refused) file out of the inbox, stamped so a file of the same name never overwrites it."""
+    make_private_dir(folder)
+    target = folder / f"{dt.datetime.now(dt.timezone.utc):%Y%m%dT%H%M%S%f}_{path.name}"
+    shutil.move(str(path), target)
+    if reason:
+        target.with_name(target.name + ".txt").write_text(reason + "\n", encoding="utf-8")
+    return target
