@@ -71,6 +71,8 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, help="port of the Prefect server serve starts when PREFECT_API_URL is unset "
                                                 "(default: 4200, or any free one)")
     serve.add_argument("--policy", type=Path, help=POLICY_HELP)
+    serve.add_argument("--events", type=Path, help="a folder to watch for death files (cremation exports, register rows): "
+                                                   "each is screened within a minute of arriving, as `hecha event` does")
     recover = commands.add_parser("recover", help="put right what a killed run left: record published runs, mark dead runs interrupted")
     recover.add_argument("--out", type=Path, default=Path("out"), help="output folder (default: out); its campaigns too")
     feedback = commands.add_parser("feedback", help="inspectors' feedback")
@@ -393,7 +395,7 @@ def main(argv: list[str] | None = None) -> int:
             from hecha.flows.serve import serve_flows
 
             try:
-                serve_flows(drop=args.drop, out=args.out, cron=args.cron, policy=args.policy, port=args.port)
+                serve_flows(drop=args.drop, out=args.out, cron=args.cron, policy=args.policy, port=args.port, events=args.events)
             except ValueError as error:  # a county policy that does not validate
                 print(f"hecha: {error}", file=sys.stderr)
                 return EXIT_INPUT_ERROR

@@ -49,6 +49,7 @@ WORK_PREFIX = ".work-"
 # a folder outside them is refused, so an API caller cannot make a run read or write elsewhere.
 DROP_ROOT_ENV = "HECHA_DROP_ROOT"
 OUT_ROOT_ENV = "HECHA_OUT_ROOT"
+EVENTS_ROOT_ENV = "HECHA_EVENTS_ROOT"  # the watched folder event files are dropped into
 
 
 @dataclass

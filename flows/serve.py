@@ -1,10 +1,12 @@
-"""`hecha serve`: the nightly flow on a schedule and the campaign flow on demand.
+"""`hecha serve`: the nightly flow on a schedule, the campaign flow on demand, and death files as they arrive.
 
 Both are Prefect deployments served by one long-running process (Prefect's
 `serve`): the nightly run starts from the cron schedule, a campaign starts
 when someone asks for it from the Prefect UI or CLI with its parameters, e.g.
 `prefect deployment run campaign/hecha -p campaign=t1 -p 'checks=["deceased_paid"]'`.
-The drop and out folders are the deployments' default parameters. Runs
+With `--events DIR`, `watch_events` looks at DIR every minute and screens each
+death file dropped there (flows/watch.py). The drop and out folders are the
+deployments' default parameters. Runs
 execute in a subprocess that imports the flows by module path, so serving
 works from any working directory.
 """
@@ -20,22 +22,25 @@ from pathlib import Path
 from prefect import serve
 from prefect.settings import PREFECT_API_URL, temporary_settings
 from prefect.deployments.runner import EntrypointType, RunnerDeployment
-from prefect.schedules import Cron
+from prefect.schedules import Cron, Interval
 
 from hecha.flows.campaign import campaign
 from hecha.flows.nightly import nightly
-from hecha.flows.run import DROP_ROOT_ENV, OUT_ROOT_ENV
+from hecha.flows.watch import watch_events
+from hecha.flows.run import DROP_ROOT_ENV, EVENTS_ROOT_ENV, OUT_ROOT_ENV
 
 DEPLOYMENT = "hecha"
 NIGHTLY_DEPLOYMENT = f"{nightly.name}/{DEPLOYMENT}"
 CAMPAIGN_DEPLOYMENT = f"{campaign.name}/{DEPLOYMENT}"
+EVENT_SECONDS = 60  # how often the events folder is looked at
 STOP_SECONDS = 10  # SIGINT or SIGTERM to exit, runs under way included
 TIMEZONE = "Asia/Shanghai"  # the cron reads as the bureau's clock, not UTC
 
 
 def build_deployments(*, drop: Path, out: Path, cron: str = "0 2 * * *", timezone: str = TIMEZONE,
-                      policy: Path | None = None) -> list[RunnerDeployment]:
-    """The nightly deployment on `cron` and the on-demand campaign deployment, both defaulting to `drop`, `out` and `policy`."""
+                      policy: Path | None = None, events: Path | None = None) -> list[RunnerDeployment]:
+    """The nightly deployment on `cron` and the on-demand campaign deployment, both defaulting to `drop`, `out` and `policy`;
+    with `events`, the deployment that screens the death files dropped there, every `EVENT_SECONDS`."""
     folders = {"drop": str(Path(drop).resolve()), "out": str(Path(out).resolve())}
     if policy:
         folders["policy"] = str(Path(policy).resolve())
@@ -54,11 +59,20 @@ def build_deployments(*, drop: Path, out: Path, cron: str = "0 2 * * *", timezon
             "and compared with that campaign's previous run.",
             entrypoint_type=EntrypointType.MODULE_PATH,
         ),
-    ]
+    ] + ([
+        watch_events.to_deployment(
+            DEPLOYMENT,
+            schedule=Interval(EVENT_SECONDS),
+            parameters={"inbox": str(Path(events).resolve()), "out": folders["out"]} | ({"policy": folders["policy"]} if policy else {}),
+            description="Screens each cremation export or register-death file dropped into the events folder against the "
+            "last run, and publishes it as a run; the file then moves to done/ (or failed/, with the reason).",
+            entrypoint_type=EntrypointType.MODULE_PATH,
+        ),
+    ] if events else [])
 
 
 def serve_flows(*, drop: Path, out: Path, cron: str = "0 2 * * *", limit: int | None = None, timezone: str = TIMEZONE,
-                policy: Path | None = None, port: int | None = None) -> None:
+                policy: Path | None = None, port: int | None = None, events: Path | None = None) -> None:
     """Serve nightly on `cron` and campaign on demand until interrupted; `limit` caps concurrent runs.
 
     Runs may only read drops under `drop` and write under `out` (the flows
@@ -71,11 +85,13 @@ def serve_flows(*, drop: Path, out: Path, cron: str = "0 2 * * *", limit: int | 
     """
     os.environ[DROP_ROOT_ENV] = str(Path(drop).resolve())
     os.environ[OUT_ROOT_ENV] = str(Path(out).resolve())
+    if events:
+        os.environ[EVENTS_ROOT_ENV] = str(Path(events).resolve())
     if policy:
         from hecha.config import load_policy
 
         load_policy(Path(policy))  # a county policy that does not validate is refused before anything is served
-    deployments = build_deployments(drop=drop, out=out, cron=cron, timezone=timezone, policy=policy)
+    deployments = build_deployments(drop=drop, out=out, cron=cron, timezone=timezone, policy=policy, events=events)
     server = None
     if not os.environ.get("PREFECT_API_URL"):
         from hecha.flows.server import start_server

@@ -17,13 +17,13 @@ from prefect import flow
 from hecha.extracts.errors import DropError
 from hecha.flows.event import event_stages, start_event
 from hecha.flows.nightly import progress_key, run_stages_as_tasks
-from hecha.flows.run import DROP_ROOT_ENV, OUT_ROOT_ENV, confine
+from hecha.flows.run import EVENTS_ROOT_ENV, OUT_ROOT_ENV, confine
 from hecha.storage.files import make_private_dir
 
 @flow(name="event", log_prints=True)
 def event(file: Path, out: Path = Path("out"), policy: Path | None = None) -> Path:
     """Screen one death file (cremation export or register rows) against the last run of `out`; publish it as a run."""
-    run = start_event(confine(file, DROP_ROOT_ENV), confine(out, OUT_ROOT_ENV), policy_file=policy)
+    run = start_event(confine(file, EVENTS_ROOT_ENV), confine(out, OUT_ROOT_ENV), policy_file=policy)
     return run_stages_as_tasks(run, event_stages(), progress_key("event"))
 
 
@@ -38,7 +38,7 @@ def watch_events(inbox: Path, out: Path = Path("out"), policy: Path | None = Non
     schedule (every minute by default), so a file is screened within a minute
     of its arrival.
     """
-    inbox = confine(inbox, DROP_ROOT_ENV)
+    inbox = confine(inbox, EVENTS_ROOT_ENV)
     screened = []
     for path in arrived_files(inbox):
         try:

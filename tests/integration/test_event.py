@@ -117,3 +117,25 @@ def test_event_command_publishes_a_run_the_history_continues(tmp_path):
     shutil.copyfile(SAMPLE_DROP / "payments.csv", not_a_death_file)
     refused = hecha("event", str(not_a_death_file), "--out", str(out))
     assert refused.returncode == 2 and "neither a cremation export nor register rows" in refused.stderr
+    inbox = tmp_path / "events"
+    inbox.mkdir()
+    shutil.copyfile(event, inbox / event.name)
+    shutil.copyfile(not_a_death_file, inbox / "not_a_death_file.csv")
+    from hecha.flows.watch import watch_events
+
+    screened = watch_events(inbox=inbox, out=out)
+    assert len(screened) == 1 and [run.name for run in published_runs(out)][-1] == screened[0]
+    assert [path.name.split("_", 1)[1] for path in (inbox / "done").iterdir()] == [event.name]
+    failed = sorted(path.name.split("_", 1)[1] for path in (inbox / "failed").iterdir())
+    assert failed == ["not_a_death_file.csv", "not_a_death_file.csv.txt"] and not any(inbox.glob("*.csv"))
+
+
+def test_serve_watches_the_events_folder_every_minute(tmp_path):
+    from hecha.flows.serve import EVENT_SECONDS, build_deployments
+
+    plain = build_deployments(drop=tmp_path, out=tmp_path / "out")
+    watched = build_deployments(drop=tmp_path, out=tmp_path / "out", events=tmp_path / "events")
+    assert [d.flow_name for d in plain] == ["nightly", "campaign"]
+    watch = watched[-1]
+    assert watch.flow_name == "watch_events" and watch.parameters["inbox"] == str((tmp_path / "events").resolve())
+    assert watch.schedules[0].schedule.interval.total_seconds() == EVENT_SECONDS
