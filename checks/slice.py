@@ -26,14 +26,19 @@ for finding (tests/integration/test_event.py).
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import time
+from pathlib import Path
 
 import duckdb
 
-from hecha.checks.runner import run_checks
+from hecha.checks.catalogue import CATALOGUE
+from hecha.checks.runner import install_macros, run_checks
 from hecha.extracts.declarations import EXTRACTS
 from hecha.extracts.schema import Extract
 from hecha.storage.database import sql_identifier, use
+from hecha.storage.layers import SQL_DIR
+from hecha.storage.tables import FINDING, ddl
 
 SLICE_CATALOG = "slice"
 # What the checks group rows by, besides the person: a row sharing one of these with the slice joins it.
@@ -162,6 +167,76 @@ def copy_slice(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(f"create table {SLICE_CATALOG}.link.person as select * from {home}.link.person semi join slice_person using (person_id)")
 
 
+def rules_fingerprint() -> str:
+    """sha256 of the code and SQL that turn a drop into findings (extracts, matching, checks, sql, storage, config).
+
+    A night keeps the last run's findings only when this is the same: after an
+    upgrade, or a changed rule, the night is a full rebuild.
+    """
+    import importlib
+
+    folders = [Path(importlib.import_module(f"hecha.{name}").__file__).parent
+               for name in ("extracts", "matching", "checks", "storage", "config")] + [SQL_DIR]
+    digest = hashlib.sha256()
+    for folder in folders:
+        for path in sorted(folder.rglob("*")):
+            if path.suffix in (".py", ".sql", ".yaml") and "__pycache__" not in path.parts:
+                digest.update(f"{folder.name}/{path.relative_to(folder)}".encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()
+
+
+def patch_ledger_shares(con: duckdb.DuckDBPyConnection) -> None:
+    """`int.person_month_paid` (the outcomes read it after the checks): the slice's lines in place of the night's."""
+    if not con.execute("select count(*) from duckdb_tables() where database_name = current_database() "
+                       "and schema_name = 'int' and table_name = 'person_month_paid'").fetchall()[0][0]:
+        return
+    con.execute(
+        """
+        delete from int.person_month_paid
+        where person_id in (select person_id from slice_person)
+            or ledger_row in (select source_row from slice_row where source = 'payments')
+        """
+    )
+    con.execute(f"insert into int.person_month_paid select * from {SLICE_CATALOG}.int.person_month_paid")
+
+
+def carry_night(con: duckdb.DuckDBPyConnection, night: str) -> None:
+    """The night's findings and ledger shares, into this run's catalog: what the slice's replace rows of."""
+    con.execute("create schema if not exists chk")
+    con.execute(ddl(FINDING))
+    con.execute(f"insert into chk.finding select * from {night}.chk.finding")
+    con.execute("create schema if not exists int")
+    con.execute(f"create or replace table int.person_month_paid as select * from {night}.int.person_month_paid")
+
+
+def changed_source_rows(con: duckdb.DuckDBPyConnection, night: str) -> int | None:
+    """temp `changed_row`: each row, in any extract, read differently from the night's (added, changed, removed);
+    their count, or None when an extract's columns differ from the night's (then only a full run will do).
+
+    Rows are compared as read (raw), every column but the file's name, at the same row number: a row
+    removed from the middle of a file moves every row after it, and each of those is a change.
+    """
+    con.execute("create or replace temp table changed_row (source varchar, source_row integer)")
+    for extract in EXTRACTS:
+        name = sql_identifier(extract.stem)
+        now = [c for (c,) in con.execute(f"select column_name from (describe raw.{name})").fetchall()]
+        then = [c for (c,) in con.execute(f"select column_name from (describe {night}.raw.{name})").fetchall()]
+        if now != then:
+            return None
+        columns = ", ".join(f'"{c}"' for c in now if c != "source_file")
+        con.execute(
+            f"""
+            insert into changed_row
+            select distinct '{extract.stem}', source_row from (
+                (select {columns} from raw.{name} except all select {columns} from {night}.raw.{name})
+                union all
+                (select {columns} from {night}.raw.{name} except all select {columns} from raw.{name})
+            )
+            """
+        )
+    return con.execute("select count(*) from changed_row").fetchall()[0][0]
+
+
 def screen_slice(con: duckdb.DuckDBPyConnection, night: str, changed_rows: str, as_of: dt.date, policy: dict,
                  timings: dict[str, float] | None = None) -> dict:
     """Replace `chk.finding` (the night's, copied) with the findings of a full run on the changed tables; figures.
@@ -193,14 +268,16 @@ def screen_slice(con: duckdb.DuckDBPyConnection, night: str, changed_rows: str, 
     )
     kept = con.execute("select count(*) from chk.finding").fetchall()[0][0]
     con.execute(f"insert into chk.finding select * from {SLICE_CATALOG}.chk.finding")
+    patch_ledger_shares(con)
     con.execute(f"detach {SLICE_CATALOG}")
+    install_macros(con)  # the writers read the run's database with them, as after a full run
     timings["merge"] = time.perf_counter() - started
     figures = con.execute(
         "select (select count(*) from slice_person), (select count(*) from slice_row), (select count(*) from chk.finding)"
     ).fetchall()[0]
+    found = dict(con.execute("select check_code, count(*) from chk.finding group by 1").fetchall())
     return {
         "persons": figures[0], "rows": figures[1], "rounds": rounds, "night_findings": night_findings,
         "night_findings_kept": kept, "slice_findings": sum(counts.values()), "findings": figures[2],
-        "findings_by_check": dict(con.execute(
-            "select check_code, count(*) from chk.finding group by 1 order by 1").fetchall()),
+        "findings_by_check": {check.code: found.get(check.code, 0) for check in CATALOGUE},
     }

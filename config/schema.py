@@ -255,6 +255,10 @@ class Outcomes(Section):
     verdict_deadline_days: Days
 
 
+class Incremental(Section):
+    full_rebuild_days: Days
+
+
 class Policy(Section):
     """policy.yaml, top to bottom."""
 
@@ -268,6 +272,7 @@ class Policy(Section):
     inputs: Inputs
     retention: Retention
     outcomes: Outcomes
+    incremental: Incremental
 
 
 def policy_problems(policy: Any) -> list[str]:

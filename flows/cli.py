@@ -44,6 +44,8 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--drop", required=True, type=Path, help="folder with the seven extract files (and manifest.yaml)")
     run.add_argument("--as-of", dest="as_of", help="last complete month covered, YYYY-MM (default: manifest.yaml)")
     run.add_argument("--out", type=Path, default=Path("out"), help="output folder (default: out)")
+    run.add_argument("--full", action="store_true",
+                     help="a full rebuild: check every person again, not only those changed since the last run")
     add_run_options(run)
     link = commands.add_parser("link", help="load a drop and link its rows to people; write one line per data row")
     link.add_argument("--drop", required=True, type=Path, help="folder with the seven extract files (and manifest.yaml)")
@@ -63,7 +65,6 @@ def build_parser() -> argparse.ArgumentParser:
                                               "without re-running the night; published as a run")
     event.add_argument("file", type=Path, help="the file: a cremation export or household-register rows, .csv or .xlsx")
     event.add_argument("--out", type=Path, default=Path("out"), help="output folder whose last run it applies to (default: out)")
-    event.add_argument("--policy", type=Path, help=POLICY_HELP + " (default: the last run's policy)")
     serve = commands.add_parser("serve", help="serve the nightly flow on a schedule and the campaign flow on demand (Prefect)")
     serve.add_argument("--drop", required=True, type=Path, help="the folder each night's drop is delivered to")
     serve.add_argument("--out", type=Path, default=Path("out"), help="output folder (default: out)")
@@ -129,6 +130,14 @@ def summarize(run_dir: Path) -> str:
 
     record = json.loads((run_dir / "run.json").read_text(encoding="utf-8"))
     lines = [f"exceptions: {run_dir / 'exceptions.csv'}"]
+    mode = record.get("mode") or {}
+    if mode.get("kind") == "incremental":
+        screened = mode["screened"]
+        lines.insert(0, f"incremental {mode['reason']}: {mode['changed_rows']} rows changed; checks run again for "
+                        f"{screened['persons']} persons ({screened['rows']} rows) they touch, "
+                        f"{screened['night_findings_kept']} findings kept (hecha run --full checks everyone)")
+    elif mode.get("kind") == "full" and mode.get("reason"):
+        lines.insert(0, f"full rebuild: {mode['reason']}")
     event = record.get("event")
     if event:
         screened = event["screened"]
@@ -263,7 +272,7 @@ def run_as_flow(args: argparse.Namespace) -> Path:
     if args.command == "event":
         from hecha.flows.watch import event
 
-        return event(file=args.file, out=args.out, policy=args.policy)
+        return event(file=args.file, out=args.out)
     options = {"policy": args.policy, "accept_unusable_ids": args.accept_unusable_ids}
     if args.command == "campaign":
         from hecha.flows.campaign import campaign
@@ -272,7 +281,7 @@ def run_as_flow(args: argparse.Namespace) -> Path:
                         townships=split_list(args.townships), as_of=args.as_of, out=args.out, **options)
     from hecha.flows.nightly import nightly
 
-    return nightly(drop=args.drop, as_of=args.as_of, out=args.out, **options)
+    return nightly(drop=args.drop, as_of=args.as_of, out=args.out, full=args.full, **options)
 
 
 def prepare_here(args: argparse.Namespace):
@@ -283,12 +292,12 @@ def prepare_here(args: argparse.Namespace):
     if args.command == "event":
         from hecha.flows.event import event_stages, start_event
 
-        return start_event(args.file, args.out, policy_file=args.policy), event_stages()
+        return start_event(args.file, args.out), event_stages()
     options = {"policy_file": args.policy, "accept_unusable_ids": args.accept_unusable_ids}
     if args.command == "campaign":
         return start_campaign(args.drop, args.name, split_list(args.checks), split_list(args.townships), args.as_of, args.out,
                               **options)
-    return start_run(args.drop, args.as_of, args.out, **options), nightly_stages()
+    return start_run(args.drop, args.as_of, args.out, full=args.full, **options), nightly_stages()
 
 
 class TerminalProgress:

@@ -28,7 +28,6 @@ import shutil
 import socket
 from pathlib import Path
 
-from hecha.config import load_policy, policy_source
 from hecha.extracts.errors import DropError
 from hecha.extracts.read import Manifest, read_manifest
 from hecha.flows.run import DATABASE, Run, recover_out, resolve_as_of
@@ -57,8 +56,14 @@ def last_run(out: Path) -> Path:
     return runs[-1]
 
 
-def start_event(event_file: Path, out: Path, *, policy_file: Path | None = None) -> Run:
-    """The event run's work folder and record, on the last run of `out`; refused before anything is written."""
+def start_event(event_file: Path, out: Path) -> Run:
+    """The event run's work folder and record, on the last run of `out`; refused before anything is written.
+
+    The event runs under the last run's policy and must run the same rules:
+    after an upgrade, the night is run again first (`hecha run`).
+    """
+    from hecha.checks.slice import rules_fingerprint
+
     event_file = Path(event_file)
     if not event_file.is_file():
         raise DropError(f"event file not found: {event_file}", file=str(event_file))
@@ -71,7 +76,11 @@ def start_event(event_file: Path, out: Path, *, policy_file: Path | None = None)
     drop = Path(parameters["drop"])
     manifest = read_manifest(drop) if drop.is_dir() else Manifest(county=parameters.get("county"), as_of=parameters["as_of"])
     month = resolve_as_of(manifest, parameters["as_of"])
-    policy = load_policy(Path(policy_file)) if policy_file else night_record["policy"]
+    rules = rules_fingerprint()
+    if night_record.get("rules_sha256") != rules:
+        raise DropError(f"{night.name}: run by another version of hecha's rules; run `hecha run` once, then screen the event",
+                        file=str(night / "run.json"))
+    policy = night_record["policy"]
     run_id = f"{month:%Y-%m}_{dt.datetime.now(dt.timezone.utc):%Y%m%dT%H%M%S%f}"
     run = Run(run_id=run_id, drop=drop, as_of=month, out=out, manifest=manifest, policy=policy)
     run.work_dir.mkdir(mode=0o700)
@@ -83,7 +92,9 @@ def start_event(event_file: Path, out: Path, *, policy_file: Path | None = None)
         "process": {"pid": os.getpid(), "host": socket.gethostname()},
         "parameters": {key: parameters.get(key) for key in ("drop", "as_of", "county", "accept_unusable_ids")}
         | {"out": str(out.resolve()), "event_file": str(event_file.resolve()), "night_run": night.name},
-        "policy_source": policy_source(Path(policy_file)) if policy_file else night_record.get("policy_source"),
+        "mode": {"kind": "event", "since": night.name, "reason": "a death file between nights"},
+        "rules_sha256": rules,
+        "policy_source": night_record.get("policy_source"),
         "policy": policy,
     } | {key: night_record[key] for key in CARRIED if key in night_record}
     run.write_record()

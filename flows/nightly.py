@@ -68,12 +68,13 @@ def run_stages_as_tasks(run: Run, stages: Sequence[Stage], key: str) -> Path:
 
 @flow(name="nightly", log_prints=True)
 def nightly(drop: Path, as_of: str | None = None, out: Path = Path("out"), policy: Path | None = None,
-            accept_unusable_ids: bool = False) -> Path:
+            accept_unusable_ids: bool = False, full: bool = False) -> Path:
     """All checks, all townships, published under `out` and compared with its previous run.
 
     `policy`: the county's policy file, over the national defaults; `accept_unusable_ids`: run past
-    the citizen-number quality gate (stated in the report and workbooks).
+    the citizen-number quality gate (stated in the report and workbooks); `full`: check every
+    person again, not only those changed since the last run (flows/incremental.py).
     """
     run = start_run(confine(drop, DROP_ROOT_ENV), as_of, confine(out, OUT_ROOT_ENV), policy_file=policy,
-                    accept_unusable_ids=accept_unusable_ids)
+                    accept_unusable_ids=accept_unusable_ids, full=full)
     return run_stages_as_tasks(run, nightly_stages(), progress_key("nightly"))

@@ -131,13 +131,14 @@ def confine(path: Path, root_env: str) -> Path:
 
 
 def start_run(drop: Path, as_of: str | None, out: Path, scope: dict[str, object] | None = None, *,
-              policy_file: Path | None = None, accept_unusable_ids: bool = False) -> Run:
+              policy_file: Path | None = None, accept_unusable_ids: bool = False, full: bool = False) -> Run:
     """Create the run's work folder and record.
 
     `scope` adds parameters (a campaign's checks, townships, name);
     `policy_file` is the county's policy, merged over the national defaults;
     `accept_unusable_ids` lets a drop past the citizen-number quality gate
-    run (the report and workbooks then say so on their first line).
+    run (the report and workbooks then say so on their first line); `full`
+    makes a night a full rebuild (flows/incremental.py says when it is one anyway).
     Everything that can be refused (folders, manifest, as_of, policy) is
     refused here, before anything is written.
     """
@@ -151,10 +152,16 @@ def start_run(drop: Path, as_of: str | None, out: Path, scope: dict[str, object]
     out = make_private_dir(Path(out))
     recover_out(out)
     run_id = f"{month:%Y-%m}_{dt.datetime.now(dt.timezone.utc):%Y%m%dT%H%M%S%f}"
+    from hecha.checks.slice import rules_fingerprint
+    from hecha.flows.incremental import night_mode
+
+    mode = {"kind": "full", "since": None, "reason": "a campaign"} if scope else night_mode(
+        out, month, policy, rules_fingerprint(), full=full)
     run = Run(run_id=run_id, drop=drop, as_of=month, out=out, manifest=manifest, policy=policy)
     run.work_dir.mkdir(mode=0o700)
     run.record = {
         "run_id": run_id,
+        "mode": mode,
         "status": "running",
         "started_at": dt.datetime.now(dt.timezone.utc).isoformat(),
         "process": {"pid": os.getpid(), "host": socket.gethostname()},

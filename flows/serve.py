@@ -63,7 +63,7 @@ def build_deployments(*, drop: Path, out: Path, cron: str = "0 2 * * *", timezon
         watch_events.to_deployment(
             DEPLOYMENT,
             schedule=Interval(EVENT_SECONDS),
-            parameters={"inbox": str(Path(events).resolve()), "out": folders["out"]} | ({"policy": folders["policy"]} if policy else {}),
+            parameters={"inbox": str(Path(events).resolve()), "out": folders["out"]},
             description="Screens each cremation export or register-death file dropped into the events folder against the "
             "last run, and publishes it as a run; the file then moves to done/ (or failed/, with the reason).",
             entrypoint_type=EntrypointType.MODULE_PATH,

@@ -21,9 +21,9 @@ from hecha.flows.run import EVENTS_ROOT_ENV, OUT_ROOT_ENV, confine
 from hecha.storage.files import make_private_dir
 
 @flow(name="event", log_prints=True)
-def event(file: Path, out: Path = Path("out"), policy: Path | None = None) -> Path:
+def event(file: Path, out: Path = Path("out")) -> Path:
     """Screen one death file (cremation export or register rows) against the last run of `out`; publish it as a run."""
-    run = start_event(confine(file, EVENTS_ROOT_ENV), confine(out, OUT_ROOT_ENV), policy_file=policy)
+    run = start_event(confine(file, EVENTS_ROOT_ENV), confine(out, OUT_ROOT_ENV))
     return run_stages_as_tasks(run, event_stages(), progress_key("event"))
 
 
@@ -31,7 +31,7 @@ DONE, FAILED = "done", "failed"
 
 
 @flow(name="watch_events", log_prints=True)
-def watch_events(inbox: Path, out: Path = Path("out"), policy: Path | None = None) -> list[str]:
+def watch_events(inbox: Path, out: Path = Path("out")) -> list[str]:
     """Screen every file dropped into `inbox`, oldest first; move each to `inbox/done/` or, refused, `inbox/failed/`.
 
     A refused file gets a `.txt` beside it saying why. Runs on the deployment's
@@ -42,7 +42,7 @@ def watch_events(inbox: Path, out: Path = Path("out"), policy: Path | None = Non
     screened = []
     for path in arrived_files(inbox):
         try:
-            run_dir = event(file=path, out=out, policy=policy)
+            run_dir = event(file=path, out=out)
         except DropError as error:
             settle(path, inbox / FAILED, reason=str(error))
             continue

@@ -107,3 +107,97 @@ def copy_drop(drop: Path, target: Path) -> Path:
     shutil.rmtree(target, ignore_errors=True)
     shutil.copytree(drop, target)
     return target
+
+
+# What a changed row looks like tomorrow, per extract: (header, change). The register's is a death.
+def _plus(amount: float):
+    def change(text: str | None) -> str | None:
+        try:
+            return f"{float(text) + amount:.2f}" if text is not None else None
+        except ValueError:
+            return text
+    return change
+
+
+def _years_earlier(years: int):
+    def change(text: str | None) -> str | None:
+        return f"{int(text[:4]) - years}{text[4:]}" if text and text[:4].isdigit() else text
+    return change
+
+
+ROW_CHANGES = {
+    "dibao": ("户月保障金", _plus(10)),
+    "tekun": ("月供养金", _plus(10)),
+    "registered_poor": ("家庭人口数", lambda text: str(int(text) + 1) if text and text.isdigit() else text),
+    "cremation": ("年龄", lambda text: str(int(text) + 1) if text and text.isdigit() else text),
+    "disability": ("有效期至", _years_earlier(3)),
+    "payments": ("金额", _plus(10)),
+}
+FORMATS = {"household_register": ("csv", "utf-8"), "dibao": ("csv", "utf-8"), "tekun": ("csv", "utf-8"),
+           "registered_poor": ("csv", "utf-8-sig"), "cremation": ("csv", "gb18030"), "disability": ("xlsx", "utf-8"),
+           "payments": ("csv", "utf-8")}
+
+
+def read_any(drop: Path, stem: str) -> pl.DataFrame:
+    if (drop / f"{stem}.xlsx").exists():
+        from hecha.extracts.read import read_xlsx
+
+        frame = read_xlsx(drop / f"{stem}.xlsx")
+        return frame.select([pl.col(c).cast(pl.String) for c in frame.columns if c != "source_row"])
+    return read_drop_file(drop, stem)
+
+
+def write_any(frame: pl.DataFrame, folder: Path, stem: str) -> None:
+    headers = {column.header: column.name for column in BY_STEM[stem].columns}
+    fmt, encoding = FORMATS[stem]
+    write_extract(stem, frame.rename({h: n for h, n in headers.items() if h in frame.columns}), folder, fmt=fmt, encoding=encoding)
+
+
+def two_nights(drop: Path, folder: Path, share: float = 0.01, seed: int = 1, *, removals: bool = True,
+               least: int = 2) -> tuple[Path, Path]:
+    """Two drops a night apart: `folder/night` and `folder/next`, the second with `share` of each file's rows changed.
+
+    In every file, a third each (at least `least`): rows changed in place (a
+    register death; an amount, age, household size or expiry date elsewhere),
+    rows added at the end (copies of other rows), and rows removed from
+    anywhere in the file (with `removals`; every row after one moves up) —
+    and, in every file but the register, `least` citizen numbers mistyped
+    (two digits swapped) the first night and corrected the next.
+    """
+    import random
+
+    rng = random.Random(seed)
+    year, _ = as_of_year_month(drop)
+    night, after = copy_drop(drop, folder / "night"), copy_drop(drop, folder / "next")
+    for extract in BY_STEM.values():
+        stem = extract.stem
+        frame = read_any(drop, stem).with_row_index("row")
+        count = max(least, round(frame.height * share / 3))
+        picked = rng.sample(range(frame.height), min(frame.height, 3 * count + least))
+        changed, removed, fixed = picked[:count], picked[count:2 * count] if removals else [], picked[3 * count:]
+        added = [rng.randrange(frame.height) for _ in range(count)]
+        is_changed = pl.col("row").is_in(changed)
+        if stem == "household_register":
+            tomorrow = frame.with_columns(
+                pl.when(is_changed).then(pl.lit("死亡")).otherwise(pl.col("人员状态")).alias("人员状态"),
+                pl.when(is_changed).then(pl.lit(f"{year}-06-15")).otherwise(pl.col("变动日期")).alias("变动日期"),
+            )
+            tonight = frame
+        else:
+            header, change = ROW_CHANGES[stem]
+            tomorrow = frame.with_columns(
+                pl.when(is_changed).then(pl.col(header).map_elements(change, return_dtype=pl.String))
+                .otherwise(pl.col(header)).alias(header))
+            number = next(c.header for c in extract.id_number_columns if not c.name.startswith("head_"))
+            swapped = pl.col(number).str.slice(0, 14) + pl.col(number).str.slice(15, 1) + pl.col(number).str.slice(14, 1) \
+                + pl.col(number).str.slice(16)
+            mistyped = pl.col("row").is_in(fixed) & (pl.col(number).str.len_chars() == 18) \
+                & (pl.col(number).str.slice(14, 1) != pl.col(number).str.slice(15, 1))
+            tonight = frame.with_columns(pl.when(mistyped).then(swapped).otherwise(pl.col(number)).alias(number))
+        tomorrow = pl.concat([tomorrow.filter(~pl.col("row").is_in(removed)), frame.filter(pl.col("row").is_in(added))])
+        for path in (night, after):
+            for stale in path.glob(f"{stem}.*"):
+                stale.unlink()
+        write_any(tonight.drop("row"), night, stem)
+        write_any(tomorrow.drop("row"), after, stem)
+    return night, after
