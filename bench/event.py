@@ -70,6 +70,12 @@ def compare(event_run: Path, full_drop: Path, work: Path) -> dict:
     """A full run on the drop with the event applied; its findings against the event run's."""
     import duckdb
 
+    from hecha.storage.secret import secret_path
+
+    secret = secret_path(work / "full-out")  # the event run's secret, so persons and case keys compare
+    secret.parent.mkdir(parents=True, mode=0o700)
+    shutil.copyfile(secret_path(event_run.parent), secret)
+    secret.chmod(0o600)
     full = measure_run(full_drop, work / "full-out")
     from hecha.audit.history import published_runs
 

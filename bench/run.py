@@ -32,8 +32,9 @@ from pathlib import Path
 
 from bench.linkage import PERSONS_PER_HOUSEHOLD, peak_rss_bytes, reset_peak_rss
 
-def measure_run(drop: Path, out: Path) -> dict:
-    """One nightly run in this process: seconds and peak bytes per stage, and for the whole run."""
+def measure_run(drop: Path, out: Path, full: bool = True) -> dict:
+    """One nightly run in this process (a full rebuild unless `full` is false): seconds and peak bytes per stage,
+    for the whole run, and its mode."""
     from hecha.flows.run import start_run
     from hecha.flows.stages import Progress, nightly_stages, run_stages
 
@@ -53,8 +54,10 @@ def measure_run(drop: Path, out: Path) -> dict:
 
     progress = Measured()
     started = time.perf_counter()
-    run_stages(start_run(drop, None, out), nightly_stages(), progress)
-    return {"seconds": time.perf_counter() - started, "peak_bytes": progress.peak, "stages": progress.stages}
+    run = start_run(drop, None, out, full=full)
+    run_stages(run, nightly_stages(), progress)
+    return {"seconds": time.perf_counter() - started, "peak_bytes": progress.peak, "stages": progress.stages,
+            "mode": run.record["mode"]}
 
 
 def measure_floor(drop: Path, work: Path) -> dict:
