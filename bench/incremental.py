@@ -1,12 +1,13 @@
 """An incremental night against a full rebuild of the same drop: time, memory, and the same findings.
 
-    python -m bench.incremental --drop DIR [--share 0.01] [--no-removals] [--repeat 3]
+    python -m bench.incremental --drop DIR [--share 0.01] [--removals anywhere|end|none] [--repeat 3]
 
 From `--drop`, two drops a night apart (data/sample/events.py `two_nights`):
 `--share` of every file's rows changed the second night — a third changed in
-place (register deaths among them), a third added, a third removed from
-anywhere in the file (unless `--no-removals`: a roster that records a stop
-rather than deleting the row) — and a few mistyped numbers corrected. The
+place (register deaths among them), a third added, a third removed
+(`--removals`: from anywhere in the file, every row after one moving up; from
+its last twentieth; or none, as a roster that records a stop rather than
+deleting the row) — and a few mistyped numbers corrected. The
 first night runs once. Then, `--repeat` times, alternating, each in a fresh
 process on a fresh copy of the folder after the first night: the second
 night incremental, and the second night as a full rebuild (`--full`). It
@@ -62,7 +63,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.incremental", description=__doc__.splitlines()[0])
     parser.add_argument("--drop", type=Path, help="the drop the two nights are made from (required)")
     parser.add_argument("--share", type=float, default=0.01, help="share of each file's rows changed the second night")
-    parser.add_argument("--no-removals", action="store_true", help="changes and additions only, no row removed")
+    parser.add_argument("--removals", choices=("anywhere", "end", "none"), default="anywhere",
+                        help="where rows are removed from: anywhere, the end of each file, or none")
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--measure", choices=("full", "incremental"), help=argparse.SUPPRESS)  # child process entry
     parser.add_argument("--out", type=Path, help=argparse.SUPPRESS)
@@ -77,7 +79,7 @@ def main(argv: list[str] | None = None) -> int:
 
     with tempfile.TemporaryDirectory(prefix="hecha-bench-incremental-") as tmp:
         work = Path(tmp)
-        night, after = two_nights(args.drop, work / "drops", share=args.share, removals=not args.no_removals)
+        night, after = two_nights(args.drop, work / "drops", share=args.share, removals=args.removals)
         print("first night…", file=sys.stderr, flush=True)
         first = child("--measure", "full", "--drop", str(night), "--out", str(work / "out"))
         runs: dict[str, list[dict]] = {"incremental": [], "full": []}
@@ -94,9 +96,9 @@ def main(argv: list[str] | None = None) -> int:
         mode = runs["incremental"][-1]["mode"]
         screened = mode.get("screened", {})
         lines = [
-            f"\n{args.drop}: {args.share:.1%} of rows changed{'' if not args.no_removals else ' (no removals)'}; "
-            f"first night {first['seconds']:.1f} s; second night {mode['kind']} ({mode.get('changed_rows', 0):,} rows changed, "
-            f"{screened.get('persons', 0):,} persons checked again)",
+            f"\n{args.drop}: {args.share:.1%} of rows changed (removals: {args.removals}); "
+            f"first night {first['seconds']:.1f} s; second night {mode['kind']}: {mode['reason']} "
+            f"({mode.get('changed_rows', 0):,} rows changed, {screened.get('persons', 0):,} persons checked again)",
             f"{'stage':24s} {'incremental s':>22s} {'full s':>22s} {'incremental peak GB':>22s}", "-" * 94,
         ]
         for stage in runs["full"][0]["stages"]:

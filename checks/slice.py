@@ -44,7 +44,8 @@ SLICE_CATALOG = "slice"
 # What the checks group rows by, besides the person: a row sharing one of these with the slice joins it.
 GROUP_KEYS = ("household_no", "case_no", "poor_household_no")
 LINK_COLUMNS = ("person_id", "method", "confidence", "explanation")
-PERSON_SOURCES = ("link.person_record", "link.person", "link.number_repair")
+# Beyond this share of rows changed (or moved), a night checks everyone: the slice would be most of the county.
+MOST_CHANGED = 0.2
 
 
 def row_key_select(extract: Extract, schema: str) -> str:

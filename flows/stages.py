@@ -73,25 +73,31 @@ def run_checks(run: Run, codes: list[str] | None = None) -> None:
         mode = run.record.get("mode") or {}
         if mode.get("kind") == "incremental" and not codes:
             findings = check_changes_since(run, mode["since"], steps)
-            if findings is not None:
+            if isinstance(findings, dict):
                 run.record["findings"] = findings
                 run.record["check_timings_seconds"] = {step: round(seconds, 3) for step, seconds in steps.items()}
                 return
-            run.record["mode"] = {"kind": "full", "since": None, "reason": "the drop's columns changed"}
+            run.record["mode"] = {"kind": "full", "since": None, "reason": findings}
         run.record["findings"] = run_check_sql(run.con, run.as_of, run.policy, codes, timings=steps)
         run.record["check_timings_seconds"] = {step: round(seconds, 3) for step, seconds in steps.items()}
 
 
-def check_changes_since(run: Run, since: str, steps: dict[str, float]) -> dict[str, int] | None:
-    """The last run's findings carried, the changed persons' checked again; None when the drop's columns changed."""
-    from hecha.checks.slice import carry_night, changed_source_rows, screen_slice
+def check_changes_since(run: Run, since: str, steps: dict[str, float]) -> dict[str, int] | str:
+    """The last run's findings carried, the changed persons' checked again: findings per check; or why the
+    night must be a full one after all (the drop's columns changed; so many rows changed or moved that checking
+    everyone costs less)."""
+    from hecha.checks.slice import MOST_CHANGED, carry_night, changed_source_rows, screen_slice
     from hecha.flows.run import DATABASE
     from hecha.storage.database import attached
 
     with attached(run.con, run.out / since / DATABASE, "night", read_only=True):
         changed = changed_source_rows(run.con, "night")
         if changed is None:
-            return None
+            return "the drop's columns changed"
+        rows = sum(counts["rows_read"] for counts in run.record["files"])
+        if changed > MOST_CHANGED * rows:
+            return (f"{changed:,} of {rows:,} rows changed or moved (a row removed moves every row after it): "
+                    f"more than {MOST_CHANGED:.0%}, so every person is checked")
         carry_night(run.con, "night")
         figures = screen_slice(run.con, "night", "select source, source_row from changed_row", run.as_of, run.policy,
                                timings=steps)

@@ -153,14 +153,15 @@ def write_any(frame: pl.DataFrame, folder: Path, stem: str) -> None:
     write_extract(stem, frame.rename({h: n for h, n in headers.items() if h in frame.columns}), folder, fmt=fmt, encoding=encoding)
 
 
-def two_nights(drop: Path, folder: Path, share: float = 0.01, seed: int = 1, *, removals: bool = True,
+def two_nights(drop: Path, folder: Path, share: float = 0.01, seed: int = 1, *, removals: str = "anywhere",
                least: int = 2) -> tuple[Path, Path]:
     """Two drops a night apart: `folder/night` and `folder/next`, the second with `share` of each file's rows changed.
 
     In every file, a third each (at least `least`): rows changed in place (a
     register death; an amount, age, household size or expiry date elsewhere),
-    rows added at the end (copies of other rows), and rows removed from
-    anywhere in the file (with `removals`; every row after one moves up) —
+    rows added at the end (copies of other rows), and rows removed
+    (`removals`: from "anywhere" in the file, every row after one moving
+    up; from the last twentieth of the file, "end"; or "none") —
     and, in every file but the register, `least` citizen numbers mistyped
     (two digits swapped) the first night and corrected the next.
     """
@@ -174,7 +175,13 @@ def two_nights(drop: Path, folder: Path, share: float = 0.01, seed: int = 1, *, 
         frame = read_any(drop, stem).with_row_index("row")
         count = max(least, round(frame.height * share / 3))
         picked = rng.sample(range(frame.height), min(frame.height, 3 * count + least))
-        changed, removed, fixed = picked[:count], picked[count:2 * count] if removals else [], picked[3 * count:]
+        changed, removed, fixed = picked[:count], picked[count:2 * count], picked[3 * count:]
+        if removals == "end":
+            tail = range(frame.height - max(count, frame.height // 20), frame.height)
+            removed = rng.sample(tail, count)
+            changed, fixed = [row for row in changed if row not in removed], [row for row in fixed if row not in removed]
+        elif removals == "none":
+            removed = []
         added = [rng.randrange(frame.height) for _ in range(count)]
         is_changed = pl.col("row").is_in(changed)
         if stem == "household_register":
