@@ -26,12 +26,11 @@ import tempfile
 import time
 from pathlib import Path
 
+from bench.agree import disagreements
 from bench.linkage import peak_rss_bytes, reset_peak_rss
 from bench.run import measure_run, spread
 
 SCREENED = ("copy_night", "load_event", "link_people", "screen_changes")
-FINDING_COLUMNS = ("check_code, person_id, id_number, name, township, village, case_no, period_start, period_end, "
-                   "overpaid_amount, backpay_amount, link_confidence, needs_confirmation, evidence, case_key")
 
 
 def measure_event(event_file: Path, out: Path) -> dict:
@@ -68,8 +67,7 @@ def child(*arguments: str) -> dict:
 
 def compare(event_run: Path, full_drop: Path, work: Path) -> dict:
     """A full run on the drop with the event applied; its findings against the event run's."""
-    import duckdb
-
+    from hecha.audit.history import published_runs
     from hecha.storage.secret import secret_path
 
     secret = secret_path(work / "full-out")  # the event run's secret, so persons and case keys compare
@@ -77,20 +75,9 @@ def compare(event_run: Path, full_drop: Path, work: Path) -> dict:
     shutil.copyfile(secret_path(event_run.parent), secret)
     secret.chmod(0o600)
     full = measure_run(full_drop, work / "full-out")
-    from hecha.audit.history import published_runs
-
-    full_run = published_runs(work / "full-out")[-1]
-    con = duckdb.connect()
-    con.execute(f"attach '{event_run / 'hecha.duckdb'}' as event_run (read_only)")
-    con.execute(f"attach '{full_run / 'hecha.duckdb'}' as full_run (read_only)")
-
-    def only(a: str, b: str) -> int:
-        return con.execute(f"select count(*) from (select {FINDING_COLUMNS} from {a}.chk.finding "
-                           f"except all select {FINDING_COLUMNS} from {b}.chk.finding)").fetchall()[0][0]
-
-    findings = con.execute("select count(*) from full_run.chk.finding").fetchall()[0][0]
-    return {"full_run_seconds": full["seconds"], "findings": findings,
-            "only_in_event_run": only("event_run", "full_run"), "only_in_full_run": only("full_run", "event_run")}
+    ours, theirs = disagreements(event_run / "hecha.duckdb", published_runs(work / "full-out")[-1] / "hecha.duckdb",
+                                 ("chk.finding",))["chk.finding"]
+    return {"full_run_seconds": full["seconds"], "only_in_event_run": len(ours), "only_in_full_run": len(theirs)}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -152,7 +139,7 @@ def main(argv: list[str] | None = None) -> int:
             print("full run on the changed drop…", file=sys.stderr, flush=True)
             compared = child("--measure", "compare", "--drop", str(full_drop), "--event-run", runs[-1]["run_dir"],
                              "--work", str(work / "compare"))
-            lines.append(f"full run on the changed drop: {compared['full_run_seconds']:.1f} s, {compared['findings']:,} findings; "
+            lines.append(f"full run on the changed drop: {compared['full_run_seconds']:.1f} s; findings "
                          f"only in the event run: {compared['only_in_event_run']}, only in the full run: {compared['only_in_full_run']}")
         print("\n".join(lines), flush=True)
     return 0

@@ -27,10 +27,9 @@ import sys
 import tempfile
 from pathlib import Path
 
+from bench.agree import disagreements
 from bench.run import measure_run, spread
 
-FINDING_COLUMNS = ("check_code, person_id, id_number, name, township, village, case_no, period_start, period_end, "
-                   "overpaid_amount, backpay_amount, link_confidence, needs_confirmation, evidence, case_key")
 
 
 def child(*arguments: str) -> dict:
@@ -41,22 +40,11 @@ def child(*arguments: str) -> dict:
 
 
 def differences(a: Path, b: Path) -> dict:
-    """Rows of findings and of ledger shares in one run's database and not the other's."""
-    import duckdb
-
+    """Rows of findings and of ledger shares in one folder's last run and not the other's."""
     from hecha.audit.history import published_runs
 
-    con = duckdb.connect()
-    con.execute(f"attach '{published_runs(a)[-1] / 'hecha.duckdb'}' as a (read_only)")
-    con.execute(f"attach '{published_runs(b)[-1] / 'hecha.duckdb'}' as b (read_only)")
-
-    def only(table: str, columns: str, x: str, y: str) -> int:
-        return con.execute(f"select count(*) from (select {columns} from {x}.{table} except all "
-                           f"select {columns} from {y}.{table})").fetchall()[0][0]
-
-    return {"findings": con.execute("select count(*) from a.chk.finding").fetchall()[0][0],
-            "findings_differing": only("chk.finding", FINDING_COLUMNS, "a", "b") + only("chk.finding", FINDING_COLUMNS, "b", "a"),
-            "ledger_shares_differing": only("int.person_month_paid", "*", "a", "b") + only("int.person_month_paid", "*", "b", "a")}
+    found = disagreements(published_runs(a)[-1] / "hecha.duckdb", published_runs(b)[-1] / "hecha.duckdb")
+    return {table: len(ours) + len(theirs) for table, (ours, theirs) in found.items()}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -109,8 +97,8 @@ def main(argv: list[str] | None = None) -> int:
                      f"{spread([r['seconds'] for r in runs['full']]):>22s} "
                      f"{spread([r['peak_bytes'] for r in runs['incremental']], gib, 2):>22s}")
         ratio = statistics.median(r["seconds"] for r in runs["incremental"]) / statistics.median(r["seconds"] for r in runs["full"])
-        lines.append(f"incremental / full: {ratio:.2f}; findings {agree['findings']:,}, differing {agree['findings_differing']}, "
-                     f"ledger shares differing {agree['ledger_shares_differing']}")
+        lines.append(f"incremental / full: {ratio:.2f}; rows differing: findings {agree['chk.finding']}, "
+                     f"ledger shares {agree['int.person_month_paid']}")
         print("\n".join(lines), flush=True)
     return 0
 

@@ -17,6 +17,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from bench.agree import rows_only_in
 from data.sample.events import cremation_event, register_death_event
 from hecha.checks.slice import screen_slice
 from hecha.config import load_policy
@@ -29,8 +30,6 @@ from hecha.storage.secret import install_keyed_hash
 from tests.county import TEST_SECRET
 
 SAMPLE_DROP = Path(__file__).resolve().parents[2] / "data" / "sample" / "drop"
-FINDING_COLUMNS = ("check_code, person_id, id_number, name, township, village, case_no, period_start, period_end, "
-                   "overpaid_amount, backpay_amount, link_confidence, needs_confirmation, evidence, case_key")
 
 
 def analysed(path: Path, drop: Path) -> Path:
@@ -65,9 +64,8 @@ def screened(night: Path, event: Path, work: Path) -> duckdb.DuckDBPyConnection:
 
 def differences(con: duckdb.DuckDBPyConnection, full: Path) -> tuple[list, list]:
     con.execute(f"attach '{full}' as full_run (read_only)")
-    ours = con.execute(f"select {FINDING_COLUMNS} from chk.finding except all select {FINDING_COLUMNS} from full_run.chk.finding").fetchall()
-    theirs = con.execute(f"select {FINDING_COLUMNS} from full_run.chk.finding except all select {FINDING_COLUMNS} from chk.finding").fetchall()
-    return ours, theirs
+    home = con.execute("select current_database()").fetchall()[0][0]
+    return rows_only_in(con, "chk.finding", home, "full_run"), rows_only_in(con, "chk.finding", "full_run", home)
 
 
 def test_cremation_event_gives_the_full_runs_findings(night, tmp_path):
