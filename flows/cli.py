@@ -104,9 +104,7 @@ def quiet_prefect() -> None:
     os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
     os.environ.setdefault("PREFECT_SERVER_LOGGING_LEVEL", "WARNING")
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
-    os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
     logging.getLogger("prefect").setLevel(logging.WARNING)
-    logging.getLogger("great_expectations").setLevel(logging.WARNING)
 
 
 class InputErrorWithoutTraceback(logging.Filter):
@@ -125,7 +123,7 @@ def quiet_input_errors() -> None:
 
 
 def summarize(run_dir: Path) -> str:
-    from hecha.extracts.validate import format_validation_failures  # imports Great Expectations: only when needed
+    from hecha.extracts.validate import format_validation_failures
     from hecha.checks.labels import STATUS_LABELS, STATUS_ORDER
 
     record = json.loads((run_dir / "run.json").read_text(encoding="utf-8"))

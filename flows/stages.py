@@ -27,6 +27,7 @@ from hecha.checks.runner import keep_townships
 from hecha.checks.runner import run_checks as run_check_sql
 from hecha.extracts.declarations import EXTRACTS
 from hecha.extracts.load import load_drop
+from hecha.extracts.validate import validate_stg
 from hecha.flows.pipeline import link_thresholds
 from hecha.flows.run import Run, fail_run, publish_run
 from hecha.matching.link import link_people as link_all
@@ -47,9 +48,8 @@ def normalize_identities(run: Run) -> None:
 
 
 def validate_extracts(run: Run) -> None:
-    with run.stage("validate"):  # the imports are this stage's cost: Great Expectations takes seconds to import
+    with run.stage("validate"):
         from hecha.extracts.guards import check_inputs  # an as_of outside the ledger's months, and the like: refused
-        from hecha.extracts.validate import validate_stg
 
         accept = bool(run.record["parameters"].get("accept_unusable_ids"))
         run.record["inputs"] = check_inputs(run.con, run.as_of, run.policy, accept_unusable_ids=accept)
