@@ -26,6 +26,13 @@ numbers one slip from an unrepairable number they planted. A shard issues
 no number in it and writes no wrong number in it, and adds its own when done,
 so no two people of the county share a number and a wrong number stays
 nobody's: a later shard never issues it. summary.json sums the shards.
+
+The truth is worked out shard by shard. A person's rows, cases and payments
+all lie in one shard, so every finding and every planted near miss is
+listed; what is not is a chance likeness between two shards (a recipient
+whose namesake died in another shard: `namesake_alive`,
+`outside_county_cremation`), which the truth of one large shard would list
+as a near miss. A run that raised one would count it as a false finding.
 """
 
 from __future__ import annotations
