@@ -1,42 +1,67 @@
 """Generate a realistic county drop with its ground truth, seeded and deterministic.
 
     python -m data.sample.generate --out DIR [--seed N] [--households N] [--noise X] [--number-noise X] [--as-of YYYY-MM]
+                                   [--shard-households N]
 
-writes `DIR/drop/` (the seven extracts and manifest.yaml, through the
-extracts' own writer) and `DIR/truth/` (records.csv, findings.csv,
+writes `DIR/drop/` (the seven extracts and manifest.yaml, in the formats the
+extracts' own writer gives) and `DIR/truth/` (records.csv, findings.csv,
 persons.csv, pairs.csv, summary.json). The same arguments give byte-identical
 files. The stages live in their own modules: `households` (people and
 events), `programmes` (rosters), `plant` (planted deceased / moved-out
 findings and near misses), `scenarios` (the other checks' findings and near
 misses), `rows` (extract rows and the ledger), `noise`, `truth`.
+
+A county of more than `--shard-households` households (50,000 by default) is
+made as a sequence of shards, so memory stays that of one shard whatever the
+county's size: each shard is a sub-population of at most that many
+households, seeded from (seed, shard index), planted, damaged and worked out
+like a county of its own, appended to the files (`sinks`) and dropped. Shard
+0 draws from the seed's own streams, so a drop of one shard is the drop the
+generator made before shards existed. Shards share the county's townships
+and continue its running numbers (户号, case, registered-poor and cremation
+record numbers start after the largest an earlier shard used, row numbers in
+records.csv after its rows), and consult `taken.TakenNumbers`: every citizen
+number earlier shards issued, every wrong number they wrote, and the valid
+numbers one slip from an unrepairable number they planted. A shard issues
+no number in it and writes no wrong number in it, and adds its own when done,
+so no two people of the county share a number and a wrong number stays
+nobody's: a later shard never issues it. summary.json sums the shards.
+
+The truth is worked out shard by shard. A person's rows, cases and payments
+all lie in one shard, so every finding and every planted near miss is
+listed; what is not is a chance likeness between two shards (a recipient
+whose namesake died in another shard: `namesake_alive`,
+`outside_county_cremation`), which the truth of one large shard would list
+as a near miss. A run that raised one would count it as a false finding.
 """
 
 from __future__ import annotations
 
 import argparse
-import csv
 import gc
-import io
 import json
 import re
 import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
-import polars as pl
-
-from data.sample.county import COUNTY_CODE
+from data.sample.county import COUNTY_CODE, Township, build_townships
 from data.sample.households import Population, build_population
+from data.sample.ids import is_valid
 from data.sample.model import Calendar, parse_month
 from data.sample.noise import apply_noise
-from data.sample.plant import plant
-from data.sample.programmes import assign_programmes
-from data.sample.rows import Row, build_rows
-from data.sample.truth import FINDING_COLUMNS, compute_truth
-from hecha.extracts.declarations import BY_STEM
-from hecha.extracts.writer import write_extract
+from data.sample.plant import Planted, plant
+from data.sample.programmes import Programmes, assign_programmes
+from data.sample.rows import STEMS, Row, build_rows
+from data.sample.scenarios import one_slip_variants
+from data.sample.sinks import ExtractFile, TruthFile
+from data.sample.taken import TakenNumbers
+from data.sample.truth import FINDING_COLUMNS, Truth, compute_truth
 
 DEFAULT_SEED = 20261123
+# A shard of 50,000 households peaks near 0.75 GB; drops up to this size are one shard.
+SHARD_HOUSEHOLDS = 50_000
 # How each system exports: the cremation system writes GBK-family text, the
 # disability federation sends a workbook, the poverty system a BOM.
 FORMATS = {
@@ -48,73 +73,165 @@ FORMATS = {
     "disability": ("xlsx", "utf-8"),
     "payments": ("csv", "utf-8"),
 }
+RECORD_COLUMNS = ("source", "row_number", "true_id_number", "head_true_id_number", "noise")
+PAIR_COLUMNS = ("true_id_number_l", "true_id_number_r", "name_l", "name_r", "kind")
 
 
 def generate_drop(out: Path, *, seed: int = DEFAULT_SEED, households: int = 5000, noise: float = 1.0,
-                  number_noise: float | None = None, as_of: str = "2026-10") -> dict:
+                  number_noise: float | None = None, as_of: str = "2026-10", shard_households: int = SHARD_HOUSEHOLDS) -> dict:
     """Write `out/drop/` and `out/truth/`; return counts per file and findings per check.
 
     `number_noise` scales only the numbers that are valid and nobody's (a mistyped
     15-digit number, a wrong division code, two slips passing the check); None: `noise`.
+    `shard_households` bounds the households made at once (see the module docstring).
     """
+    if shard_households < 1:
+        raise ValueError(f"shard_households {shard_households}: expected at least 1")
     # millions of small objects and no reference cycles worth collecting: the cyclic
     # collector would only rescan the growing heap (a third of the run time)
     collecting = gc.isenabled()
     gc.disable()
     try:
-        return _generate(Path(out), seed=seed, households=households, noise=noise, number_noise=number_noise, as_of=as_of)
+        return _generate(Path(out), seed=seed, households=households, noise=noise, number_noise=number_noise, as_of=as_of,
+                         shard_households=shard_households)
     finally:
         if collecting:
             gc.enable()
 
 
-def _generate(out: Path, *, seed: int, households: int, noise: float, number_noise: float | None, as_of: str) -> dict:
+def shard_sizes(households: int, shard_households: int) -> list[int]:
+    """Households per shard: as few shards as hold at most `shard_households` each, sizes within one of each other."""
+    count = max(1, -(-households // shard_households))
+    base, extra = divmod(households, count)
+    return [base + (index < extra) for index in range(count)]
+
+
+@dataclass
+class _Shard:
+    population: Population
+    programmes: Programmes
+    planted: Planted
+    rows: dict[str, list[Row]]
+    wrong_numbers: list[str]  # wrong numbers written, 18-character form
+    truth: Truth
+
+
+def _generate(out: Path, *, seed: int, households: int, noise: float, number_noise: float | None, as_of: str,
+              shard_households: int) -> dict:
     cal = Calendar(parse_month(as_of))
-    population = build_population(seed, households, cal)
-    programmes = assign_programmes(population, cal, seed)
-    planted = plant(population, programmes, cal, seed)
-    rows = build_rows(population, programmes, cal, seed)
-    # the true numbers, so no wrong number is a real person's: references to strings already held, dropped
-    # before the truth is built
-    issued = {p.id_number for p in (*population.persons, *population.outsiders)}
-    apply_noise(rows, seed=seed, scale=noise, number_scale=number_noise, issued=issued, latest_birth=cal.end_date)
-    del issued
-
-    drop = out / "drop"
-    drop.mkdir(parents=True, exist_ok=True)
-    for stem, stem_rows in rows.items():
-        _write_stem(stem, stem_rows, drop)
+    townships = build_townships(seed)
+    sizes = shard_sizes(households, shard_households)
+    drop, folder = out / "drop", out / "truth"
+    # one shard needs no memory of others (and a 50 MB array would only cost time)
+    taken: TakenNumbers | tuple = TakenNumbers() if len(sizes) > 1 else ()
+    numbered: dict[str, int] = {}  # the last sequence number each running number reached, by prefix
+    written = dict.fromkeys(STEMS, 0)  # rows already written per extract
+    extracts = {stem: ExtractFile(stem, drop, *FORMATS[stem]) for stem in STEMS}
+    truth_files = {
+        "records": TruthFile(folder / "records.csv", RECORD_COLUMNS),
+        "findings": TruthFile(folder / "findings.csv", FINDING_COLUMNS),
+        "persons": TruthFile(folder / "persons.csv", PERSON_COLUMNS),
+        "pairs": TruthFile(folder / "pairs.csv", PAIR_COLUMNS),
+    }
+    summary: dict = {}
+    try:
+        for index, size in enumerate(sizes):
+            # shard 0 draws from the seed's own streams: a county of one shard is the unsharded county
+            shard_seed = seed if index == 0 else f"{seed}/{index}"
+            shard = _make_shard(shard_seed, size, cal, townships, taken, numbered, noise, number_noise)
+            for stem, stem_rows in shard.rows.items():
+                extracts[stem].write(stem_rows)
+            records = shard.truth.records
+            if any(written.values()):
+                records = [(stem, number + written[stem], *rest) for stem, number, *rest in records]
+            truth_files["records"].write(records)
+            truth_files["findings"].write([tuple(f[c] for c in FINDING_COLUMNS) for f in shard.truth.findings])
+            truth_files["persons"].write(_person_rows(shard.population, shard.rows))
+            truth_files["pairs"].write([(a.id_number, b.id_number, a.name, b.name, kind) for a, b, kind in shard.population.pairs])
+            part = _summary(seed, households, noise, number_noise, as_of, shard.population, shard.rows, shard.truth.findings)
+            part["planted_short"] = dict(sorted(shard.planted.short.items()))
+            summary = _add_summary(summary, part)
+            for stem, stem_rows in shard.rows.items():
+                written[stem] += len(stem_rows)
+            if index + 1 < len(sizes):
+                _take_numbers(taken, shard)
+            del shard, records
+            gc.collect()  # the shard is gone: little is left to scan, and any cycles it held are freed
+    finally:
+        for sink in (*extracts.values(), *truth_files.values()):
+            sink.close()
     (drop / "manifest.yaml").write_text(f'county: "{COUNTY_CODE}"\nas_of: "{as_of}"\n', encoding="utf-8")
-
-    truth = compute_truth(rows, population, cal)
-    folder = out / "truth"
-    folder.mkdir(parents=True, exist_ok=True)
-    _write_csv(folder / "records.csv", ("source", "row_number", "true_id_number", "head_true_id_number", "noise"), truth.records)
-    _write_csv(folder / "findings.csv", FINDING_COLUMNS, [tuple(f[c] for c in FINDING_COLUMNS) for f in truth.findings])
-    _write_csv(folder / "persons.csv", PERSON_COLUMNS, _person_rows(population, rows))
-    _write_csv(folder / "pairs.csv", ("true_id_number_l", "true_id_number_r", "name_l", "name_r", "kind"),
-               [(a.id_number, b.id_number, a.name, b.name, kind) for a, b, kind in population.pairs])
-    summary = _summary(seed, households, noise, number_noise, as_of, population, rows, truth.findings)
-    summary["planted_short"] = dict(sorted(planted.short.items()))
+    if len(sizes) > 1:
+        summary["shards"] = len(sizes)
     (folder / "summary.json").write_text(json.dumps(summary, ensure_ascii=False, indent=2, sort_keys=True) + "\n", encoding="utf-8")
     return summary
 
 
-def _write_stem(stem: str, stem_rows: list[Row], drop: Path) -> None:
-    columns = [c.name for c in BY_STEM[stem].columns]
-    frame = pl.DataFrame({c: [row.values.get(c) for row in stem_rows] for c in columns}, schema={c: pl.String for c in columns})
-    fmt, encoding = FORMATS[stem]
-    for stale in drop.glob(f"{stem}.*"):
-        stale.unlink()
-    write_extract(stem, frame, drop, fmt=fmt, encoding=encoding)
+def _make_shard(seed: int | str, households: int, cal: Calendar, townships: tuple[Township, ...], taken: TakenNumbers | tuple,
+                numbered: dict[str, int], noise: float, number_noise: float | None) -> _Shard:
+    """One shard's people, rosters, planted findings, damaged rows and truth; `numbered` advanced past its running numbers."""
+    population = build_population(seed, households, cal, townships=townships, taken=taken, numbered=numbered)
+    programmes = assign_programmes(population, cal, seed, numbered)
+    planted = plant(population, programmes, cal, seed, taken=taken, numbered=numbered)
+    rows = build_rows(population, programmes, cal, seed, numbered)
+    _advance(numbered, population, programmes, rows)
+    # the true numbers, so no wrong number is a real person's: references to strings already held, dropped
+    # before the truth is built
+    issued = {p.id_number for p in (*population.persons, *population.outsiders)}
+    wrong = apply_noise(rows, seed=seed, scale=noise, number_scale=number_noise, issued=issued, taken=taken,
+                        latest_birth=cal.end_date)
+    del issued
+    truth = compute_truth(rows, population, cal)
+    return _Shard(population, programmes, planted, rows, wrong, truth)
 
 
-def _write_csv(path: Path, header: tuple[str, ...], rows: list[tuple]) -> None:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(header)
-    writer.writerows(rows)
-    path.write_bytes(buffer.getvalue().encode("utf-8"))
+# Running numbers: the prefix before each sequence, as households.py, programmes.py and rows.py write them
+# (户号 township + village; DB/TK + township; county + township for registered-poor households; HH + year).
+_PREFIX_LENGTHS = {"household": 6, "case": 5, "poor": 9, "cremation": 6}
+
+
+def _advance(numbered: dict[str, int], population: Population, programmes: Programmes, rows: dict[str, list[Row]]) -> None:
+    """Record the largest sequence number this shard used per prefix: the next shard starts after it."""
+    numbers = [(h.household_no, _PREFIX_LENGTHS["household"]) for h in population.households]
+    numbers += [(case.case_no, _PREFIX_LENGTHS["case"]) for case in (*programmes.dibao, *programmes.tekun)]
+    numbers += [(poor.number, _PREFIX_LENGTHS["poor"]) for poor in programmes.poor]
+    numbers += [(row.values["record_no"], _PREFIX_LENGTHS["cremation"]) for row in rows["cremation"]]
+    for number, length in numbers:
+        prefix, sequence = number[:length], int(number[length:])
+        if sequence > numbered.get(prefix, 0):
+            numbered[prefix] = sequence
+
+
+def _take_numbers(taken: TakenNumbers, shard: _Shard) -> None:
+    """Add what this shard issued and wrote to the numbers later shards must leave alone."""
+    for p in (*shard.population.persons, *shard.population.outsiders):
+        if is_valid(p.id_number):
+            taken.add(p.id_number)
+        else:
+            # an unrepairable number planted as written: no later person may hold a number it is one slip from
+            for variant in one_slip_variants(p.id_number):
+                taken.add(variant)
+    for number in shard.wrong_numbers:
+        taken.add(number)
+
+
+def _add_summary(total: dict, part: dict) -> dict:
+    """Two shards' summaries as one: counts added, findings and shortfalls per check and note added."""
+    if not total:
+        return part
+    for key in ("persons", "outside_county_persons"):
+        total[key] += part[key]
+    for stem, count in part["rows"].items():
+        total["rows"][stem] = total["rows"].get(stem, 0) + count
+    for code, entry in part["findings"].items():
+        into = total["findings"].setdefault(code, {"planted": 0, "needs_fuzzy_link": 0, "near_miss": {}, "unplanned": 0})
+        for key in ("planted", "needs_fuzzy_link", "unplanned"):
+            into[key] += entry[key]
+        for note, count in entry["near_miss"].items():
+            into["near_miss"][note] = into["near_miss"].get(note, 0) + count
+    for scenario, count in part["planted_short"].items():
+        total["planted_short"][scenario] = total["planted_short"].get(scenario, 0) + count
+    return total
 
 
 PERSON_COLUMNS = (
@@ -170,12 +287,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--number-noise", type=float, default=None,
                         help="scale of the wrong-but-valid citizen numbers alone (default: --noise)")
     parser.add_argument("--as-of", default="2026-10", help="last complete month, YYYY-MM")
+    parser.add_argument("--shard-households", type=int, default=SHARD_HOUSEHOLDS,
+                        help="households made at once: a larger county is made shard by shard, in bounded memory")
     args = parser.parse_args(argv)
     if not re.fullmatch(r"\d{4}-\d{2}", args.as_of):
         parser.error(f"--as-of {args.as_of!r}: expected YYYY-MM")
+    if args.shard_households < 1:
+        parser.error(f"--shard-households {args.shard_households}: expected at least 1")
     started = time.perf_counter()
     summary = generate_drop(args.out, seed=args.seed, households=args.households, noise=args.noise,
-                            number_noise=args.number_noise, as_of=args.as_of)
+                            number_noise=args.number_noise, as_of=args.as_of, shard_households=args.shard_households)
     elapsed = time.perf_counter() - started
     print(json.dumps(summary, ensure_ascii=False, indent=2, sort_keys=True))
     print(f"generated in {elapsed:.1f} s", file=sys.stderr)

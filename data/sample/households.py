@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 import random
+from collections.abc import Container, Mapping
 from dataclasses import dataclass, field
 
 from data.sample import county
@@ -44,17 +45,21 @@ class Population:
 
 
 class IdIssuer:
-    """Issues unique citizen numbers whose sequence parity matches the sex."""
+    """Issues unique citizen numbers whose sequence parity matches the sex.
 
-    def __init__(self, rng: random.Random) -> None:
+    `taken`: numbers the county's earlier shards issued or wrote (`taken.TakenNumbers`), never issued again.
+    """
+
+    def __init__(self, rng: random.Random, taken: Container[str] = ()) -> None:
         self.rng = rng
         self.used: set[str] = set()
+        self.taken = taken
 
     def issue(self, area: str, birth: dt.date, sex: str) -> str:
         while True:
             sequence = self.rng.randrange(1, 500) * 2 - (1 if sex == "M" else 0)
             number = make_id_number(area, birth, sequence)
-            if number not in self.used:
+            if number not in self.used and number not in self.taken:
                 self.used.add(number)
                 return number
 
@@ -281,10 +286,16 @@ def add_natural_events(population: Population, cal: Calendar, seed: int) -> None
                 p.register_late = rng.random() < (0.4 if recent else 0.03)
 
 
-def build_population(seed: int, n_households: int, cal: Calendar) -> Population:
-    """Households of realistic shapes spread over the county's villages, with natural events."""
+def build_population(seed: int | str, n_households: int, cal: Calendar, *, townships: tuple[county.Township, ...] | None = None,
+                     taken: Container[str] = (), numbered: Mapping[str, int] | None = None) -> Population:
+    """Households of realistic shapes spread over the county's villages, with natural events.
+
+    A shard of a larger county (`generate.py`) passes the county's `townships`, the numbers earlier
+    shards took (`taken`) and the last 户号 sequence each village reached in them (`numbered`, by the
+    户号's first six digits), so its households and people continue the county's numbering.
+    """
     rng = random.Random(f"{seed}:households")
-    townships = county.build_townships(seed)
+    townships = townships if townships is not None else county.build_townships(seed)
     places: list[tuple[int, int]] = []
     weights: list[float] = []
     for t_index, township in enumerate(townships):
@@ -299,7 +310,7 @@ def build_population(seed: int, n_households: int, cal: Calendar) -> Population:
     shape_names = tuple(s for s, _ in SHAPES)
     shape_weights = tuple(w for _, w in SHAPES)
 
-    builder = _Builder(rng, cal, IdIssuer(random.Random(f"{seed}:ids")))
+    builder = _Builder(rng, cal, IdIssuer(random.Random(f"{seed}:ids"), taken))
     drafts: list[tuple[int, int, int, str, list[Person]]] = []
     for order in range(n_households):
         t_index, v_index = rng.choices(places, cum_weights=cumulative)[0]
@@ -312,11 +323,11 @@ def build_population(seed: int, n_households: int, cal: Calendar) -> Population:
 
     households: list[Household] = []
     persons: list[Person] = []
-    sequence: dict[tuple[int, int], int] = {}
+    sequence: dict[str, int] = dict(numbered or {})
     for t_index, v_index, _, shape, members in drafts:
-        key = (t_index, v_index)
-        sequence[key] = sequence.get(key, 0) + 1
-        number = f"{townships[t_index].code}{v_index + 1:03d}{sequence[key]:05d}"
+        village = f"{townships[t_index].code}{v_index + 1:03d}"
+        sequence[village] = sequence.get(village, 0) + 1
+        number = f"{village}{sequence[village]:05d}"
         household = Household(index=len(households), household_no=number, township=t_index, village=v_index, shape=shape)
         for p in members:
             p.pid = len(persons)

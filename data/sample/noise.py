@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import datetime as dt
 import random
-from collections.abc import Collection
+from collections.abc import Collection, Container
 from dataclasses import dataclass, fields, replace
 
 from opencc import OpenCC
@@ -101,14 +101,15 @@ RATES = {
 
 class _Noise:
     def __init__(self, rng: random.Random, rates: Rates, converter: OpenCC, *, number_rng: random.Random | None = None,
-                 issued: Collection[str] = (), made: dict[str, str] | None = None, latest_birth: dt.date = dt.date.max,
-                 register: bool = False) -> None:
+                 issued: Collection[str] = (), taken: Container[str] = (), made: dict[str, str] | None = None,
+                 latest_birth: dt.date = dt.date.max, register: bool = False) -> None:
         self.rng = rng
         self.rates = rates
         self.converter = converter
         # the wrong-number kinds draw from their own stream: their rates leave every other change alone
         self.number_rng = rng if number_rng is None else number_rng
         self.issued = issued  # every true number: a wrong number must be nobody's
+        self.taken = taken  # and every number the county's earlier shards issued or wrote
         self.made = {} if made is None else made  # wrong number → the true number it was written for
         self.latest_birth = latest_birth  # a wrong number's birth date is still a date a validator accepts
         self.register = register
@@ -192,13 +193,14 @@ class _Noise:
         """`number` as `kind` writes it, drawn again until it reads as a plausible number of nobody.
 
         Nobody: no issued number, nor a wrong number already written for another person
-        (the same person may get the same one twice). None after 1,000 draws: every form is taken.
+        (the same person may get the same one twice), nor a number an earlier shard took.
+        None after 1,000 draws: every form is taken.
         """
         damage = {"id_15_typo": self._typo_15, "id_division": self._division, "id_two_slip": self._two_slips}[kind]
         for _ in range(1000):
             text = damage(number)
             upgraded = normalize(text)
-            if (upgraded is not None and upgraded != number and upgraded not in self.issued
+            if (upgraded is not None and upgraded != number and upgraded not in self.issued and upgraded not in self.taken
                     and self.made.get(upgraded, number) == number and self._plausible_birth(upgraded)):
                 self.made[upgraded] = number
                 return text
@@ -293,20 +295,22 @@ def _may_lose_register_row(row: Row) -> bool:
             and "birth_date" in row.values)
 
 
-def apply_noise(rows: dict[str, list[Row]], *, seed: int, scale: float, number_scale: float | None = None,
-                issued: Collection[str] = (), latest_birth: dt.date = dt.date.max) -> None:
-    """Damage the rows in place, as county systems do, and label each change on its row.
+def apply_noise(rows: dict[str, list[Row]], *, seed: int | str, scale: float, number_scale: float | None = None,
+                issued: Collection[str] = (), taken: Container[str] = (), latest_birth: dt.date = dt.date.max) -> list[str]:
+    """Damage the rows in place, as county systems do, and label each change on its row; return the wrong numbers written.
 
     `number_scale` scales the wrong-number kinds alone (default: `scale`); `issued`
-    holds every true number, which no wrong number may equal; `latest_birth` bounds
-    the birth date a wrong number may carry (the drop's last day).
+    holds every true number, which no wrong number may equal, nor one of `taken`
+    (what a county's earlier shards issued or wrote); `latest_birth` bounds
+    the birth date a wrong number may carry (the drop's last day). The wrong
+    numbers come back in their 18-character form, for the shards after this one to avoid.
     """
     converter = OpenCC("s2t")
     made: dict[str, str] = {}  # a wrong number is written for one person only
     for stem, stem_rows in rows.items():
         rates = RATES[stem].scaled(scale, number_scale)
         noise = _Noise(random.Random(f"{seed}:noise:{stem}"), rates, converter,
-                       number_rng=random.Random(f"{seed}:wrong-number:{stem}"), issued=issued, made=made,
+                       number_rng=random.Random(f"{seed}:wrong-number:{stem}"), issued=issued, taken=taken, made=made,
                        latest_birth=latest_birth, register=stem == "household_register")
         vocab_columns = [c.name for c in BY_STEM[stem].columns if c.kind in ("code", "flag", "grade")]
         streams: dict[str, tuple[str | None, str, list[str]]] = {}
@@ -338,4 +342,4 @@ def apply_noise(rows: dict[str, list[Row]], *, seed: int, scale: float, number_s
                     column = noise.rng.choice(filled)
                     row.values[column] = row.values[column] + " "
                     row.labels.append("vocab_trailing_space")
-
+    return list(made)

@@ -19,6 +19,7 @@ from __future__ import annotations
 import calendar
 import datetime as dt
 import random
+from collections.abc import Container, Mapping
 from dataclasses import dataclass, field
 
 from data.sample import county
@@ -78,7 +79,7 @@ def _day_in(rng: random.Random, month: int, not_before: dt.date) -> dt.date:
 
 
 class _Planter:
-    def __init__(self, population: Population, programmes: Programmes, cal: Calendar, seed: int) -> None:
+    def __init__(self, population: Population, programmes: Programmes, cal: Calendar, seed: int | str) -> None:
         self.population = population
         self.programmes = programmes
         self.cal = cal
@@ -405,11 +406,16 @@ class _Planter:
                 cert.status = "过期" if self.rng.random() < 0.85 else "正常"
 
 
-def plant(population: Population, programmes: Programmes, cal: Calendar, seed: int) -> Planted:
-    """Plant findings and near misses, then settle cremations, certificate statuses, waivers and case numbers."""
+def plant(population: Population, programmes: Programmes, cal: Calendar, seed: int | str, *, taken: Container[str] = (),
+          numbered: Mapping[str, int] | None = None) -> Planted:
+    """Plant findings and near misses, then settle cremations, certificate statuses, waivers and case numbers.
+
+    A shard of a larger county passes the numbers earlier shards took (`taken`: no citizen number is issued
+    twice) and the case-number sequences they reached (`numbered`).
+    """
     planter = _Planter(population, programmes, cal, seed)
     households = len(population.households)
-    issuer = IdIssuer(random.Random(f"{seed}:outsider-ids"))
+    issuer = IdIssuer(random.Random(f"{seed}:outsider-ids"), taken)
     issuer.used.update(p.id_number for p in population.persons)
     n = {name: scaled(base, households) for name, base in (*DEATH_SCENARIOS, *MOVE_SCENARIOS, *NEAR_MISS_SCENARIOS)}
     leftover = [*planter.tekun, *planter.care]  # near misses draw from what the findings left
@@ -449,9 +455,9 @@ def plant(population: Population, programmes: Programmes, cal: Calendar, seed: i
     planter.outsiders(issuer)
     # the other checks' scenarios, on households and people the ones above left alone
     scenarios = Scenarios(population, programmes, cal, seed, planter.used, planter.take, planter.add_outsider,
-                          planter.planted.short, planter.tekun, planter.care)
+                          planter.planted.short, planter.tekun, planter.care, taken=taken)
     scenarios.plant(lambda base: scaled(base, households))
     planter.certificate_status()
     scenarios.settle()
-    number_cases(population, programmes)
+    number_cases(population, programmes, numbered)
     return planter.planted

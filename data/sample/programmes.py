@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import random
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from data.sample import county
@@ -171,8 +172,12 @@ def assign_dibao(population: Population, cal: Calendar, certificates: dict[int, 
     return cases
 
 
-def assign_poor(population: Population, dibao: list[DibaoCase], tekun: list[TekunCase], rng: random.Random) -> list[PoorHousehold]:
-    """Registered-poor households: most dibao and tekun households, a few others."""
+def assign_poor(population: Population, dibao: list[DibaoCase], tekun: list[TekunCase], rng: random.Random,
+                numbered: Mapping[str, int] | None = None) -> list[PoorHousehold]:
+    """Registered-poor households: most dibao and tekun households, a few others.
+
+    Numbers continue after `numbered` (the last sequence earlier shards reached, by number prefix).
+    """
     on_benefit = {case.household.index for case in dibao} | {t.person.household for t in tekun}
     chosen: list[Household] = []
     for household in population.households:
@@ -181,11 +186,11 @@ def assign_poor(population: Population, dibao: list[DibaoCase], tekun: list[Teku
         if rng.random() < share and household.head.event_month is None:
             chosen.append(household)
     poor = []
-    sequence: dict[int, int] = {}
+    sequence: dict[str, int] = dict(numbered or {})
     for household in chosen:
-        t = household.township
-        sequence[t] = sequence.get(t, 0) + 1
-        number = f"{county.COUNTY_CODE}{population.townships[t].code}{sequence[t]:06d}"
+        prefix = f"{county.COUNTY_CODE}{population.townships[household.township].code}"
+        sequence[prefix] = sequence.get(prefix, 0) + 1
+        number = f"{prefix}{sequence[prefix]:06d}"
         draw = rng.random()
         household_type = "脱贫户" if draw < 0.78 else "监测户" if draw < 0.98 else "未脱贫户"
         extra = 1 if rng.random() < 0.08 else 0
@@ -193,28 +198,31 @@ def assign_poor(population: Population, dibao: list[DibaoCase], tekun: list[Teku
     return poor
 
 
-def number_cases(population: Population, programmes: Programmes) -> None:
-    """Case numbers in township order: DB/TK + township code + sequence (again after planting adds cases)."""
-    for prefix, cases, place in (
+def number_cases(population: Population, programmes: Programmes, numbered: Mapping[str, int] | None = None) -> None:
+    """Case numbers in township order: DB/TK + township code + sequence (again after planting adds cases).
+
+    Sequences continue after `numbered` (the last one earlier shards reached, by DB/TK + township code).
+    """
+    for kind, cases, place in (
         ("DB", programmes.dibao, lambda c: (c.household.township, c.household.index)),
         ("TK", programmes.tekun, lambda c: (c.person.township, c.person.household if c.person.household >= 0 else len(population.households))),
     ):
         cases.sort(key=place)
-        sequence: dict[int, int] = {}
+        sequence: dict[str, int] = dict(numbered or {})
         for case in cases:
-            t = place(case)[0]
-            sequence[t] = sequence.get(t, 0) + 1
-            case.case_no = f"{prefix}{population.townships[t].code}{sequence[t]:05d}"
+            prefix = f"{kind}{population.townships[place(case)[0]].code}"
+            sequence[prefix] = sequence.get(prefix, 0) + 1
+            case.case_no = f"{prefix}{sequence[prefix]:05d}"
 
 
-def assign_programmes(population: Population, cal: Calendar, seed: int) -> Programmes:
-    """Every roster's membership, from the natural population (planting comes later)."""
+def assign_programmes(population: Population, cal: Calendar, seed: int | str, numbered: Mapping[str, int] | None = None) -> Programmes:
+    """Every roster's membership, from the natural population (planting comes later); numbers continue after `numbered`."""
     rng = random.Random(f"{seed}:programmes")
     certificates = assign_certificates(population, cal, rng)
     by_person = {c.person.pid: c for c in certificates}
     tekun = assign_tekun(population, cal, by_person, rng)
     dibao = assign_dibao(population, cal, by_person, {t.person.household for t in tekun}, rng)
-    poor = assign_poor(population, dibao, tekun, rng)
+    poor = assign_poor(population, dibao, tekun, rng, numbered)
     programmes = Programmes(certificates, tekun, dibao, poor)
-    number_cases(population, programmes)
+    number_cases(population, programmes, numbered)
     return programmes

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import random
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from data.sample import county
@@ -44,11 +45,13 @@ def _date(day: dt.date | None, compact: bool = False) -> str | None:
 
 
 class _Rows:
-    def __init__(self, population: Population, programmes: Programmes, cal: Calendar, seed: int) -> None:
+    def __init__(self, population: Population, programmes: Programmes, cal: Calendar, seed: int | str,
+                 numbered: Mapping[str, int] | None = None) -> None:
         self.population = population
         self.programmes = programmes
         self.cal = cal
         self.rng = random.Random(f"{seed}:rows")
+        self.numbered = numbered or {}  # record-number sequences earlier shards reached, by prefix
 
     def place(self, p: Person) -> tuple[str, str]:
         township = self.population.townships[p.township]
@@ -170,17 +173,18 @@ class _Rows:
         bodies = [p for p in (*self.population.persons, *self.population.outsiders) if p.cremated and p.death is not None and p.death <= end]
         bodies.sort(key=lambda p: (p.death, p.pid))
         rows = []
-        sequence: dict[int, int] = {}
+        sequence: dict[str, int] = dict(self.numbered)
         for p in bodies:
             cremated_on = min(p.death + dt.timedelta(days=rng.randint(1, 4)), end)
-            sequence[cremated_on.year] = sequence.get(cremated_on.year, 0) + 1
+            prefix = f"HH{cremated_on.year}"
+            sequence[prefix] = sequence.get(prefix, 0) + 1
             if p.township >= 0:
                 township, village = self.place(p)
                 address = county.COUNTY_NAME + township + village
             else:
                 address = p.address
             rows.append(Row({
-                "record_no": f"HH{cremated_on.year}{sequence[cremated_on.year]:05d}", "name": p.name, "id_number": p.id_number,
+                "record_no": f"{prefix}{sequence[prefix]:05d}", "name": p.name, "id_number": p.id_number,
                 "sex": SEX[p.sex], "age_at_death": str(full_age(p.birth, p.death)), "death_date": _date(p.death, compact=True),
                 "cremation_date": _date(cremated_on, compact=True), "address": address,
                 "funeral_home": rng.choice(county.FUNERAL_HOMES),
@@ -297,7 +301,8 @@ def active_at(programmes: Programmes, as_of: int) -> tuple[set[int], set[int]]:
     return tekun, dibao
 
 
-def build_rows(population: Population, programmes: Programmes, cal: Calendar, seed: int) -> dict[str, list[Row]]:
-    """Every extract's rows, in export order, before noise."""
-    maker = _Rows(population, programmes, cal, seed)
+def build_rows(population: Population, programmes: Programmes, cal: Calendar, seed: int | str,
+               numbered: Mapping[str, int] | None = None) -> dict[str, list[Row]]:
+    """Every extract's rows, in export order, before noise; cremation record numbers continue after `numbered`."""
+    maker = _Rows(population, programmes, cal, seed, numbered)
     return {stem: getattr(maker, stem)() for stem in STEMS}

@@ -18,7 +18,7 @@ from __future__ import annotations
 import calendar
 import datetime as dt
 import random
-from collections.abc import Callable
+from collections.abc import Callable, Container
 
 from data.sample import county
 from data.sample.households import IdIssuer, Population
@@ -122,14 +122,15 @@ def one_slip_variants(number: str) -> set[str]:
 class Scenarios:
     """Plants the scenarios of FINDINGS and NEAR_MISSES on a planter's population."""
 
-    def __init__(self, population: Population, programmes: Programmes, cal: Calendar, seed: int, used: set[int],
+    def __init__(self, population: Population, programmes: Programmes, cal: Calendar, seed: int | str, used: set[int],
                  take: Callable[..., None], add_outsider: Callable[[Person], None], short: dict[str, int],
-                 tekun_pool: list[TekunCase], care_pool: list[Certificate]) -> None:
+                 tekun_pool: list[TekunCase], care_pool: list[Certificate], *, taken: Container[str] = ()) -> None:
         self.population = population
         self.programmes = programmes
         self.cal = cal
         self.rng = random.Random(f"{seed}:plant-checks")
-        self.issuer = IdIssuer(random.Random(f"{seed}:plant-check-ids"))
+        self.taken = taken  # numbers the county's earlier shards issued or wrote
+        self.issuer = IdIssuer(random.Random(f"{seed}:plant-check-ids"), taken)
         self.issuer.used.update(p.id_number for p in (*population.persons, *population.outsiders))
         self.used = used
         self._take = take
@@ -763,7 +764,11 @@ class Scenarios:
         return n
 
     def garbage(self, birth: dt.date, sex: str, register: set[str]) -> str:
-        """An 18-character number with two characters wrong: fails its check, no slip from a register number."""
+        """An 18-character number with two characters wrong: fails its check, no slip from a register number.
+
+        Nor from a number an earlier shard took; the generator keeps the valid numbers one slip from it
+        out of later shards (`generate.py`).
+        """
         while True:
             sequence = self.rng.randrange(1, 500) * 2 - (1 if sex == "M" else 0)
             good = make_id_number(county.COUNTY_CODE, birth, sequence)
@@ -773,7 +778,8 @@ class Scenarios:
             wrong = self.rng.choice([c for c in "0123456789X" if c not in (check_char(first17), good[17])])
             number = first17 + wrong
             if not is_valid(number) and not (one_slip_variants(number) & register) and number not in register:
-                return number
+                if not any(variant in self.taken for variant in one_slip_variants(number)):
+                    return number
 
     def identity(self, n: int, scenario: str) -> int:
         """Recipients on tekun whose register record contradicts itself, who are implausibly old, or near misses."""
