@@ -85,6 +85,7 @@ workbooks.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import html
 import re
@@ -636,26 +637,37 @@ def display_width(text: str) -> int:
 
     East Asian "ambiguous" characters (…, —, →, “) count 2: the CJK fonts cells fall back to draw them wide.
     """
-    return sum(2 if unicodedata.east_asian_width(character) in "WFA" else 1 for character in text)
+    if text.isascii():
+        return len(text)
+    return sum(map(character_width, text))
 
 
-def _wrap_units(paragraph: str) -> list[str]:
-    """A paragraph cut where a line may break: after each CJK character, at spaces, between words.
+@functools.cache  # keyed by one character: bounded by the characters extracts use
+def character_width(character: str) -> int:
+    """2 for a wide character (East Asian wide, full-width or ambiguous), else 1."""
+    return 2 if unicodedata.east_asian_width(character) in "WFA" else 1
 
-    A run of narrow characters (a number, 2025-09, DB00100004) does not break; punctuation that may
-    not start a line stays with the character before it, an opening bracket with the one after.
+
+def _wrap_units(paragraph: str) -> list[tuple[str, int]]:
+    """A paragraph cut where a line may break, each piece with its display width.
+
+    Breaks fall after each CJK character, at spaces, between words. A run of narrow characters
+    (a number, 2025-09, DB00100004) does not break; punctuation that may not start a line stays
+    with the character before it, an opening bracket with the one after.
     """
-    units: list[str] = []
+    units: list[tuple[str, int]] = []
     glue_next = False
+    previous_in_word = False  # the character before is narrow and not a space: a narrow one joins it
     for character in paragraph:
-        wide = display_width(character) == 2
-        joins_previous = bool(units) and (glue_next or character in NO_LINE_START or (
-            not wide and not character.isspace() and display_width(units[-1][-1]) == 1 and not units[-1][-1].isspace()))
-        if joins_previous:
-            units[-1] += character
+        size = character_width(character)
+        in_word = size == 1 and not character.isspace()
+        if units and (glue_next or character in NO_LINE_START or (in_word and previous_in_word)):
+            unit, unit_size = units[-1]
+            units[-1] = (unit + character, unit_size + size)
         else:
-            units.append(character)
+            units.append((character, size))
         glue_next = character in NO_LINE_END
+        previous_in_word = in_word
     return units
 
 
@@ -665,15 +677,17 @@ def text_lines(text: str, width: float) -> int:
     Each paragraph fills lines greedily with `_wrap_units`, as Excel and LibreOffice wrap; a unit
     longer than a line is broken across lines. A line holds `width` characters: the column's 5 pixels
     of padding are the cell's margins, and a CJK character (13.3 pixels at 10 pt) counted as two
-    7-pixel characters leaves a twentieth of each line to spare.
+    7-pixel characters leaves a twentieth of each line to spare. A paragraph no wider than a line
+    is one line whatever its units, so most cells are counted without cutting them.
     """
     capacity = max(1, int(width))
     lines = 0
     for paragraph in str(text).split("\n"):
         lines += 1
+        if display_width(paragraph) <= capacity:
+            continue
         used = 0
-        for unit in _wrap_units(paragraph):
-            size = display_width(unit)
+        for unit, size in _wrap_units(paragraph):
             if used + size <= capacity:
                 used += size
                 continue
