@@ -1085,7 +1085,10 @@ def write_workbook(path: Path, findings: list[dict], resolved: list[dict], revie
     confirm_columns = fit_columns(CONFIRM_COLUMNS, rest_at_least=CONFIRM_EVIDENCE_MIN_WIDTH)
     recovery_columns = fit_columns(with_recovered_column(FINDING_COLUMNS))
 
-    book = xlsxwriter.Workbook(str(path), {"constant_memory": False, "strings_to_formulas": False,
+    # in_memory: the sheets' XML is zipped from memory, not from temporary files written, read back and removed;
+    # constant_memory stays off: it writes in-line strings (other sheet XML) and the summary writes its links
+    # after the table below them
+    book = xlsxwriter.Workbook(str(path), {"in_memory": True, "constant_memory": False, "strings_to_formulas": False,
                                            "strings_to_urls": False, "strings_to_numbers": False})
     try:
         book.set_properties({"title": f"社会救助核查工作簿（{meta[3]}）", "author": "hecha",
