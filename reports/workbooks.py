@@ -357,7 +357,7 @@ def write_workbooks(con: duckdb.DuckDBPyConnection, folder: Path, *, run_id: str
     `warnings` (see `override_warnings`) open every book's summary and answer sheets.
     """
     warnings = [cell_text(mask_text(line)) for line in warnings or []]
-    made_at = local_time_text(dt.datetime.now(dt.timezone.utc), policy.get("timezone"))
+    made = dt.datetime.now(dt.timezone.utc)
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     findings = read_findings(con)
@@ -382,13 +382,13 @@ def write_workbooks(con: duckdb.DuckDBPyConnection, folder: Path, *, run_id: str
             meta=(county, run_id, as_of, township),
             policy=policy,
             warnings=warnings,
-            made_at=made_at,
+            made=made,
             lines=lines,
         )
         paths.append(path)
     county_path = folder / f"{COUNTY_BOOK}.xlsx"
     write_workbook(county_path, findings, resolved, reviews, meta=(county, run_id, as_of, COUNTY_BOOK), policy=policy,
-                   county_book=True, warnings=warnings, made_at=made_at, outcomes=outcomes, lines=lines)
+                   county_book=True, warnings=warnings, made=made, outcomes=outcomes, lines=lines)
     paths.append(county_path)
     return paths
 
@@ -1138,13 +1138,15 @@ def _money(rows: list[dict], column: str) -> float:
 
 def write_workbook(path: Path, findings: list[dict], resolved: list[dict], reviews: list[dict], *,
                    meta: tuple[str | None, str, str, str], policy: dict, county_book: bool = False,
-                   warnings: Sequence[str] = (), made_at: str = "", outcomes: list[dict] | None = None,
+                   warnings: Sequence[str] = (), made: dt.datetime | None = None, outcomes: list[dict] | None = None,
                    lines: _Lines | None = None) -> Path:
     """One workbook for one township (or, with county_book, the county) from rows already read and sorted.
 
     The county book adds a table by township and the 核查成效 sheet (`outcomes`, as `read_outcome_summary`
     gives them; None: none yet); a township called 全县 still gets a township's book.
-    `warnings` open the summary and the answer sheets; `made_at` is when, as the summary says it.
+    `warnings` open the summary and the answer sheets. `made` (UTC) is when: the summary says it on the
+    county's clock, and it is the file's creation time, so the books of a run carry one time and the same
+    rows and moment give the same file.
     `lines`: the run's answer-sheet lines, shared by the books of one run.
     """
     county, run_id, as_of, township = meta
@@ -1166,11 +1168,11 @@ def write_workbook(path: Path, findings: list[dict], resolved: list[dict], revie
                                            "strings_to_urls": False, "strings_to_numbers": False})
     try:
         book.set_properties({"title": f"社会救助核查工作簿（{meta[3]}）", "author": "hecha",
-                             "comments": cell_text(f"run {run_id}")})
+                             "comments": cell_text(f"run {run_id}"), **({"created": made} if made else {})})
         formats = _Formats(book)
         summary = book.add_worksheet(SUMMARY_SHEET)
         _write_summary(summary, formats, findings, resolved, reviews, codes, sheet_names, meta, policy, county_book,
-                       warnings=warnings, made_at=made_at)
+                       warnings=warnings, made_at=local_time_text(made, policy.get("timezone")))
         if county_book:
             _write_outcomes(book.add_worksheet(OUTCOME_SHEET), formats, outcomes, meta, policy, warnings=warnings)
 
