@@ -1092,10 +1092,10 @@ class _Lines:
     def links(self, row: dict) -> list[_Line]:
         """An uncertain link's lines on 待确认: the source row's own line before its best candidate, then the candidate's."""
         def make(row: dict) -> list[_Line]:
-            values = [_confirm_candidate_values(row, self.identity)]
+            shown = [_confirm_candidate_values(row, self.identity)]
             if row["candidate_rank"] == 1:
-                values.insert(0, _confirm_row_values(row, self.identity))
-            return [_Line(line, ANSWER_KINDS, _confirm_choices(line)) for line in values]
+                shown.insert(0, _confirm_row_values(row, self.identity))
+            return [_Line(values, ANSWER_KINDS, _confirm_choices(values)) for values in shown]
 
         return self._lines("links", row, make)
 
