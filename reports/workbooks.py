@@ -65,6 +65,10 @@ width the other printed columns leave (`fit_columns`). Each row's height is
 set from the lines its cells wrap into (`text_lines`, CJK counting double),
 since neither xlsxwriter nor Excel sizes rows when a file is opened.
 
+A finding is listed twice, in its township's book and in the county's: its
+line (the cells masked and worded, the row's height) is made once a run
+(`_Lines`), and the books share it.
+
 Citizen numbers are masked everywhere (first 6, eight asterisks, last 4):
 number columns positionally, and every other text by `mask_text`, which also
 catches numbers inside evidence; a disability certificate number keeps its
@@ -85,6 +89,7 @@ workbooks.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import html
 import re
@@ -118,7 +123,7 @@ from hecha.extracts.declarations import BY_STEM, PERSON_STATUS, SEX
 from hecha.reports.run_tables import (
     confidence_band,
     confidence_bands_text,
-    inspector_evidence,
+    evidence_in_words,
     percent_text,
     read_findings,
     read_resolved,
@@ -352,7 +357,7 @@ def write_workbooks(con: duckdb.DuckDBPyConnection, folder: Path, *, run_id: str
     `warnings` (see `override_warnings`) open every book's summary and answer sheets.
     """
     warnings = [cell_text(mask_text(line)) for line in warnings or []]
-    made_at = local_time_text(dt.datetime.now(dt.timezone.utc), policy.get("timezone"))
+    made = dt.datetime.now(dt.timezone.utc)
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     findings = read_findings(con)
@@ -360,6 +365,7 @@ def write_workbooks(con: duckdb.DuckDBPyConnection, folder: Path, *, run_id: str
     reviews = read_reviews(con)
     outcomes = read_outcome_summary(con)
     townships = sorted({row["township"] for row in findings if row["township"]})
+    lines = _Lines(policy.get("identity"))
     paths = []
     taken = {COUNTY_BOOK}
     for township in townships:
@@ -376,12 +382,13 @@ def write_workbooks(con: duckdb.DuckDBPyConnection, folder: Path, *, run_id: str
             meta=(county, run_id, as_of, township),
             policy=policy,
             warnings=warnings,
-            made_at=made_at,
+            made=made,
+            lines=lines,
         )
         paths.append(path)
     county_path = folder / f"{COUNTY_BOOK}.xlsx"
     write_workbook(county_path, findings, resolved, reviews, meta=(county, run_id, as_of, COUNTY_BOOK), policy=policy,
-                   county_book=True, warnings=warnings, made_at=made_at, outcomes=outcomes)
+                   county_book=True, warnings=warnings, made=made, outcomes=outcomes, lines=lines)
     paths.append(county_path)
     return paths
 
@@ -636,26 +643,37 @@ def display_width(text: str) -> int:
 
     East Asian "ambiguous" characters (…, —, →, “) count 2: the CJK fonts cells fall back to draw them wide.
     """
-    return sum(2 if unicodedata.east_asian_width(character) in "WFA" else 1 for character in text)
+    if text.isascii():
+        return len(text)
+    return sum(map(character_width, text))
 
 
-def _wrap_units(paragraph: str) -> list[str]:
-    """A paragraph cut where a line may break: after each CJK character, at spaces, between words.
+@functools.cache  # keyed by one character: bounded by the characters extracts use
+def character_width(character: str) -> int:
+    """2 for a wide character (East Asian wide, full-width or ambiguous), else 1."""
+    return 2 if unicodedata.east_asian_width(character) in "WFA" else 1
 
-    A run of narrow characters (a number, 2025-09, DB00100004) does not break; punctuation that may
-    not start a line stays with the character before it, an opening bracket with the one after.
+
+def _wrap_units(paragraph: str) -> list[tuple[str, int]]:
+    """A paragraph cut where a line may break, each piece with its display width.
+
+    Breaks fall after each CJK character, at spaces, between words. A run of narrow characters
+    (a number, 2025-09, DB00100004) does not break; punctuation that may not start a line stays
+    with the character before it, an opening bracket with the one after.
     """
-    units: list[str] = []
+    units: list[tuple[str, int]] = []
     glue_next = False
+    previous_in_word = False  # the character before is narrow and not a space: a narrow one joins it
     for character in paragraph:
-        wide = display_width(character) == 2
-        joins_previous = bool(units) and (glue_next or character in NO_LINE_START or (
-            not wide and not character.isspace() and display_width(units[-1][-1]) == 1 and not units[-1][-1].isspace()))
-        if joins_previous:
-            units[-1] += character
+        size = character_width(character)
+        in_word = size == 1 and not character.isspace()
+        if units and (glue_next or character in NO_LINE_START or (in_word and previous_in_word)):
+            unit, unit_size = units[-1]
+            units[-1] = (unit + character, unit_size + size)
         else:
-            units.append(character)
+            units.append((character, size))
         glue_next = character in NO_LINE_END
+        previous_in_word = in_word
     return units
 
 
@@ -665,15 +683,17 @@ def text_lines(text: str, width: float) -> int:
     Each paragraph fills lines greedily with `_wrap_units`, as Excel and LibreOffice wrap; a unit
     longer than a line is broken across lines. A line holds `width` characters: the column's 5 pixels
     of padding are the cell's margins, and a CJK character (13.3 pixels at 10 pt) counted as two
-    7-pixel characters leaves a twentieth of each line to spare.
+    7-pixel characters leaves a twentieth of each line to spare. A paragraph no wider than a line
+    is one line whatever its units, so most cells are counted without cutting them.
     """
     capacity = max(1, int(width))
     lines = 0
     for paragraph in str(text).split("\n"):
         lines += 1
+        if display_width(paragraph) <= capacity:
+            continue
         used = 0
-        for unit in _wrap_units(paragraph):
-            size = display_width(unit)
+        for unit, size in _wrap_units(paragraph):
             if used + size <= capacity:
                 used += size
                 continue
@@ -774,27 +794,46 @@ def _cell_value(value: object, kind: str) -> tuple[object, str]:
     return text, text
 
 
-def _write_cell(sheet, row: int, col: int, value: object, kind: str, formats: _Formats) -> str:
-    """Write one cell in its column's format; return the text it shows."""
-    fmt = formats.kinds[kind]
-    value, shown = _cell_value(value, kind)
-    if value is None:
-        sheet.write_blank(row, col, None, fmt)
-    elif isinstance(value, (int, float)):
-        sheet.write_number(row, col, value, fmt)
-    else:
-        sheet.write_string(row, col, value, fmt)
-    return shown
+BLANK_CELL = (None, "")  # the cell of a header a line has no value for
 
 
-def _write_table(sheet, first_row: int, columns: Sequence[Column], rows: list[tuple], formats: _Formats, *,
-                 validate: bool = True, widths: Sequence[float] | None = None,
-                 choices: Sequence[dict[str, tuple[str, ...]]] | None = None) -> int:
-    """Header at first_row, then rows, each as tall as its wrapped text; drop-downs on choice columns.
+class _Line:
+    """A row of a table, by header: each cell as `_cell_value` gives it, the row's own drop-downs, its height.
+
+    The height (its texts wrapped) is worked out once per layout of columns, however many books
+    show the line.
+    """
+
+    __slots__ = ("cells", "choices", "_points")
+
+    def __init__(self, values: dict[str, object], kinds: dict[str, str], choices: dict[str, tuple[str, ...]] | None = None):
+        self.cells = {header: _cell_value(value, kinds[header]) for header, value in values.items()}
+        self.choices = choices or {}  # where they differ from the column's (CHOICES)
+        self._points: dict[tuple[tuple[str, float], ...], float] = {}
+
+    def points(self, layout: tuple[tuple[str, float], ...]) -> float:
+        """The row's height (points): its texts wrapped in the columns of `layout`, (header, width) each."""
+        points = self._points.get(layout)
+        if points is None:
+            texts = [self.cells.get(header, BLANK_CELL)[1] for header, _ in layout]
+            points = self._points[layout] = row_points(texts, [width for _, width in layout])
+        return points
+
+
+def _table_lines(columns: Sequence[Column], rows: Sequence[tuple]) -> list[_Line]:
+    """Rows given as tuples in the order of `columns` (a summary's table) as lines."""
+    kinds = {column.header: column.kind for column in columns}
+    headers = [column.header for column in columns]
+    return [_Line(dict(zip(headers, values)), kinds) for values in rows]
+
+
+def _write_table(sheet, first_row: int, columns: Sequence[Column], lines: Sequence[_Line], formats: _Formats, *,
+                 validate: bool = True, widths: Sequence[float] | None = None) -> int:
+    """Header at first_row, then a row per line, each as tall as its wrapped text; drop-downs on choice columns.
 
     `widths` (characters) are the columns' widths when the table sits in another table's columns;
-    otherwise the columns' own widths are set. `choices`, one per row, gives a row's own
-    drop-down where it differs from its column's (CHOICES). Returns the last row written.
+    otherwise the columns' own widths are set. A line's `choices` give its own drop-down where it
+    differs from its column's (CHOICES). Returns the last row written.
     """
     if widths is None:
         widths = [column.width for column in columns]
@@ -804,15 +843,26 @@ def _write_table(sheet, first_row: int, columns: Sequence[Column], rows: list[tu
         header_format = formats.input_header if column.kind in ("choice", "input", "amount_input") else formats.header
         sheet.write_string(first_row, col, column.header, header_format)
     sheet.set_row(first_row, row_points([column.header for column in columns], widths, lines_at_least=2))
-    for offset, values in enumerate(rows, start=1):
-        shown = [_write_cell(sheet, first_row + offset, col, value, column.kind, formats)
-                 for col, (column, value) in enumerate(zip(columns, values))]
-        sheet.set_row(first_row + offset, row_points(shown, widths))
-    last_row = first_row + len(rows)
-    if validate and rows:
+    headers = [column.header for column in columns]
+    cell_formats = [formats.kinds[column.kind] for column in columns]
+    layout = tuple(zip(headers, widths))
+    for row, line in enumerate(lines, start=first_row + 1):
+        values = line.cells
+        for col, header in enumerate(headers):
+            value = values.get(header, BLANK_CELL)[0]
+            if value is None:
+                sheet.write_blank(row, col, None, cell_formats[col])
+            elif isinstance(value, (int, float)):
+                sheet.write_number(row, col, value, cell_formats[col])
+            else:
+                sheet.write_string(row, col, value, cell_formats[col])
+        sheet.set_row(row, line.points(layout))
+    last_row = first_row + len(lines)
+    if validate and lines:
+        choices = [line.choices for line in lines]
         for col, column in enumerate(columns):
             if column.kind == "choice":
-                for options, (first, last), cells in _choice_ranges(column.header, first_row + 1, col, len(rows), choices):
+                for options, (first, last), cells in _choice_ranges(column.header, first_row + 1, col, len(lines), choices):
                     sheet.data_validation(first, col, last, col, {
                         "validate": "list",
                         "source": list(options),
@@ -859,17 +909,15 @@ def _choice_ranges(header: str, first_row: int, col: int, count: int,
     return found
 
 
-def _answer_sheet(book, name: str, columns: Sequence[Column], rows: list[dict], formats: _Formats,
-                  warnings: Sequence[str], *, title: str, as_of: str,
-                  choices: Sequence[dict[str, tuple[str, ...]]] | None = None) -> None:
+def _answer_sheet(book, name: str, columns: Sequence[Column], lines: list[_Line], formats: _Formats,
+                  warnings: Sequence[str], *, title: str, as_of: str) -> None:
     """A sheet inspectors answer on: the warnings in one banner row when there are any, then the table.
 
-    Header frozen and filtered; printed with the header (and banner) on every page. `choices`: a
-    row's own drop-downs where they differ from its column's (see `_write_table`).
+    Header frozen and filtered; printed with the header (and banner) on every page.
     """
     headers = {column.header for column in columns}
-    for row in rows:
-        unknown = set(row) - headers
+    for line in lines:
+        unknown = set(line.cells) - headers
         if unknown:
             raise ValueError(f"sheet {name}: no column for {sorted(unknown)}")
     sheet = book.add_worksheet(name)
@@ -880,8 +928,7 @@ def _answer_sheet(book, name: str, columns: Sequence[Column], rows: list[dict], 
         sheet.merge_range(0, 0, 0, sum(1 for column in columns if column.printed) - 1, banner, formats.warning)
         sheet.set_row(0, row_points([banner], [printed_width]) * 11 / FONT_SIZE)
         header_row = 1
-    last_row = _write_table(sheet, header_row, columns, [tuple(row.get(column.header) for column in columns) for row in rows],
-                            formats, choices=choices)
+    last_row = _write_table(sheet, header_row, columns, lines, formats)
     sheet.freeze_panes(header_row + 1, 0)
     sheet.autofilter(header_row, 0, last_row, len(columns) - 1)
     _print_setup(sheet, columns, last_row=last_row, repeat=(0, header_row), title=title, as_of=as_of)
@@ -909,7 +956,7 @@ def _finding_values(row: dict, identity: dict | None) -> dict:
         "应追回金额": row["overpaid_amount"],
         "应补发金额": row["backpay_amount"],
         CONFIDENCE_HEADER: confidence_band(row["link_confidence"], identity),
-        EVIDENCE_HEADER: inspector_evidence(row["evidence"], identity),
+        EVIDENCE_HEADER: evidence_in_words(row["evidence"], identity),  # masked as every text cell is
         "上次核查结论": row["previous_conclusion"],
         "上次核查说明": row["previous_note"],
         CASE_KEY_HEADER: row["case_key"],
@@ -970,7 +1017,7 @@ def _confirm_candidate_values(row: dict, identity: dict | None) -> dict:
     """A candidate's line: the register's view of the person, the row's share of posterior on them, what agrees and not."""
     source = row["source"]
     decision = DECISION_LABELS.get(row["decision"], row["decision"])
-    explanation = "；".join(part for part in (decision, inspector_evidence(row["explanation"], identity)) if part)
+    explanation = "；".join(part for part in (decision, evidence_in_words(row["explanation"], identity)) if part)
     if row["person_status"] in PERSON_STATUS_LABELS:
         status = PERSON_STATUS_LABELS[row["person_status"]]
         if row["person_status"] != "normal" and row["person_status_date"] is not None:
@@ -998,20 +1045,59 @@ def _confirm_candidate_values(row: dict, identity: dict | None) -> dict:
     }
 
 
-def _confirm_link_lines(reviews: list[dict], identity: dict | None) -> list[dict]:
-    """The uncertain links on 待确认: per source row its own line, then a line per candidate, best first."""
-    lines = []
-    for row in reviews:  # read_reviews sorts them by row and rank
-        if row["candidate_rank"] == 1:
-            lines.append(_confirm_row_values(row, identity))
-        lines.append(_confirm_candidate_values(row, identity))
-    return lines
-
-
 def _confirm_choices(line: dict) -> dict[str, tuple[str, ...]]:
     """The drop-down of a 待确认 line: 都不是 on the own line of a row with several candidates, else the column's."""
     key = line.get(LINK_KEY_HEADER)
     return {LINK_DECISION_HEADER: ROW_ANSWERS} if key and key.endswith(":") else {}
+
+
+def _answer_kinds(*tables: Sequence[Column]) -> dict[str, str]:
+    """Each answer-sheet header's cell kind; a header means one kind on every sheet, or lines could not be shared."""
+    kinds: dict[str, str] = {}
+    for column in (column for table in tables for column in table):
+        if kinds.setdefault(column.header, column.kind) != column.kind:
+            raise ValueError(f"column {column.header} is {kinds[column.header]} on one sheet, {column.kind} on another")
+    return kinds
+
+
+ANSWER_KINDS = _answer_kinds(FINDING_COLUMNS, (RECOVERED_COLUMN,), CONFIRM_COLUMNS)
+
+
+class _Lines:
+    """The answer sheets' lines of one run, each made the first time a book shows its finding or review row.
+
+    Rows are told apart by identity (the dicts `read_findings` and `read_reviews` return, which a
+    township's book shares with the county's); each is kept with its line, so its id stays its own.
+    """
+
+    def __init__(self, identity: dict | None):
+        self.identity = identity
+        self._made: dict[tuple[str, int], tuple[dict, list[_Line]]] = {}
+
+    def _lines(self, kind: str, row: dict, make) -> list[_Line]:
+        made = self._made.get((kind, id(row)))
+        if made is None:
+            made = self._made[(kind, id(row))] = (row, make(row))
+        return made[1]
+
+    def finding(self, row: dict) -> _Line:
+        """A finding's line on its check's sheet."""
+        return self._lines("finding", row, lambda row: [_Line(_finding_values(row, self.identity), ANSWER_KINDS)])[0]
+
+    def confirm_finding(self, row: dict) -> _Line:
+        """A finding's line on 待确认 (its identity link is uncertain)."""
+        return self._lines("confirm", row, lambda row: [
+            _Line(_confirm_finding_values(row, self.identity), ANSWER_KINDS)])[0]
+
+    def links(self, row: dict) -> list[_Line]:
+        """An uncertain link's lines on 待确认: the source row's own line before its best candidate, then the candidate's."""
+        def make(row: dict) -> list[_Line]:
+            shown = [_confirm_candidate_values(row, self.identity)]
+            if row["candidate_rank"] == 1:
+                shown.insert(0, _confirm_row_values(row, self.identity))
+            return [_Line(values, ANSWER_KINDS, _confirm_choices(values)) for values in shown]
+
+        return self._lines("links", row, make)
 
 
 def _ordered_codes(codes: set[str]) -> list[str]:
@@ -1052,16 +1138,20 @@ def _money(rows: list[dict], column: str) -> float:
 
 def write_workbook(path: Path, findings: list[dict], resolved: list[dict], reviews: list[dict], *,
                    meta: tuple[str | None, str, str, str], policy: dict, county_book: bool = False,
-                   warnings: Sequence[str] = (), made_at: str = "", outcomes: list[dict] | None = None) -> Path:
+                   warnings: Sequence[str] = (), made: dt.datetime | None = None, outcomes: list[dict] | None = None,
+                   lines: _Lines | None = None) -> Path:
     """One workbook for one township (or, with county_book, the county) from rows already read and sorted.
 
     The county book adds a table by township and the 核查成效 sheet (`outcomes`, as `read_outcome_summary`
     gives them; None: none yet); a township called 全县 still gets a township's book.
-    `warnings` open the summary and the answer sheets; `made_at` is when, as the summary says it.
+    `warnings` open the summary and the answer sheets. `made` (UTC) is when: the summary says it on the
+    county's clock, and it is the file's creation time, so the books of a run carry one time and the same
+    rows and moment give the same file.
+    `lines`: the run's answer-sheet lines, shared by the books of one run.
     """
     county, run_id, as_of, township = meta
     meta = (county, run_id, as_of, _shown(township))  # the real name, masked and fit for a cell
-    identity = policy.get("identity")
+    lines = lines or _Lines(policy.get("identity"))
     shown = [row for row in findings if row["status"] != "suppressed"]
     listed = [row for row in shown if not row["needs_confirmation"]]
     to_confirm = [row for row in shown if row["needs_confirmation"]]
@@ -1071,30 +1161,32 @@ def write_workbook(path: Path, findings: list[dict], resolved: list[dict], revie
     confirm_columns = fit_columns(CONFIRM_COLUMNS, rest_at_least=CONFIRM_EVIDENCE_MIN_WIDTH)
     recovery_columns = fit_columns(with_recovered_column(FINDING_COLUMNS))
 
-    book = xlsxwriter.Workbook(str(path), {"constant_memory": False, "strings_to_formulas": False,
+    # in_memory: the sheets' XML is zipped from memory, not from temporary files written, read back and removed;
+    # constant_memory stays off: it writes in-line strings (other sheet XML) and the summary writes its links
+    # after the table below them
+    book = xlsxwriter.Workbook(str(path), {"in_memory": True, "constant_memory": False, "strings_to_formulas": False,
                                            "strings_to_urls": False, "strings_to_numbers": False})
     try:
         book.set_properties({"title": f"社会救助核查工作簿（{meta[3]}）", "author": "hecha",
-                             "comments": cell_text(f"run {run_id}")})
+                             "comments": cell_text(f"run {run_id}"), **({"created": made} if made else {})})
         formats = _Formats(book)
         summary = book.add_worksheet(SUMMARY_SHEET)
         _write_summary(summary, formats, findings, resolved, reviews, codes, sheet_names, meta, policy, county_book,
-                       warnings=warnings, made_at=made_at)
+                       warnings=warnings, made_at=local_time_text(made, policy.get("timezone")))
         if county_book:
             _write_outcomes(book.add_worksheet(OUTCOME_SHEET), formats, outcomes, meta, policy, warnings=warnings)
 
         for code, name in sheet_names.items():
             of_check = [row for row in listed if row["check_code"] == code]
-            rows = [_finding_values(row, identity) for row in of_check]
             # money to recover: the inspector may record what came back (追回金额)
             columns = recovery_columns if any(row["overpaid_amount"] for row in of_check) else finding_columns
-            _answer_sheet(book, name, columns, rows, formats, warnings, title=f"{meta[3]}　{_check_name(code)}",
-                          as_of=as_of)
+            _answer_sheet(book, name, columns, [lines.finding(row) for row in of_check], formats, warnings,
+                          title=f"{meta[3]}　{_check_name(code)}", as_of=as_of)
 
-        rows = [_confirm_finding_values(row, identity) for row in to_confirm]
-        rows += _confirm_link_lines(reviews, identity)
-        _answer_sheet(book, CONFIRM_SHEET, confirm_columns, rows, formats, warnings, title=f"{meta[3]}　{CONFIRM_SHEET}",
-                      as_of=as_of, choices=[_confirm_choices(row) for row in rows])
+        confirm = [lines.confirm_finding(row) for row in to_confirm]
+        confirm += [line for row in reviews for line in lines.links(row)]  # read_reviews sorts them by row and rank
+        _answer_sheet(book, CONFIRM_SHEET, confirm_columns, confirm, formats, warnings,
+                      title=f"{meta[3]}　{CONFIRM_SHEET}", as_of=as_of)
 
         meta_sheet = book.add_worksheet(META_SHEET)
         for row, (label, value) in enumerate(zip(("county", "run_id", "as_of", "township"), meta)):
@@ -1142,7 +1234,7 @@ def _write_summary(sheet, formats: _Formats, findings, resolved, reviews, codes,
             sum(1 for row in resolved if row["check_code"] == code),
             description,
         ))
-    last_row = _write_table(sheet, header_row, columns, rows, formats, validate=False)
+    last_row = _write_table(sheet, header_row, columns, _table_lines(columns, rows), formats, validate=False)
     for offset, code in enumerate(codes, start=1):
         if code in sheet_names:  # the check's name links to its sheet
             quoted = sheet_names[code].replace("'", "''")  # an apostrophe inside a quoted sheet name is doubled
@@ -1175,8 +1267,8 @@ def _write_summary(sheet, formats: _Formats, findings, resolved, reviews, codes,
                               _money(shown, "overpaid_amount"), _money(shown, "backpay_amount"),
                               len(review_rows(item for item in reviews if town_of(item) == town))))
         sheet.write_string(row, 0, "分乡镇", formats.subtitle)
-        row = _write_table(sheet, row + 1, TOWNSHIP_COLUMNS, town_rows, formats, validate=False,
-                           widths=widths[:len(TOWNSHIP_COLUMNS)]) + 2
+        row = _write_table(sheet, row + 1, TOWNSHIP_COLUMNS, _table_lines(TOWNSHIP_COLUMNS, town_rows), formats,
+                           validate=False, widths=widths[:len(TOWNSHIP_COLUMNS)]) + 2
     for text in guide_lines(policy):
         if text in GUIDE_HEADINGS:
             sheet.write_string(row, 0, text, formats.subtitle)
@@ -1249,7 +1341,8 @@ def _write_outcomes(sheet, formats: _Formats, outcomes: list[dict] | None, meta,
         _full_width_line(sheet, header_row, NO_OUTCOMES if outcomes is None else NO_OUTCOME_CASES, formats.subtitle, widths)
         _print_setup(sheet, columns, last_row=header_row, repeat=(top, top), title=f"{township}　{OUTCOME_SHEET}", as_of=as_of)
         return
-    last_row = _write_table(sheet, header_row, columns, [outcome_values(row) for row in outcomes], formats, validate=False)
+    last_row = _write_table(sheet, header_row, columns, _table_lines(columns, [outcome_values(row) for row in outcomes]),
+                            formats, validate=False)
     total_row = last_row + 1
     shown = []
     for col, (column, value) in enumerate(zip(columns, outcome_values(outcome_totals(outcomes) | {"check_code": "合计"}))):

@@ -12,7 +12,14 @@ from hecha.audit.feedback import read_workbook
 from hecha.checks.labels import STATUS_LABELS
 from hecha.config import load_policy
 from hecha.reports.run_tables import confidence_band, inspector_evidence
-from hecha.reports.workbooks import CONFIRM_SHEET, OUTCOME_SHEET, SUMMARY_SHEET, render_sheet_html, write_workbooks
+from hecha.reports.workbooks import (
+    CONFIRM_SHEET,
+    OUTCOME_SHEET,
+    SUMMARY_SHEET,
+    render_sheet_html,
+    text_lines,
+    write_workbooks,
+)
 from hecha.storage.masking import mask_id_number, mask_text
 from hecha.storage.tables import FINDING, ddl
 
@@ -250,6 +257,24 @@ def test_confidence_band_follows_the_policys_thresholds(description, confidence,
 )
 def test_inspector_evidence_says_what_was_compared_without_weights_or_row_numbers(description, evidence, expected):
     assert inspector_evidence(evidence, IDENTITY) == expected, description
+
+
+@pytest.mark.parametrize(
+    ("description", "text", "width", "expected"),
+    [
+        ("empty text", "", 10, 1),
+        ("five CJK characters fill ten narrow ones exactly", "一二三四五", 10, 1),
+        ("one more wraps", "一二三四五六", 10, 2),
+        ("a CJK character is not split across lines", "一二三", 5, 2),  # 一二 (4) / 三
+        ("ASCII as wide as the line", "abcdefghij", 10, 1),
+        ("a word longer than a line is broken", "abcdefghijk", 10, 2),
+        ("a line breaks at a space, which takes no room", "abc def", 3, 2),
+        ("a comma does not start a line: it moves down with the character before it", "一二，三", 4, 3),  # 一 / 二， / 三
+        ("each paragraph starts a line", "一\n二", 10, 2),
+    ],
+)
+def test_text_lines_wraps_as_a_spreadsheet_does(description, text, width, expected):
+    assert text_lines(text, width) == expected, description
 
 
 def test_workbooks_show_evidence_in_the_inspectors_words_and_a_confidence_band(books):
