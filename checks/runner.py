@@ -32,10 +32,15 @@ def install_macros(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(read_sql(SQL_DIR / "macros.sql"))
 
 
+# Facts month by month kept as views, not tables: each would copy a million rows or more a night
+# for readers that ask for a few (a person's months, one month, one subsidy's unpaid months).
+INT_VIEWS = frozenset({"coverage_month", "certificate_month", "subsidy_month"})
+
+
 def materialize_int(con: duckdb.DuckDBPyConnection, parameters: dict[str, object],
                     timings: dict[str, float] | None = None) -> list[str]:
     """The shared facts: sql/int/*.sql, each built after the tables it reads (the layer runner, as for `link`)."""
-    return build_layer(con, Layer(schema="int"), parameters, timings)
+    return build_layer(con, Layer(schema="int", views=INT_VIEWS), parameters, timings)
 
 
 PERSON_COLUMNS = ("id_number", "name", "township", "village")
