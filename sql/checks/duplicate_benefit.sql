@@ -64,35 +64,30 @@ overlap_lines as (
         and paid.case_no = overlap.recovered_case_no
 ),
 
-paid_lines as (
-    select *, case when programme = 'dibao' then case_no end as dibao_case_no
-    from int.person_month_paid
-),
-
 repeating_series as (
     -- person and 项目 (低保金: and case) with some month paid more than once: fewer months than
     -- lines (one bit per window month). Grouping by series, not by month, makes a hundred
     -- thousand groups of two million lines, not two million groups of one.
-    select person_id, programme, dibao_case_no
-    from paid_lines
-    group by person_id, programme, dibao_case_no
+    select person_id, programme, case when programme = 'dibao' then case_no end as dibao_case_no
+    from int.person_month_paid
+    group by person_id, programme, case when programme = 'dibao' then case_no end
     having bit_count(bitstring_agg(date_diff('month', $window_start_month, paid_month), 0, $window_months - 1)) < count(*)
 ),
 
 repeated_groups as (
     -- person, 项目 and month (低保金: and case) paid more than once
     select
-        paid_lines.person_id,
-        paid_lines.programme,
-        paid_lines.paid_month,
-        paid_lines.dibao_case_no,
-        min(paid_lines.ledger_row) as first_ledger_row
-    from paid_lines
-    semi join repeating_series
-        on paid_lines.person_id = repeating_series.person_id
-        and paid_lines.programme = repeating_series.programme
-        and paid_lines.dibao_case_no is not distinct from repeating_series.dibao_case_no
-    group by paid_lines.person_id, paid_lines.programme, paid_lines.paid_month, paid_lines.dibao_case_no
+        paid.person_id,
+        paid.programme,
+        paid.paid_month,
+        repeating_series.dibao_case_no,
+        min(paid.ledger_row) as first_ledger_row
+    from int.person_month_paid as paid
+    inner join repeating_series
+        on paid.person_id = repeating_series.person_id
+        and paid.programme = repeating_series.programme
+        and (case when paid.programme = 'dibao' then paid.case_no end) is not distinct from repeating_series.dibao_case_no
+    group by paid.person_id, paid.programme, paid.paid_month, repeating_series.dibao_case_no
     having count(*) > 1
 ),
 
