@@ -19,16 +19,6 @@ known_certificates as (
     where is_validity_known
 ),
 
-renewed_valid_months as (
-    -- the window months a renewed certificate (listed as two rows) is valid: one of its rows is.
-    -- A certificate of one row is valid from its issue month through its valid-through month.
-    select distinct certificate_rows.certificate_key, window_month.month
-    from int.certificate_row as certificate_rows
-    inner join int.window_month as window_month
-        on month_in(window_month.month, certificate_rows.issue_month, certificate_rows.valid_through_month)
-    where certificate_rows.certificate_key in (select certificate_key from int.certificate where row_count > 1)
-),
-
 candidate_certificates as (
     -- each line on the certificates its number names
     select
@@ -50,15 +40,16 @@ candidate_certificates as (
         cert.roster_rows,
         cert.confidence as certificate_confidence,
         cert.number_certificates,
+        -- a certificate of one row is valid through its range (an unknown issue month proves no
+        -- month), a renewed one in the months one of its rows is
         case
-            -- an unknown issue month proves no month
             when cert.row_count = 1 then coalesce(month_in(lines.paid_month, cert.issue_month, cert.valid_through_month), false)
             else renewed.month is not null
         end as is_valid_month
     from subsidy_lines as lines
     inner join known_certificates as cert
         on lines.case_no = cert.case_no
-    left join renewed_valid_months as renewed
+    left join int.renewed_certificate_month as renewed
         on cert.certificate_key = renewed.certificate_key
         and lines.paid_month = renewed.month
     left join int.person_departure as departure

@@ -14,42 +14,37 @@ with certificates as (
     where certificate.person_id is not null
 ),
 
-row_ranges as (
-    -- the months each row of a certificate shows valid, under the certificate's latest row (a
-    -- number to expand months on, not the text key)
-    select
-        certificates.roster_row as certificate_roster_row,
-        certificate_rows.issue_month,
-        certificate_rows.valid_through_month,
-        certificates.departure_month
-    from int.certificate_row as certificate_rows
-    inner join certificates
-        on certificate_rows.certificate_key = certificates.certificate_key
-    where certificate_rows.is_validity_known
-),
-
 valid_months as (
-    select distinct row_ranges.certificate_roster_row, window_month.month
-    from row_ranges
+    -- a certificate of one row: the months of its range
+    select certificates.*, window_month.month
+    from certificates
     inner join int.window_month as window_month
-        on month_in(window_month.month, row_ranges.issue_month, row_ranges.valid_through_month)
-        and (row_ranges.departure_month is null or window_month.month <= row_ranges.departure_month)
+        on month_in(window_month.month, certificates.issue_month, certificates.valid_through_month)
+    where certificates.row_count = 1
+        and certificates.is_validity_known
+    union all
+    -- a renewed one: the months one of its rows is valid
+    select certificates.*, renewed.month
+    from certificates
+    inner join int.renewed_certificate_month as renewed
+        on certificates.certificate_key = renewed.certificate_key
+    where certificates.row_count > 1
 )
 
 select
-    certificates.person_id,
-    valid_months.month,
-    certificates.case_no,
-    certificates.category,
-    certificates.grade,
+    person_id,
+    month,
+    case_no,
+    category,
+    grade,
     -- the card as it reads now: a renewed certificate's latest row (evidence, and which of two to count)
-    certificates.latest_issue_date as issue_date,
-    certificates.valid_until,
-    certificates.certificate_status,
-    certificates.roster_rows as roster_row,
-    certificates.confidence,
-    certificates.explanation,
-    certificates.holder_certificates
-from certificates
-inner join valid_months
-    on certificates.roster_row = valid_months.certificate_roster_row
+    latest_issue_date as issue_date,
+    valid_until,
+    certificate_status,
+    roster_rows as roster_row,
+    confidence,
+    explanation,
+    holder_certificates
+from valid_months
+where departure_month is null
+    or month <= departure_month
