@@ -58,16 +58,6 @@ def install_policy_tables(con: duckdb.DuckDBPyConnection, policy: dict) -> None:
             con.unregister("policy_rows")
 
 
-def own_person_columns(con: duckdb.DuckDBPyConnection, sql: str, parameters: dict[str, object]) -> str:
-    """The person columns a check names itself (null where it names none).
-
-    A check about someone without a register person (an unrepairable number)
-    names them itself; `link.person` wins wherever the finding has a person.
-    """
-    returned = {column[0] for column in con.execute(f"select * from ({sql}) limit 0", parameters).description}
-    return ",\n".join(f"found.{column}" if column in returned else f"null as {column}" for column in PERSON_COLUMNS)
-
-
 FOUND = "found_finding"  # every check's rows before the person columns: one join with link.person for all checks
 
 
@@ -103,24 +93,14 @@ def run_checks(con: duckdb.DuckDBPyConnection, as_of: dt.date, policy: dict, cod
         path = SQL_DIR / "checks" / f"{check.code}.sql"
         sql = read_sql(path)
         source = str(path.relative_to(SQL_DIR))
+        # by name: the person columns a check names itself (about someone with no register person)
+        # land in theirs, the others stay null until link.person's are added below
         execute(
             con,
             f"""
-            insert into {FOUND}
-            select
-                found.check_code,
-                found.person_id,
-                {own_person_columns(con, sql, bind(sql, parameters, source))},
-                found.case_no,
-                found.period_start,
-                found.period_end,
-                found.overpaid_amount,
-                found.backpay_amount,
-                found.link_confidence,
-                found.link_confidence < $identity_review_threshold,
-                found.evidence,
-                found.case_key
-            from ({sql}) as found
+            insert into {FOUND} by name
+            select *, link_confidence < $identity_review_threshold as needs_confirmation
+            from ({sql})
             """,
             sql + " $identity_review_threshold",
             parameters,
