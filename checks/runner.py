@@ -32,10 +32,15 @@ def install_macros(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(read_sql(SQL_DIR / "macros.sql"))
 
 
+# Facts month by month kept as views, not tables: each would copy a million rows or more a night
+# for readers that ask for a few (a person's months, one month, one subsidy's unpaid months).
+INT_VIEWS = frozenset({"coverage_month", "certificate_month", "subsidy_month"})
+
+
 def materialize_int(con: duckdb.DuckDBPyConnection, parameters: dict[str, object],
                     timings: dict[str, float] | None = None) -> list[str]:
     """The shared facts: sql/int/*.sql, each built after the tables it reads (the layer runner, as for `link`)."""
-    return build_layer(con, Layer(schema="int"), parameters, timings)
+    return build_layer(con, Layer(schema="int", views=INT_VIEWS), parameters, timings)
 
 
 PERSON_COLUMNS = ("id_number", "name", "township", "village")
@@ -53,23 +58,15 @@ def install_policy_tables(con: duckdb.DuckDBPyConnection, policy: dict) -> None:
             con.unregister("policy_rows")
 
 
-def person_columns(con: duckdb.DuckDBPyConnection, sql: str, parameters: dict[str, object]) -> str:
-    """The person columns of the output contract: link.person's, else the check's own.
-
-    A check about someone without a register person (an unrepairable number)
-    names them itself; `link.person` wins wherever the finding has a person.
-    """
-    returned = {column[0] for column in con.execute(f"select * from ({sql}) limit 0", parameters).description}
-    return ",\n".join(
-        f"coalesce(person.{column}, found.{column})" if column in returned else f"person.{column}" for column in PERSON_COLUMNS
-    )
+FOUND = "found_finding"  # every check's rows before the person columns: one join with link.person for all checks
 
 
 def run_checks(con: duckdb.DuckDBPyConnection, as_of: dt.date, policy: dict, codes: list[str] | None = None,
                timings: dict[str, float] | None = None) -> dict[str, int]:
     """Build int.*, run the chosen checks (all by default) into chk.finding; return findings per check.
 
-    `timings`, when given, receives seconds per step: `int` (the shared facts) and each check code.
+    `timings`, when given, receives seconds per step: `int` (the shared facts), each check code and
+    `person_columns` (link.person's columns added to every check's rows at once).
     Case keys are `case_key`, keyed with the deployment secret (storage/secret.py) installed on `con`.
     """
     require_keyed_hash(con)
@@ -87,6 +84,7 @@ def run_checks(con: duckdb.DuckDBPyConnection, as_of: dt.date, policy: dict, cod
     timings |= int_timings
     con.execute("create schema if not exists chk")
     con.execute(ddl(FINDING))
+    con.execute(f"create or replace temp table {FOUND} as select * from chk.finding limit 0")
     counts = {}
     for check in CATALOGUE:
         if codes and check.code not in codes:
@@ -95,33 +93,34 @@ def run_checks(con: duckdb.DuckDBPyConnection, as_of: dt.date, policy: dict, cod
         path = SQL_DIR / "checks" / f"{check.code}.sql"
         sql = read_sql(path)
         source = str(path.relative_to(SQL_DIR))
+        # by name: the person columns a check names itself (about someone with no register person)
+        # land in theirs, the others stay null until link.person's are added below
         execute(
             con,
             f"""
-            insert into chk.finding
-            select
-                found.check_code,
-                found.person_id,
-                {person_columns(con, sql, bind(sql, parameters, source))},
-                found.case_no,
-                found.period_start,
-                found.period_end,
-                found.overpaid_amount,
-                found.backpay_amount,
-                found.link_confidence,
-                found.link_confidence < $identity_review_threshold,
-                found.evidence,
-                found.case_key
-            from ({sql}) as found
-            left join link.person as person
-                on found.person_id = person.person_id
+            insert into {FOUND} by name
+            select *, link_confidence < $identity_review_threshold as needs_confirmation
+            from ({sql})
             """,
             sql + " $identity_review_threshold",
             parameters,
             source,
         )
-        counts[check.code] = con.execute("select count(*) from chk.finding where check_code = ?", [check.code]).fetchall()[0][0]
+        counts[check.code] = con.execute(f"select count(*) from {FOUND} where check_code = ?", [check.code]).fetchall()[0][0]
         timings[check.code] = time.perf_counter() - started
+    started = time.perf_counter()
+    columns = ", ".join(
+        f"coalesce(person.{name}, found.{name})" if name in PERSON_COLUMNS else f"found.{name}" for name in FINDING.column_names
+    )
+    con.execute(f"""
+        insert into chk.finding
+        select {columns}
+        from {FOUND} as found
+        left join link.person as person
+            on found.person_id = person.person_id
+    """)
+    con.execute(f"drop table {FOUND}")
+    timings["person_columns"] = time.perf_counter() - started
     return counts
 
 

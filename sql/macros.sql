@@ -62,14 +62,19 @@ create or replace macro months_text(month) as
     || case when count(distinct month) < date_diff('month', min(month), max(month)) + 1
         then format('（{}）', string_agg(distinct month_text(month), '、' order by month_text(month))) else '' end;
 
--- A certificate as evidence names it (aggregates: the latest-issued one of the group).
+-- A certificate as evidence names it (aggregates: the latest-issued one of the group; of two
+-- issued the same day, the larger number, category and grade, so the read order never decides).
 create or replace macro certificate_text(case_no, category, grade, issue_date, valid_until, certificate_status, roster_row,
         confidence, explanation) as
     format('残疾人证 {}（{}，发证 {}，有效期至 {}，证件状态{}，残疾人证第 {} 行{}）',
-        arg_max(case_no, issue_date), arg_max(disability_text(category, grade), issue_date), max(issue_date),
-        arg_max(valid_until, issue_date),
-        arg_max(certificate_status_text(certificate_status), issue_date),
-        arg_max(roster_row, issue_date), link_note(arg_max(confidence, issue_date), arg_max(explanation, issue_date)));
+        arg_max(case_no, (issue_date, case_no, category, grade)),
+        arg_max(disability_text(category, grade), (issue_date, case_no, category, grade)),
+        max(issue_date),
+        arg_max(valid_until, (issue_date, case_no, category, grade)),
+        arg_max(certificate_status_text(certificate_status), (issue_date, case_no, category, grade)),
+        arg_max(roster_row, (issue_date, case_no, category, grade)),
+        link_note(arg_max(confidence, (issue_date, case_no, category, grade)),
+            arg_max(explanation, (issue_date, case_no, category, grade))));
 
 -- 证件状态 as certificates print it; a status outside the vocabulary reads as 过期.
 create or replace macro certificate_status_text(certificate_status) as

@@ -64,16 +64,30 @@ overlap_lines as (
         and paid.case_no = overlap.recovered_case_no
 ),
 
+repeating_series as (
+    -- person and 项目 (低保金: and case) with some month paid more than once: fewer months than
+    -- lines (one bit per window month). Grouping by series, not by month, makes a hundred
+    -- thousand groups of two million lines, not two million groups of one.
+    select person_id, programme, case when programme = 'dibao' then case_no end as dibao_case_no
+    from int.person_month_paid
+    group by person_id, programme, case when programme = 'dibao' then case_no end
+    having bit_count(bitstring_agg(date_diff('month', $window_start_month, paid_month), 0, $window_months - 1)) < count(*)
+),
+
 repeated_groups as (
     -- person, 项目 and month (低保金: and case) paid more than once
     select
-        person_id,
-        programme,
-        paid_month,
-        case when programme = 'dibao' then case_no end as dibao_case_no,
-        min(ledger_row) as first_ledger_row
-    from int.person_month_paid
-    group by person_id, programme, paid_month, case when programme = 'dibao' then case_no end
+        paid.person_id,
+        paid.programme,
+        paid.paid_month,
+        repeating_series.dibao_case_no,
+        min(paid.ledger_row) as first_ledger_row
+    from int.person_month_paid as paid
+    inner join repeating_series
+        on paid.person_id = repeating_series.person_id
+        and paid.programme = repeating_series.programme
+        and (case when paid.programme = 'dibao' then paid.case_no end) is not distinct from repeating_series.dibao_case_no
+    group by paid.person_id, paid.programme, paid.paid_month, repeating_series.dibao_case_no
     having count(*) > 1
 ),
 

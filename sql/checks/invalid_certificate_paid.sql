@@ -12,10 +12,15 @@ with subsidy_lines as (
     where programme in ('living_subsidy', 'care_subsidy')
 ),
 
-lines_on_certificates as (
-    -- each line on the certificate its number names; where one number names two certificates (a
-    -- re-assessment that kept the number), the one valid that month, then the most severe grade,
-    -- then the latest issued
+known_certificates as (
+    -- certificates whose validity is known, with how many of them share the number
+    select *, count(*) over (partition by case_no) as number_certificates
+    from int.certificate
+    where is_validity_known
+),
+
+candidate_certificates as (
+    -- each line on the certificates its number names
     select
         lines.person_id,
         lines.ledger_row,
@@ -34,21 +39,36 @@ lines_on_certificates as (
         cert.certificate_status,
         cert.roster_rows,
         cert.confidence as certificate_confidence,
-        exists (
-            select 1 from int.certificate_row as certificate_rows
-            where certificate_rows.certificate_key = cert.certificate_key
-                and month_in(lines.paid_month, certificate_rows.issue_month, certificate_rows.valid_through_month)
-        ) as is_valid_month
+        cert.number_certificates,
+        -- a certificate of one row is valid through its range (an unknown issue month proves no
+        -- month), a renewed one in the months one of its rows is
+        case
+            when cert.row_count = 1 then coalesce(month_in(lines.paid_month, cert.issue_month, cert.valid_through_month), false)
+            else renewed.month is not null
+        end as is_valid_month
     from subsidy_lines as lines
-    inner join int.certificate as cert
+    inner join known_certificates as cert
         on lines.case_no = cert.case_no
+    left join int.renewed_certificate_month as renewed
+        on cert.certificate_key = renewed.certificate_key
+        and lines.paid_month = renewed.month
     left join int.person_departure as departure
         on lines.person_id = departure.person_id
-    where cert.is_validity_known
-        and (departure.departure_month is null or lines.paid_month <= departure.departure_month)
+    where departure.departure_month is null or lines.paid_month <= departure.departure_month
+),
+
+lines_on_certificates as (
+    -- where one number names two certificates (a re-assessment that kept the number), the one
+    -- valid that month, then the most severe grade, then the latest issued. A line on a number of
+    -- one certificate is settled by that one: only the invalid of those need go further.
+    select *
+    from candidate_certificates
+    where number_certificates > 1
+        or not is_valid_month
+        or (programme = 'care_subsidy' and not list_contains($care_subsidy_grades, grade))
     qualify row_number() over (
-        partition by lines.ledger_row, lines.person_id
-        order by is_valid_month desc, cert.grade, cert.latest_issue_date desc, cert.category, cert.certificate_key
+        partition by ledger_row, person_id
+        order by is_valid_month desc, grade, latest_issue_date desc, category, certificate_key
     ) = 1
 ),
 

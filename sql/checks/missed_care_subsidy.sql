@@ -13,7 +13,7 @@ with missed_months as (
 select
     'missed_care_subsidy' as check_code,
     person_id,
-    arg_max(case_no, issue_date) as case_no,
+    arg_max(case_no, (issue_date, case_no, category, grade)) as case_no,
     min(month) as period_start,
     max(month) as period_end,
     0 as overpaid_amount,

@@ -12,6 +12,8 @@ with unpaid_months as (
 ),
 
 missed_months as (
+    -- covered by a dibao case that month (int.coverage_month, read as the memberships' month
+    -- ranges: a person's unpaid months meet their few memberships, not every member's months)
     select
         unpaid_months.*,
         dibao.case_no as dibao_case_no,
@@ -19,23 +21,22 @@ missed_months as (
         dibao.confidence as dibao_confidence,
         dibao.explanation as dibao_explanation
     from unpaid_months
-    inner join int.coverage_month as dibao
+    inner join int.dibao_member as dibao
         on unpaid_months.person_id = dibao.person_id
-        and unpaid_months.month = dibao.month
-        and dibao.programme = 'dibao'
-    where not exists (
-        select 1 from int.coverage_month as tekun
-        where tekun.person_id = unpaid_months.person_id
-            and tekun.month = unpaid_months.month
-            and tekun.programme = 'tekun'
-    )
+        and month_in(unpaid_months.month, dibao.start_month, dibao.end_month)
+    where dibao.is_covered
+        and not exists (
+            select 1 from int.tekun_member as tekun
+            where tekun.person_id = unpaid_months.person_id
+                and month_in(unpaid_months.month, tekun.start_month, tekun.end_month)
+        )
     qualify row_number() over (partition by unpaid_months.person_id, unpaid_months.month order by dibao.start_month, dibao.case_no) = 1
 )
 
 select
     'missed_living_subsidy' as check_code,
     person_id,
-    arg_max(case_no, issue_date) as case_no,
+    arg_max(case_no, (issue_date, case_no, category, grade)) as case_no,
     min(month) as period_start,
     max(month) as period_end,
     0 as overpaid_amount,

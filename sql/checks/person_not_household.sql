@@ -19,16 +19,12 @@ with household_cases as (
     having bool_and(inclusion = 'household') and min(head_person_id) is not null
 ),
 
-register_people as (
-    select * from int.register_member
-),
-
 case_households as (
     select
         cases.*,
         head.household_no
     from household_cases as cases
-    inner join register_people as head
+    inner join int.register_member as head
         on cases.head_person_id = head.person_id
 ),
 
@@ -48,25 +44,8 @@ household_members as (
                 and covered.is_covered
         ) as is_covered_here
     from case_households as cases
-    inner join register_people as people
+    inner join int.register_member as people
         on cases.household_no = people.household_no
-),
-
-compositions as (
-    select
-        household_members.case_no,
-        format('户籍户号 {} 共登记 {} 人：{}',
-            any_value(household_members.household_no), count(*),
-            string_agg(
-                format('{}（{}，{}）', household_members.name, household_members.relation_label,
-                    case
-                        when household_members.departure_month is not null
-                            then format('{} {}', household_members.departure_label, month_text(household_members.departure_month))
-                        when household_members.is_covered_here then '本案保障对象'
-                        else '未纳入本案保障' end),
-                '、' order by household_members.register_row)) as composition
-    from household_members
-    group by household_members.case_no
 ),
 
 exempt_elsewhere as (
@@ -90,6 +69,25 @@ uncovered as (
         )
 ),
 
+compositions as (
+    select
+        household_members.case_no,
+        format('户籍户号 {} 共登记 {} 人：{}',
+            any_value(household_members.household_no), count(*),
+            string_agg(
+                format('{}（{}，{}）', household_members.name, household_members.relation_label,
+                    case
+                        when household_members.departure_month is not null
+                            then format('{} {}', household_members.departure_label, month_text(household_members.departure_month))
+                        when household_members.is_covered_here then '本案保障对象'
+                        else '未纳入本案保障' end),
+                '、' order by household_members.register_row)) as composition
+    from household_members
+    -- only the households a finding describes
+    where household_members.case_no in (select case_no from uncovered)
+    group by household_members.case_no
+),
+
 poor_view as (
     -- the registered-poor roster's family of the member, if listed
     select
@@ -97,7 +95,8 @@ poor_view as (
         format('建档立卡户编号 {} 登记家庭人口数 {} 人，列出成员 {} 人，兜底保障登记为{}',
             poor_household_no, household_size, listed_members, safety_net_text(safety_net)) as poor_text
     from int.poor_member
-    where person_id is not null
+    -- only the people a finding names: the uncovered member and their household head
+    where person_id in (select person_id from uncovered union all select head_person_id from uncovered)
     qualify row_number() over (partition by person_id order by poor_household_no, roster_row) = 1
 )
 

@@ -13,10 +13,20 @@ with members as (
         and person_id is not null
 ),
 
-people as (
-    select *, age_on(birth_date, $as_of_last_day) as age
-    from int.register_member
-    where is_present
+member_people as (
+    -- covered members living and present, as the register describes them, with their age
+    select
+        members.case_no,
+        members.roster_row,
+        members.confidence,
+        members.explanation,
+        members.has_tekun_waiver,
+        people.*,
+        age_on(people.birth_date, $as_of_last_day) as age
+    from members
+    inner join int.register_member as people
+        on members.person_id = people.person_id
+    where people.is_present
 ),
 
 no_labour_certificates as (
@@ -36,20 +46,13 @@ no_labour_certificates as (
 candidates as (
     -- covered members unable to work, before looking at their households
     select
-        members.case_no,
-        members.roster_row,
-        members.confidence,
-        members.explanation,
-        members.has_tekun_waiver,
-        people.*,
+        member_people.*,
         certificates.certificate_text
-    from members
-    inner join people
-        on members.person_id = people.person_id
+    from member_people
     left join no_labour_certificates as certificates
-        on people.person_id = certificates.person_id
-    where people.age >= $tekun_min_age
-        or people.age < $tekun_max_minor_age
+        on member_people.person_id = certificates.person_id
+    where member_people.age >= $tekun_min_age
+        or member_people.age < $tekun_max_minor_age
         or certificates.person_id is not null
 ),
 

@@ -22,14 +22,16 @@ on_dibao as (
 households as (
     select
         listed.poor_household_no,
-        any_value(listed.safety_net) as recorded,
+        -- the rows of a household may disagree (a mistyped 户主 name or number on one of them):
+        -- each column as the first row giving it says, so the read order never decides
+        arg_min(listed.safety_net, listed.roster_row) as recorded,
         -- the 户主 columns; where their number is unusable, the head's own member row
-        coalesce(any_value(listed.head_person_id), any_value(listed.person_id) filter (where listed.relation = 'head'))
-            as head_person_id,
-        any_value(listed.head_id_number) as head_id_number,
-        any_value(listed.head_name) as head_name,
-        any_value(listed.township) as township,
-        any_value(listed.village) as village,
+        coalesce(arg_min(listed.head_person_id, listed.roster_row),
+            arg_min(listed.person_id, listed.roster_row) filter (where listed.relation = 'head')) as head_person_id,
+        arg_min(listed.head_id_number, listed.roster_row) as head_id_number,
+        arg_min(listed.head_name, listed.roster_row) as head_name,
+        arg_min(listed.township, listed.roster_row) as township,
+        arg_min(listed.village, listed.roster_row) as village,
         least(min(listed.confidence), min(listed.head_confidence)) as link_confidence,
         string_agg(listed.roster_row::varchar, '、' order by listed.roster_row) as rows_text,
         case

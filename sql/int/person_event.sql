@@ -55,7 +55,22 @@ all_events as (
     select * from cremation_events
 ),
 
+repeated_events as (
+    -- an event on two records (a death on the register and on a cremation record, a number
+    -- registered twice): the only ones to combine; every other event is its one record
+    select person_id, event_kind
+    from all_events
+    group by person_id, event_kind
+    having count(*) > 1
+),
+
 first_events as (
+    select person_id, event_kind, event_date, confidence as link_confidence, evidence
+    from all_events
+    anti join repeated_events
+        on all_events.person_id = repeated_events.person_id
+        and all_events.event_kind = repeated_events.event_kind
+    union all
     select
         person_id,
         event_kind,
@@ -65,6 +80,9 @@ first_events as (
         arg_min(confidence, (event_date, -confidence)) as link_confidence,
         string_agg(evidence, '；' order by event_date, evidence) as evidence
     from all_events
+    semi join repeated_events
+        on all_events.person_id = repeated_events.person_id
+        and all_events.event_kind = repeated_events.event_kind
     group by person_id, event_kind
 )
 

@@ -5,19 +5,13 @@
 -- memberships (int.dibao_member): a member listed twice is one member.
 with ledger_lines as (
     select
-        pay.source_row as ledger_row,
-        pay.paid_month,
-        pay.programme,
-        pay.case_no,
-        pay.amount,
-        rec.person_id as payee_person_id,
-        rec.confidence as payee_confidence
-    from stg.payments as pay
-    left join link.person_record as rec
-        on rec.source = 'payments'
-        and rec.source_row = pay.source_row
-        and rec.role = 'subject'
-    where pay.paid_month between $window_start_month and $as_of_month
+        source_row as ledger_row,
+        paid_month,
+        programme,
+        case_no,
+        amount
+    from stg.payments
+    where paid_month between $window_start_month and $as_of_month
 ),
 
 covered_members as (
@@ -61,16 +55,21 @@ payee_lines as (
         lines.paid_month,
         lines.programme,
         lines.case_no,
-        lines.payee_person_id as person_id,
+        payee.person_id,
         exact_yuan(lines.amount) as amount,
         lines.amount as line_amount,
         1 as covered_count,
         cast(null as integer) as roster_row,
-        lines.payee_confidence as link_confidence
+        payee.confidence as link_confidence
     from ledger_lines as lines
+    -- the payee's link only here: a 低保金 line is split by the roster, whoever received it
+    inner join link.person_record as payee
+        on payee.source = 'payments'
+        and payee.source_row = lines.ledger_row
+        and payee.role = 'subject'
     left join covered_counts as counts
         on lines.case_no = counts.case_no
-    where lines.payee_person_id is not null
+    where payee.person_id is not null
         and (lines.programme <> 'dibao' or counts.case_no is null)
 )
 
