@@ -5,23 +5,28 @@ typed or breaks a bound of the policy's `inputs:` section (an amount beyond
 `max_line_amount` or negative, text longer than `max_text_length`, control
 characters), in `stg.quarantine` (one line per bad cell, with file, row,
 column, value and reason) — never dropped. The typing SQL is generated here
-from the declarations; identity normalisation (citizen numbers, names) is
-applied to the staged tables afterwards by `matching.normalize`.
+from the declarations; citizen numbers and names are normalized in the same
+statement, through the maps `matching.normalize` builds from the extract's
+distinct raw values, so each stg table is written once.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from decimal import Decimal
 from pathlib import Path
 
 import duckdb
+import polars as pl
 
 from hecha.config import load_policy
 from hecha.extracts.declarations import EXTRACTS
 from hecha.extracts.guards import InputPolicy, read_input_policy
 from hecha.extracts.read import ExtractFile, Manifest, read_extract_file, read_header
 from hecha.extracts.schema import Column, Extract
+from hecha.matching.normalize import id_number_map, name_map
 from hecha.storage.database import sql_literal
 
 DATE_FORMATS = ("%Y-%m-%d", "%Y%m%d", "%Y/%m/%d", "%Y.%m.%d")
@@ -75,9 +80,14 @@ def format_list(formats: tuple[str, ...]) -> str:
     return "[" + ", ".join(sql_literal(f) for f in formats) + "]"
 
 
+def as_read(name: str) -> str:
+    """The raw text of column `name`, in SQL over `raw.<stem> as raw`."""
+    return f'raw."{name}"'
+
+
 def trimmed(name: str) -> str:
     # stray spaces (ASCII and full-width) around values are export noise, not data
-    return f"nullif(trim(replace(\"{name}\", '\u3000', ' ')), '')"
+    return f"nullif(trim(replace({as_read(name)}, '\u3000', ' ')), '')"
 
 
 def typed_expression(column: Column) -> str:
@@ -131,7 +141,7 @@ def problem_expression(column: Column, inputs: InputPolicy) -> str:
     """
     value = trimmed(column.name)
     header = column.header
-    cases = [(f"regexp_matches(\"{column.name}\", '{CONTROL_CHARACTERS}')", f"{header} 含控制字符（如 NUL），导出文件可能已损坏")]
+    cases = [(f"regexp_matches({as_read(column.name)}, '{CONTROL_CHARACTERS}')", f"{header} 含控制字符（如 NUL），导出文件可能已损坏")]
     if column.kind in REASONS:
         cases.append((f"{value} is not null and ({typed_expression(column)}) is null", REASONS[column.kind]))
     if column.kind == "amount":
@@ -147,23 +157,36 @@ def problem_expression(column: Column, inputs: InputPolicy) -> str:
     return "case " + " ".join(f"when {condition} then {sql_literal(reason)}" for condition, reason in cases) + " end"
 
 
-def typing_select(extract: Extract, inputs: InputPolicy) -> str:
-    """raw.<stem> → one row per raw row, typed values plus a `problem_<col>` reason (or NULL) per column."""
-    values = []
+def problem_select(extract: Extract, inputs: InputPolicy) -> str:
+    """The rows of raw.<stem> with a value that sends them to quarantine: raw values plus a `problem_<col>` reason (or NULL) per column."""
+    problems = ", ".join(f"{problem_expression(c, inputs)} as problem_{c.name}" for c in extract.columns)
+    any_problem = f"coalesce({', '.join(f'problem_{c.name}' for c in extract.columns)}) is not null"
+    return f"with judged as (select raw.*, {problems} from raw.{extract.stem} as raw) select * from judged where {any_problem}"
+
+
+def staging_select(extract: Extract) -> str:
+    """raw.<stem> → the rows of stg.<stem>, in file order, but those in `problem_rows`.
+
+    Citizen numbers and names are looked up in `id_number_map` and `name_map`
+    (raw value → normalized, see `matching.normalize`): a number that is
+    absent from the file (NULL) is `blank`.
+    """
+    values, joins = [], []
     for column in extract.columns:
-        expression = typed_expression(column)
+        name, lookup = column.name, f"{column.name}_map"
         if column.kind == "id_number":
-            values += [f"cast(null as varchar) as {column.name}", f"\"{column.name}\" as {column.name}_raw", f"cast(null as varchar) as {column.name}_status"]
+            joins.append(f"left join id_number_map as {lookup} on {as_read(name)} = {lookup}.raw")
+            values += [f"{lookup}.id_number as {name}", f"{as_read(name)} as {name}_raw",
+                       f"coalesce({lookup}.id_number_status, 'blank') as {name}_status"]
         elif column.kind == "name":
-            values += [f"cast(null as varchar) as {column.name}", f"\"{column.name}\" as {column.name}_raw"]
+            joins.append(f"left join name_map as {lookup} on {as_read(name)} = {lookup}.raw")
+            values += [f"{lookup}.normalized as {name}", f"{as_read(name)} as {name}_raw"]
         else:
-            values.append(f"{expression} as {column.name}")
-    problems = [f"{problem_expression(c, inputs)} as problem_{c.name}" for c in extract.columns]
-    return f"select source_file, source_row, {', '.join(values + problems)} from raw.{extract.stem}"
-
-
-def stg_column_names(extract: Extract) -> list[str]:
-    return ["source_file", "source_row"] + [name for c in extract.columns for name, _ in c.stg_columns]
+            values.append(f"{typed_expression(column)} as {name}")
+    return (
+        f"select raw.source_file, raw.source_row, {', '.join(values)} from raw.{extract.stem} as raw {' '.join(joins)} "
+        f"where raw.source_row not in (select source_row from problem_rows) order by raw.source_row"
+    )
 
 
 def stg_ddl(extract: Extract) -> str:
@@ -211,18 +234,12 @@ def load_raw(con: duckdb.DuckDBPyConnection, read: ExtractFile) -> None:
 
 
 def stage(con: duckdb.DuckDBPyConnection, extract: Extract, policy: dict | None = None) -> None:
-    """Type raw.<stem> into stg.<stem>; rows with a value that cannot be typed or breaks a bound of
-    `policy` (None: config/policy.yaml) go to stg.quarantine."""
+    """Type raw.<stem> into stg.<stem>, citizen numbers and names normalized; rows with a value that cannot
+    be typed or breaks a bound of `policy` (None: config/policy.yaml) go to stg.quarantine instead."""
     stem = extract.stem
     inputs = read_input_policy(policy)
-    con.execute(f"create or replace temp table typed_rows as {typing_select(extract, inputs)}")
-    problems = ", ".join(f"problem_{c.name}" for c in extract.columns)
-    any_problem = f"coalesce({problems}) is not null"
-    # the few rows with a problem, beside their values as read
-    con.execute(
-        f"create or replace temp table problem_rows as select raw.*, {problems} "
-        f"from typed_rows inner join raw.{stem} as raw using (source_row) where {any_problem}"
-    )
+    # the few rows with a problem, with their values as read
+    con.execute(f"create or replace temp table problem_rows as {problem_select(extract, inputs)}")
     for column in extract.columns:
         con.execute(
             f"insert into stg.quarantine select {sql_literal(stem)}, source_file, source_row, "
@@ -230,10 +247,31 @@ def stage(con: duckdb.DuckDBPyConnection, extract: Extract, policy: dict | None 
             f"from problem_rows where problem_{column.name} is not null"
         )
     con.execute(stg_ddl(extract))
-    names = ", ".join(stg_column_names(extract))
-    con.execute(f"insert into stg.{stem} select {names} from typed_rows where not ({any_problem}) order by source_row")
-    con.execute("drop table typed_rows")
+    with identity_maps(con, extract):
+        con.execute(f"insert into stg.{stem} {staging_select(extract)}")
     con.execute("drop table problem_rows")
+
+
+@contextmanager
+def identity_maps(con: duckdb.DuckDBPyConnection, extract: Extract) -> Iterator[None]:
+    """`id_number_map` and `name_map` over the distinct raw values of the extract's citizen-number and name columns."""
+    maps = {"id_number_map": id_number_map(raw_values(con, extract, "id_number")),
+            "name_map": name_map(raw_values(con, extract, "name"))}
+    for view, frame in maps.items():
+        con.register(view, frame.to_arrow())
+    try:
+        yield
+    finally:
+        for view in maps:
+            con.unregister(view)
+
+
+def raw_values(con: duckdb.DuckDBPyConnection, extract: Extract, kind: str) -> pl.Series:
+    """The distinct values as read of the extract's columns of `kind` (empty when it has none)."""
+    selects = [f"select {as_read(c.name)} as value from raw.{extract.stem} as raw" for c in extract.columns_of_kind(kind)]
+    if not selects:
+        return pl.Series("value", [], dtype=pl.String)
+    return con.sql(f"select distinct value from ({' union all '.join(selects)})").pl()["value"]
 
 
 def count_file(con: duckdb.DuckDBPyConnection, read: ExtractFile) -> FileCounts:
@@ -259,20 +297,22 @@ def load_drop(con: duckdb.DuckDBPyConnection, drop: Path, manifest: Manifest, ex
               *, policy: dict | None = None) -> list[dict]:
     """Read every extract of `drop` into raw/stg; return each file's counts (read = staged + quarantined).
 
-    Every file is read (and its headers checked) before anything is loaded,
-    so a drop with one unreadable file fails before doing any work. The
-    bounds on values come from `policy` (None: config/policy.yaml).
+    Every file's header is checked before any file is read whole, so a drop
+    missing a file or a column fails before doing any work; then each file
+    is read into raw and typed into stg in turn (only one file's rows are
+    held in memory at a time). The bounds on values come from `policy`
+    (None: config/policy.yaml).
     """
     policy = load_policy() if policy is None else policy
     read_input_policy(policy)  # a bad inputs section fails before any file is read
     for extract in extracts:  # a missing file or column is said before any file is read whole
         read_header(drop, extract, manifest)
-    files = [read_extract_file(drop, extract, manifest) for extract in extracts]
     create_schemas(con, extracts)
     counts = []
-    for read in files:
+    for extract in extracts:
+        read = read_extract_file(drop, extract, manifest)
         load_raw(con, read)
-        stage(con, read.extract, policy)
+        stage(con, extract, policy)
         file_counts = count_file(con, read)
         if file_counts.rows_read != file_counts.rows_staged + file_counts.rows_quarantined:
             raise AssertionError(f"{read.path.name}: rows lost between raw and stg")  # the invariant this module exists for
