@@ -22,6 +22,7 @@ import yaml
 from hecha.extracts.errors import DropError
 from hecha.extracts.numeric_ids import NumericCell, find_damage, is_number
 from hecha.extracts.schema import Extract
+from hecha.extracts.xlsx import read_text_sheet
 
 SUFFIXES = (".csv", ".xlsx")
 
@@ -300,7 +301,12 @@ def read_xlsx_sheet(path: Path) -> tuple[list[str], pl.DataFrame, dict[int, Nume
     except Exception as error:  # openpyxl raises several unrelated types for damaged files
         raise DropError(f"{path.name}: cannot be opened as .xlsx ({error})", file=path.name) from error
     try:
-        rows = workbook.worksheets[0].iter_rows(values_only=True)
+        sheet = workbook.worksheets[0]
+        text = read_text_sheet(sheet)  # a sheet of text cells only, parsed fast; else cell by cell below
+        if text is not None:
+            header, frame = text
+            return [cell_text(h) or f"column_{i + 1}" for i, h in enumerate(header)], frame, {}
+        rows = sheet.iter_rows(values_only=True)
         header = next(rows, None)
         if header is None:
             raise DropError(f"{path.name}: the first sheet is empty", file=path.name)
