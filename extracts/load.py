@@ -153,7 +153,9 @@ def problem_expression(column: Column, inputs: InputPolicy) -> str:
         ))
     if column.kind in TEXT_KINDS:
         key, longest = inputs.text_bound(column)
-        cases.append((f"length({value}) > {longest}", f"{header} 超过 {longest} 个字符（inputs.{key}）"))
+        # trimming only shortens a value: the cheap test on the value as read spares trimming every value
+        too_long = f"length({as_read(column.name)}) > {longest} and length({value}) > {longest}"
+        cases.append((too_long, f"{header} 超过 {longest} 个字符（inputs.{key}）"))
     return "case " + " ".join(f"when {condition} then {sql_literal(reason)}" for condition, reason in cases) + " end"
 
 
