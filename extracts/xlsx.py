@@ -21,16 +21,18 @@ import polars as pl
 SHEET_NAMESPACE = b'xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"'
 NAMESPACE_PREFIX = rb'xmlns:([A-Za-z_][A-Za-z0-9_.-]*)='
 # Characters XML 1.0 does not allow: a sheet holding one is not well-formed, and openpyxl refuses it.
-NOT_XML = r"[\x00-\x08\x0B\x0C\x0E-\x1F\uFFFE\uFFFF]"
+NOT_XML_BYTES = bytes([*range(0x00, 0x09), 0x0B, 0x0C, *range(0x0E, 0x20)])
+NOT_XML_CHARACTERS = ("\uFFFE", "\uFFFF")
 # What may stand before the first cell of a row: its start tag (attributes unprefixed or
 # with a prefix the sheet declares, as Excel's x14ac:dyDescent), white space.
 ROW_START = r'^\s*<row(?:\s+{name}="[^"<&]*")*\s*>\s*$'
 XML_NAME = r"[A-Za-z_][A-Za-z0-9_.-]*"
 ROW_NUMBER = r'^\s*<row\b[^>]*?\sr="([0-9]+)"'
 ROW_ATTRIBUTE_NAME = r'\s([^\s=]+)="'
-# A cell's attributes after `<c `, its reference first (as every writer puts it), then `/` when it is closed at once.
-CELL_ATTRIBUTES = r'^r="[A-Z]{1,3}[0-9]+"(?:\s+(?:s|t|cm|vm|ph)="[^"<&]*")*\s*/?$'
-CELL_ATTRIBUTE_NAMES = ("s", "t", "cm", "vm", "ph")
+# A cell's attributes after `<c `, each at most once and in the schema's order (as Excel, WPS,
+# xlsxwriter and openpyxl write them; another order leaves the sheet to openpyxl), then `/` when
+# the cell is closed at once.
+CELL_ATTRIBUTES = r'^r="[A-Z]{1,3}[0-9]+"' + "".join(rf'(?: {name}="[^"<&]*")?' for name in ("s", "t", "cm", "vm", "ph")) + r"\s*/?$"
 INLINE_STARTS = ('<is><t xml:space="preserve">', "<is><t>")
 # The only entities a sheet may hold: XML's five (a character reference leaves it to openpyxl).
 XML_ENTITIES = {"&lt;": "<", "&gt;": ">", "&quot;": '"', "&apos;": "'", "&amp;": "&"}
@@ -59,7 +61,7 @@ def read_text_sheet(sheet) -> tuple[list[str | None], pl.DataFrame] | None:
         body = pl.Series([xml[start + len(b"<sheetData>"):end]]).cast(pl.String)
     except pl.exceptions.PolarsError:
         return None  # not UTF-8
-    if body.str.contains(NOT_XML).item():
+    if len(xml.translate(None, NOT_XML_BYTES)) != len(xml) or any(body.str.contains(c, literal=True).item() for c in NOT_XML_CHARACTERS):
         return None
     if body.str.count_matches("&", literal=True).item() != body.str.count_matches("|".join(XML_ENTITIES)).item():
         return None  # a character reference, or an & no entity begins
@@ -101,15 +103,14 @@ def sheet_cells(body: pl.Series, shared_strings: list[str], prefixes: list[str])
     attributes, content = parts["attributes"], parts["content"]
     if not attributes.str.contains(CELL_ATTRIBUTES).all() or content.is_null().any():
         return None
-    if any((attributes.str.count_matches(rf'\s{name}="') > 1).any() for name in CELL_ATTRIBUTE_NAMES):
-        return None  # an attribute given twice: not well-formed
     closed = attributes.str.ends_with("/")  # <c r="B2" s="1"/>: no value
     if not ((closed & (content == "")) | (~closed & content.str.ends_with("</c>"))).all():
         return None
     inner = content.str.strip_suffix("</c>")
-    is_shared = attributes.str.contains(r'\st="s"') & ~closed
-    is_inline = attributes.str.contains(r'\st="inlineStr"') & ~closed
-    untyped = ~attributes.str.contains(r"\st=") & (inner == "")
+    # the attributes are known to be well formed: a type is found by its text, no regular expression needed
+    is_shared = attributes.str.contains(' t="s"', literal=True) & ~closed
+    is_inline = attributes.str.contains(' t="inlineStr"', literal=True) & ~closed
+    untyped = ~attributes.str.contains(" t=", literal=True) & (inner == "")
     index = inner.str.strip_prefix("<v>").str.strip_suffix("</v>")
     text = inner.str.strip_prefix(INLINE_STARTS[0]).str.strip_prefix(INLINE_STARTS[1]).str.strip_suffix("</t></is>")
     is_index = inner.str.starts_with("<v>") & inner.str.ends_with("</v>") & index.str.contains(r"^[0-9]+$")
