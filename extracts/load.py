@@ -286,11 +286,11 @@ def identity_maps(con: duckdb.DuckDBPyConnection, extract: Extract) -> Iterator[
 
 
 def raw_values(con: duckdb.DuckDBPyConnection, extract: Extract, kind: str) -> pl.Series:
-    """The distinct values as read of the extract's columns of `kind` (empty when it has none)."""
+    """The distinct non-null values as read of the extract's columns of `kind` (empty when it has none)."""
     selects = [f"select {as_read(c.name)} as value from raw.{extract.stem} as raw" for c in extract.columns_of_kind(kind)]
     if not selects:
         return pl.Series("value", [], dtype=pl.String)
-    return con.sql(f"select distinct value from ({' union all '.join(selects)})").pl()["value"]
+    return con.sql(f"select distinct value from ({' union all '.join(selects)}) where value is not null").pl()["value"]
 
 
 def columns_without_control_characters(read: ExtractFile) -> list[str]:

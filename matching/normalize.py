@@ -19,14 +19,13 @@ from hecha.matching.id_number import normalize_id_numbers
 from hecha.matching.names import normalize_names
 
 
-def id_number_map(raw: pl.Series) -> pl.DataFrame:
-    """Each distinct non-null raw citizen number: `raw`, `id_number` (null unless usable), `id_number_status`."""
-    return normalize_id_numbers(raw.drop_nulls().unique()).rename({"id_number_raw": "raw"})
+def id_number_map(distinct: pl.Series) -> pl.DataFrame:
+    """For distinct raw citizen numbers (no null among them): `raw`, `id_number` (null unless usable), `id_number_status`."""
+    return normalize_id_numbers(distinct).rename({"id_number_raw": "raw"})
 
 
-def name_map(raw: pl.Series) -> pl.DataFrame:
-    """Each distinct non-null raw name: `raw`, `normalized` (null when nothing is left of it)."""
-    distinct = raw.drop_nulls().unique()
+def name_map(distinct: pl.Series) -> pl.DataFrame:
+    """For distinct raw names (no null among them): `raw`, `normalized` (null when nothing is left of it)."""
     return pl.DataFrame({"raw": distinct, "normalized": normalize_names(distinct)})
 
 
