@@ -13,6 +13,7 @@ distinct raw values, so each stg table is written once.
 from __future__ import annotations
 
 from collections.abc import Collection, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from decimal import Decimal
@@ -324,15 +325,32 @@ def count_file(con: duckdb.DuckDBPyConnection, read: ExtractFile) -> FileCounts:
     )
 
 
+def read_ahead(drop: Path, extracts: tuple[Extract, ...], manifest: Manifest) -> Iterator[ExtractFile]:
+    """The drop's files read in order, each one read in a second thread while the caller loads the one before.
+
+    Parsing a file (polars, the workbook's XML) and typing the one before it
+    (DuckDB) then share the machine's cores; a file that cannot be read
+    raises when its turn comes, as it would read in order.
+    """
+    if not extracts:
+        return
+    with ThreadPoolExecutor(max_workers=1) as reader:
+        upcoming = reader.submit(read_extract_file, drop, extracts[0], manifest)
+        for following in extracts[1:]:
+            read, upcoming = upcoming.result(), reader.submit(read_extract_file, drop, following, manifest)
+            yield read
+        yield upcoming.result()
+
+
 def load_drop(con: duckdb.DuckDBPyConnection, drop: Path, manifest: Manifest, extracts: tuple[Extract, ...] = EXTRACTS,
               *, policy: dict | None = None) -> list[dict]:
     """Read every extract of `drop` into raw/stg; return each file's counts (read = staged + quarantined).
 
     Every file's header is checked before any file is read whole, so a drop
     missing a file or a column fails before doing any work; then each file
-    is read into raw and typed into stg in turn (only one file's rows are
-    held in memory at a time). The bounds on values come from `policy`
-    (None: config/policy.yaml).
+    is read into raw and typed into stg in turn, the next one read while
+    this one is typed (so two files' rows at most are held in memory). The
+    bounds on values come from `policy` (None: config/policy.yaml).
     """
     policy = load_policy() if policy is None else policy
     read_input_policy(policy)  # a bad inputs section fails before any file is read
@@ -340,8 +358,8 @@ def load_drop(con: duckdb.DuckDBPyConnection, drop: Path, manifest: Manifest, ex
         read_header(drop, extract, manifest)
     create_schemas(con, extracts)
     counts = []
-    for extract in extracts:
-        read = read_extract_file(drop, extract, manifest)
+    for read in read_ahead(drop, extracts, manifest):
+        extract = read.extract
         load_raw(con, read)
         stage(con, extract, policy, without_control_characters=columns_without_control_characters(read))
         file_counts = count_file(con, read)
