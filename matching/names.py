@@ -30,6 +30,25 @@ _HYPHEN_BETWEEN_HAN = r"(\p{Han})[-－](\p{Han})"
 _traditional_to_simplified = opencc.OpenCC("t2s")
 
 
+def _text_t2s_changes(converter: opencc.OpenCC) -> list[str]:
+    """Every text the converter's dictionaries replace by another (a character or a phrase).
+
+    OpenCC replaces the dictionary entries it finds in a string and leaves the
+    rest as it is, so a name holding none of these texts comes out unchanged:
+    it need not be converted, in Python, a string at a time.
+    """
+    return sorted(
+        key
+        for group in converter._dict_chain_data  # the dictionaries t2s applies, as OpenCC loaded them
+        for _, _, entries in group
+        for key, value in entries.items()
+        if value.split(" ")[0] != key  # of several readings OpenCC takes the first
+    )
+
+
+_CHANGED_BY_T2S = _text_t2s_changes(_traditional_to_simplified)
+
+
 def normalize_names(raw: pl.Series) -> pl.Series:
     """Return names trimmed, space-free, NFKC-folded, simplified, with one middle dot.
 
@@ -46,7 +65,7 @@ def normalize_names(raw: pl.Series) -> pl.Series:
     )
     # NFKC after the dots: it would turn ㆍ (U+318D) into a Hangul vowel.
     folded = dotted.str.normalize("NFKC")
-    simplified = _map_distinct(folded, _traditional_to_simplified.convert)
+    simplified = _map_distinct(folded, _traditional_to_simplified.convert, needed=_CHANGED_BY_T2S)
     return simplified.replace("", None).alias(raw.name)
 
 
@@ -66,8 +85,10 @@ def name_pinyin(names: pl.Series) -> pl.Series:
     return undotted.str.replace_many(characters, readings).alias(names.name)
 
 
-def _map_distinct(values: pl.Series, convert: Callable[[str], str]) -> pl.Series:
-    """Apply a per-string Python function once per distinct non-null value."""
+def _map_distinct(values: pl.Series, convert: Callable[[str], str], needed: list[str]) -> pl.Series:
+    """Apply a per-string Python function once per distinct non-null value holding one of the texts `needed`
+    (the function leaves every other value as it is)."""
     distinct = values.drop_nulls().unique()
+    distinct = distinct.filter(distinct.str.contains_any(needed))
     converted = [convert(value) for value in distinct.to_list()]
     return values.replace(distinct, pl.Series(converted, dtype=pl.String))

@@ -285,10 +285,11 @@ def test_blank_numbers_are_not_counted_in_the_share(tmp_path):
     assert (raised.value.file, raised.value.column) == ("cremation.csv", "身份证号")
 
 
-def test_check_inputs_refuses_to_judge_numbers_that_were_not_normalized(tmp_path):
+def test_check_inputs_refuses_to_judge_numbers_without_a_status(tmp_path):
     con = duckdb.connect()
     drop = with_tekun(tmp_path, valid=3, unusable=0).write()
     load_drop(con, drop, read_manifest(drop))
+    con.execute("update stg.tekun set id_number_status = null")  # as if staged without normalizing
     with pytest.raises(RuntimeError, match="normalize_identities"):
         check_inputs(con, AS_OF, load_policy())
 

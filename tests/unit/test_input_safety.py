@@ -270,6 +270,20 @@ def test_nul_byte_in_a_name_is_quarantined_naming_the_column(tmp_path):
     assert row3[:2] == (3, "证号") and "证号" in row3[2]
 
 
+def test_control_characters_in_a_drop_are_quarantined_only_in_the_columns_holding_them(tmp_path):
+    # a whole load tests value by value only the columns that hold a control character somewhere
+    drop = full_county(tmp_path).write()
+    ledger = pl.read_csv(drop / "payments.csv", infer_schema=False)
+    damaged = pl.concat([ledger, ledger.head(2).with_columns(pl.Series("姓名", ["张\x00三", "李四"]), pl.Series("证号", ["DB0001", "TK\x1b1"]))])
+    damaged.write_csv(drop / "payments.csv")
+    con = duckdb.connect()
+    counts = {c["source"]: c for c in load_drop(con, drop, Manifest())}
+    assert (counts["payments"]["rows_quarantined"], counts["payments"]["values_quarantined"]) == (2, 2)
+    reasons = con.execute("select source_row, header, reason from stg.quarantine where source = 'payments' order by source_row").fetchall()
+    assert [(row, header) for row, header, _ in reasons] == [(ledger.height + 1, "姓名"), (ledger.height + 2, "证号")]
+    assert all("控制字符" in reason for _, _, reason in reasons)
+
+
 def test_overlong_township_is_quarantined_and_one_at_the_bound_is_kept(tmp_path):
     bound = load_policy()["inputs"]["max_text_length"]
     rows = [PAYMENT | {"township": "镇" * 300}, PAYMENT | {"township": "镇" * bound}]

@@ -2,8 +2,10 @@
 
 import polars as pl
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from hecha.matching.names import MIDDLE_DOT, name_pinyin, normalize_names
+from hecha.matching.names import _CHANGED_BY_T2S, MIDDLE_DOT, _traditional_to_simplified, name_pinyin, normalize_names
 
 NORMALIZE_CASES = [
     ("already clean", "张国荣", "张国荣"),
@@ -47,6 +49,26 @@ def test_normalize_names_keeps_length_order_and_repeats():
     result = normalize_names(raw)
     assert result.name == "name"
     assert result.to_list() == ["张国荣", None, "买买提·艾力", "张国荣", "张国荣"]
+
+
+# Characters of the t2s dictionaries (the traditional ones and those beside them in phrases), with common name characters.
+DICTIONARY_CHARACTERS = sorted({character for text in _CHANGED_BY_T2S for character in text} | set("张王李明林文金子小一乾隆著"))
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=st.sampled_from(DICTIONARY_CHARACTERS), min_size=1, max_size=6))
+def test_opencc_changes_a_name_only_when_it_holds_a_text_t2s_replaces(name):
+    # names holding none of those texts skip OpenCC, so this must hold for every name
+    if _traditional_to_simplified.convert(name) != name:
+        assert any(text in name for text in _CHANGED_BY_T2S)
+
+
+def test_phrase_is_simplified_in_context_even_when_its_characters_alone_are_not():
+    convert = _traditional_to_simplified.convert
+    # 沈默 → 沉默 and 明瞭 → 明了, while 沈, 默, 明 and 瞭 alone stay as they are
+    phrases = [text for text in _CHANGED_BY_T2S if len(text) > 1 and all(convert(c) == c for c in text)]
+    assert "沈默" in phrases and "明瞭" in phrases
+    assert normalize_names(pl.Series(phrases)).to_list() == [convert(phrase) for phrase in phrases]
 
 
 def test_middle_dot_is_u00b7():

@@ -5,7 +5,7 @@ import pytest
 
 from hecha.extracts.declarations import CREMATION, DISABILITY, PAYMENTS
 from hecha.extracts.errors import DropError
-from hecha.extracts.read import Manifest, detect_encoding, read_extract_file
+from hecha.extracts.read import Manifest, detect_encoding, is_utf8, read_extract_file
 from hecha.extracts.writer import write_extract
 
 PAYMENT = {
@@ -32,12 +32,44 @@ def test_detect_encoding_recognises_county_exports(description, data, expected):
     assert detect_encoding(data) == expected
 
 
+def decodes_as_utf8(data: bytes) -> bool:
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+@pytest.mark.parametrize(
+    ("description", "data"),
+    [
+        ("Chinese", "姓名,身份证号".encode("utf-8")),
+        ("outside the BMP", "𠀋😀".encode("utf-8")),
+        ("GB18030", "姓名".encode("gb18030")),
+        ("a surrogate half", b"\xed\xa0\x80"),
+        ("an overlong NUL", b"\xc0\x80"),
+        ("beyond U+10FFFF", b"\xf4\x90\x80\x80"),
+        ("a sequence cut short", b"ab\xe2\x82"),
+        ("empty", b""),
+    ],
+)
+def test_utf8_check_agrees_with_pythons_decoder(description, data):
+    assert is_utf8(data) == decodes_as_utf8(data), description
+
+
 @pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "gb18030"])
 def test_read_csv_in_each_encoding_gives_the_same_text(tmp_path, encoding):
     write_extract("payments", payments(), tmp_path, encoding=encoding)
     read = read_extract_file(tmp_path, PAYMENTS, Manifest())
     assert read.encoding == encoding
     assert read.frame.row(0, named=True) | {"source_row": 1} == PAYMENT | {"source_row": 1}
+
+
+def test_byte_order_mark_is_not_read_into_the_first_header_when_the_manifest_says_utf8(tmp_path):
+    write_extract("payments", payments(), tmp_path, encoding="utf-8-sig")
+    read = read_extract_file(tmp_path, PAYMENTS, Manifest(encodings={"payments": "utf-8"}))
+    assert read.frame.row(0, named=True) | {"source_row": 1} == PAYMENT | {"source_row": 1}
+    assert read.ignored_headers == []
 
 
 def test_read_gb18030_file_really_is_not_utf8(tmp_path):
