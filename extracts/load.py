@@ -204,10 +204,18 @@ def staging_select(extract: Extract) -> str:
     )
 
 
+def stg_columns(extract: Extract) -> list[tuple[str, str]]:
+    """`stg.<stem>`'s columns and their types, derived from the declaration."""
+    return [("source_file", "varchar"), ("source_row", "integer")] + [column for c in extract.columns for column in c.stg_columns]
+
+
+def stg_column_names(extract: Extract) -> list[str]:
+    return [name for name, _ in stg_columns(extract)]
+
+
 def stg_ddl(extract: Extract) -> str:
-    """The DuckDB definition of `stg.<stem>`, derived from the declaration."""
-    columns = ["source_file varchar", "source_row integer"] + [f"{n} {t}" for c in extract.columns for n, t in c.stg_columns]
-    return f"create or replace table stg.{extract.stem} ({', '.join(columns)})"
+    """The DuckDB definition of `stg.<stem>`."""
+    return f"create or replace table stg.{extract.stem} ({', '.join(f'{n} {t}' for n, t in stg_columns(extract))})"
 
 
 def create_schemas(con: duckdb.DuckDBPyConnection, extracts: tuple[Extract, ...] = EXTRACTS) -> None:
