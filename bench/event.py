@@ -123,8 +123,9 @@ def main(argv: list[str] | None = None) -> int:
         screened = runs[-1]["screened"]
         lines = [
             f"\n{args.drop}: {args.kind} file of {args.rows} rows; night {night['seconds']:.1f} s, peak {night['peak_bytes'] / gib:.2f} GB",
-            f"the event touched {screened['persons']:,} persons ({screened['rows']:,} rows); "
-            f"{screened['slice_findings']:,} findings for them, {screened['night_findings_kept']:,} of the night's kept",
+            f"the event touched {screened['persons']:,} persons; " + (
+                f"{screened['rows']:,} rows checked again, {screened['slice_findings']:,} findings for them, "
+                f"{screened['night_findings_kept']:,} of the night's kept" if screened["sliced"] else "everyone checked again"),
             f"{'stage':24s} {'seconds, median (min–max)':>28s} {'peak GB, median (min–max)':>28s}", "-" * 82,
         ]
         for stage in runs[0]["stages"]:

@@ -6,8 +6,8 @@ From `--drop`, two drops a night apart (data/sample/events.py `two_nights`):
 `--share` of every file's rows changed the second night — a third changed in
 place (register deaths among them), a third added, a third removed
 (`--removals`: from anywhere in the file, every row after one moving up; from
-its last twentieth; or none, as a roster that records a stop rather than
-deleting the row) — and a few mistyped numbers corrected. The
+its last rows; or none, as a roster that records a stop rather than deleting
+the row) — and a few mistyped numbers corrected. The
 first night runs once. Then, `--repeat` times, alternating, each in a fresh
 process on a fresh copy of the folder after the first night: the second
 night incremental, and the second night as a full rebuild (`--full`). It
@@ -86,7 +86,8 @@ def main(argv: list[str] | None = None) -> int:
         lines = [
             f"\n{args.drop}: {args.share:.1%} of rows changed (removals: {args.removals}); "
             f"first night {first['seconds']:.1f} s; second night {mode['kind']}: {mode['reason']} "
-            f"({mode.get('changed_rows', 0):,} rows changed, {screened.get('persons', 0):,} persons checked again)",
+            f"({mode.get('changed_rows', 0):,} rows changed, touching {screened.get('persons', 0):,} persons"
+            f"{'' if screened.get('sliced', True) else ': too many, everyone checked again'})",
             f"{'stage':24s} {'incremental s':>22s} {'full s':>22s} {'incremental peak GB':>22s}", "-" * 94,
         ]
         for stage in runs["full"][0]["stages"]:

@@ -257,6 +257,7 @@ class Outcomes(Section):
 
 class Incremental(Section):
     full_rebuild_days: Days
+    max_slice_share: Share
 
 
 class Policy(Section):

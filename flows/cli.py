@@ -122,6 +122,15 @@ def quiet_input_errors() -> None:
         logging.getLogger(name).addFilter(InputErrorWithoutTraceback())
 
 
+def touched(screened: dict) -> str:
+    """What checking only the persons a change touches came to (checks/slice.py)."""
+    if not screened["sliced"]:
+        return f"the change touches {screened['persons']} persons, too many to check apart: everyone checked again"
+    return (f"checks run again for {screened['persons']} persons ({screened['rows']} rows) the change touches; "
+            f"{screened['night_findings_kept']} of the last run's {screened['night_findings']} findings kept, "
+            f"{screened['slice_findings']} found for the persons touched")
+
+
 def summarize(run_dir: Path) -> str:
     from hecha.extracts.validate import format_validation_failures
     from hecha.checks.labels import STATUS_LABELS, STATUS_ORDER
@@ -131,9 +140,8 @@ def summarize(run_dir: Path) -> str:
     mode = record.get("mode") or {}
     if mode.get("kind") == "incremental":
         screened = mode["screened"]
-        lines.insert(0, f"incremental {mode['reason']}: {mode['changed_rows']} rows changed; checks run again for "
-                        f"{screened['persons']} persons ({screened['rows']} rows) they touch, "
-                        f"{screened['night_findings_kept']} findings kept (hecha run --full checks everyone)")
+        lines.insert(0, f"incremental {mode['reason']}: {mode['changed_rows']} rows changed; " + touched(screened)
+                        + " (hecha run --full checks everyone)")
     elif mode.get("kind") == "full" and mode.get("reason"):
         lines.insert(0, f"full rebuild: {mode['reason']}")
     event = record.get("event")
@@ -142,9 +150,7 @@ def summarize(run_dir: Path) -> str:
         lines.insert(0, f"event: {event['file']} ({event['source']}): {event['rows_read']} rows read, {event['rows_quarantined']} quarantined; "
                         f"{event['added']} added, {event['replaced']} replacing the register's row; applied to run "
                         f"{record['parameters']['night_run']}")
-        lines.insert(1, f"checks run again for {screened['persons']} persons ({screened['rows']} rows) the event touches; "
-                        f"{screened['night_findings_kept']} of the night's {screened['night_findings']} findings kept, "
-                        f"{screened['slice_findings']} found for the persons touched")
+        lines.insert(1, touched(screened))
     books = sorted((run_dir / "workbooks").glob("*.xlsx"))
     if books:
         lines.append(f"workbooks: {run_dir / 'workbooks'} ({len(books)}: {', '.join(book.stem for book in books)})")

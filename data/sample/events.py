@@ -161,7 +161,7 @@ def two_nights(drop: Path, folder: Path, share: float = 0.01, seed: int = 1, *, 
     register death; an amount, age, household size or expiry date elsewhere),
     rows added at the end (copies of other rows), and rows removed
     (`removals`: from "anywhere" in the file, every row after one moving
-    up; from the last twentieth of the file, "end"; or "none") —
+    up; from its last rows, "end"; or "none") —
     and, in every file but the register, `least` citizen numbers mistyped
     (two digits swapped) the first night and corrected the next.
     """
@@ -177,7 +177,7 @@ def two_nights(drop: Path, folder: Path, share: float = 0.01, seed: int = 1, *, 
         picked = rng.sample(range(frame.height), min(frame.height, 3 * count + least))
         changed, removed, fixed = picked[:count], picked[count:2 * count], picked[3 * count:]
         if removals == "end":
-            tail = range(frame.height - max(count, frame.height // 20), frame.height)
+            tail = range(max(0, frame.height - 3 * count), frame.height)
             removed = rng.sample(tail, count)
             changed, fixed = [row for row in changed if row not in removed], [row for row in fixed if row not in removed]
         elif removals == "none":

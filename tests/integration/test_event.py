@@ -46,19 +46,20 @@ def night(tmp_path_factory) -> Path:
     return analysed(tmp_path_factory.mktemp("night") / "night.duckdb", SAMPLE_DROP)
 
 
-def screened(night: Path, event: Path, work: Path) -> duckdb.DuckDBPyConnection:
+def screened(night: Path, event: Path, work: Path, max_slice_share: float = 0.5) -> duckdb.DuckDBPyConnection:
     """The event applied, linked and screened on a copy of the night, as `hecha event` does."""
     shutil.copyfile(night, work / "event.duckdb")
     con = duckdb.connect(str(work / "event.duckdb"))
     install_keyed_hash(con, TEST_SECRET)
     manifest, policy = read_manifest(SAMPLE_DROP), load_policy()
+    policy["incremental"]["max_slice_share"] = max_slice_share
     extract = event_extract(event, manifest)
     applied = apply_event_rows(con, extract, load_event_file(con, event, extract, manifest, policy))
     assert applied.rows_read > 0
     link_people(con, thresholds=link_thresholds(policy))
     con.execute(f"attach '{night}' as night (read_only)")
     figures = screen_slice(con, "night", "select source, source_row from changed_row", resolve_as_of(manifest, None), policy)
-    assert 0 < figures["persons"] < 5000  # the slice, not the county
+    assert 0 < figures["persons"] < 5000 and figures["sliced"] == (max_slice_share > 0.01)
     return con
 
 
@@ -85,6 +86,9 @@ def test_register_death_event_gives_the_full_runs_findings(night, tmp_path):
     event, full_drop = register_death_event(SAMPLE_DROP, tmp_path)
     full = analysed(tmp_path / "full.duckdb", full_drop)
     con = screened(night, event, tmp_path)
+    assert differences(con, full) == ([], [])
+    con.close()
+    con = screened(night, event, tmp_path, max_slice_share=1e-9)  # touching "too many": the whole tables checked
     assert differences(con, full) == ([], [])
     assert con.execute("select count(*) from chk.finding where check_code = 'deceased_paid'").fetchall()[0][0] > \
         con.execute("select count(*) from night.chk.finding where check_code = 'deceased_paid'").fetchall()[0][0]

@@ -38,13 +38,16 @@ def hecha(*args: str) -> subprocess.CompletedProcess:
 def test_incremental_night_gives_the_full_rebuilds_findings(tmp_path):
     night, after = two_nights(SAMPLE_DROP, tmp_path / "drops", share=0.01, seed=7, removals="end")
     out = tmp_path / "out"
-    hecha("run", "--drop", str(night), "--out", str(out))
-    said = hecha("run", "--drop", str(after), "--out", str(out)).stdout
-    hecha("run", "--drop", str(after), "--out", str(out), "--full")
+    county = tmp_path / "county.yaml"  # a small county's slice is a larger share of it: check apart up to half
+    county.write_text("incremental:\n  max_slice_share: 0.5\n", encoding="utf-8")
+    hecha("run", "--drop", str(night), "--out", str(out), "--policy", str(county))
+    said = hecha("run", "--drop", str(after), "--out", str(out), "--policy", str(county)).stdout
+    hecha("run", "--drop", str(after), "--out", str(out), "--full", "--policy", str(county))
     first, incremental, full = published_runs(out)
     records = [json.loads((run / "run.json").read_text(encoding="utf-8")) for run in (first, incremental, full)]
     assert [record["mode"]["kind"] for record in records] == ["full", "incremental", "full"]
     assert records[1]["mode"]["since"] == first.name and records[1]["mode"]["changed_rows"] > 0
+    assert records[1]["mode"]["screened"]["sliced"]
     assert f"incremental since {first.name}" in said
     assert records[1]["findings"] == records[2]["findings"]
     assert disagreements(incremental / "hecha.duckdb", full / "hecha.duckdb") == {
