@@ -20,6 +20,8 @@ event applied would have: what `hecha event` then links and screens.
 from __future__ import annotations
 
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -50,11 +52,12 @@ class EventRows:
     first_row: int  # the source_row the first added row got
 
 
-def staged_as(path: Path, extract: Extract) -> Path:
+@contextmanager
+def staged_as(path: Path, extract: Extract) -> Iterator[Path]:
     """A folder holding `path` under the name a drop gives `extract`'s file (the loader reads drops)."""
-    folder = Path(tempfile.mkdtemp(prefix="hecha-event-"))
-    (folder / f"{extract.stem}{path.suffix.lower()}").symlink_to(path.resolve())
-    return folder
+    with tempfile.TemporaryDirectory(prefix="hecha-event-") as folder:
+        (Path(folder) / f"{extract.stem}{path.suffix.lower()}").symlink_to(path.resolve())
+        yield Path(folder)
 
 
 def event_extract(path: Path, manifest: Manifest) -> Extract:
@@ -67,21 +70,13 @@ def event_extract(path: Path, manifest: Manifest) -> Extract:
     problems = []
     for stem in EVENT_STEMS:
         extract = BY_STEM[stem]
-        folder = staged_as(path, extract)
-        try:
-            read_header(folder, extract, manifest)
-            return extract
-        except DropError as error:
-            problems.append(f"as {extract.title}: {error}")
-        finally:
-            remove_folder(folder)
+        with staged_as(path, extract) as folder:
+            try:
+                read_header(folder, extract, manifest)
+                return extract
+            except DropError as error:
+                problems.append(f"as {extract.title}: {error}")
     raise DropError(f"{path.name}: neither a cremation export nor register rows ({'; '.join(problems)})", file=path.name)
-
-
-def remove_folder(folder: Path) -> None:
-    for entry in folder.iterdir():
-        entry.unlink()
-    folder.rmdir()
 
 
 def load_event_file(con: duckdb.DuckDBPyConnection, path: Path, extract: Extract, manifest: Manifest, policy: dict) -> dict:
@@ -89,18 +84,14 @@ def load_event_file(con: duckdb.DuckDBPyConnection, path: Path, extract: Extract
 
     The connection's own catalog stays current afterwards.
     """
-    from hecha.matching.normalize import normalize_identities
-
     home = con.execute("select current_database()").fetchall()[0][0]
     con.execute(f"attach ':memory:' as {EVENT_CATALOG}")
-    folder = staged_as(Path(path), extract)
-    try:
-        use(con, EVENT_CATALOG)
-        counts = load_drop(con, folder, manifest, (extract,), policy=policy)[0]
-        normalize_identities(con, (extract,))
-    finally:
-        use(con, home)
-        remove_folder(folder)
+    with staged_as(Path(path), extract) as folder:
+        try:
+            use(con, EVENT_CATALOG)
+            counts = load_drop(con, folder, manifest, (extract,), policy=policy)[0]
+        finally:
+            use(con, home)
     return counts | {"file": Path(path).name}
 
 

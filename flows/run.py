@@ -155,13 +155,14 @@ def start_run(drop: Path, as_of: str | None, out: Path, scope: dict[str, object]
     from hecha.checks.slice import rules_fingerprint
     from hecha.flows.incremental import night_mode
 
-    mode = {"kind": "full", "since": None, "reason": "a campaign"} if scope else night_mode(
-        out, month, policy, rules_fingerprint(), full=full)
+    rules = rules_fingerprint()
+    mode = {"kind": "full", "since": None, "reason": "a campaign"} if scope else night_mode(out, month, policy, rules, full=full)
     run = Run(run_id=run_id, drop=drop, as_of=month, out=out, manifest=manifest, policy=policy)
     run.work_dir.mkdir(mode=0o700)
     run.record = {
         "run_id": run_id,
         "mode": mode,
+        "rules_sha256": rules,
         "status": "running",
         "started_at": dt.datetime.now(dt.timezone.utc).isoformat(),
         "process": {"pid": os.getpid(), "host": socket.gethostname()},

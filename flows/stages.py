@@ -65,11 +65,8 @@ def link_people(run: Run) -> None:
 
 def run_checks(run: Run, codes: list[str] | None = None) -> None:
     """All checks; on an incremental night, only for the persons changed since the last run (flows/incremental.py)."""
-    from hecha.checks.slice import rules_fingerprint
-
     with run.stage("checks"):
         steps: dict[str, float] = {}
-        run.record["rules_sha256"] = rules_fingerprint()
         mode = run.record.get("mode") or {}
         if mode.get("kind") == "incremental" and not codes:
             findings = check_changes_since(run, mode["since"], steps)
