@@ -52,13 +52,15 @@ LINK_COLUMNS = ("person_id", "method", "confidence", "explanation")
 MOST_CHANGED = 0.2
 
 
-def row_key_select(extract: Extract, schema: str) -> str:
-    """(source, source_row, kind, value) for every grouping key and citizen number of `extract`'s rows in `schema`."""
+def row_key_select(extract: Extract, schema: str, rows: str | None = None) -> str:
+    """(source, source_row, kind, value) for every grouping key and citizen number of `extract`'s rows in `schema`
+    (of those `rows`, a table of (source, source_row), names)."""
     columns = [(column.name, column.name) for column in extract.columns if column.name in GROUP_KEYS]
     columns += [(column.name, "id_number") for column in extract.id_number_columns]
+    kept = "" if rows is None else f"semi join (select source_row from {rows} where source = '{extract.stem}') using (source_row) "
     return " union all ".join(
         f"select '{extract.stem}' as source, source_row, '{kind}' as kind, {name} as value "
-        f"from {schema}.{sql_identifier(extract.stem)} where {name} is not null"
+        f"from {schema}.{sql_identifier(extract.stem)} {kept}where {name} is not null"
         for name, kind in columns
     )
 
@@ -108,49 +110,118 @@ def changed_persons(con: duckdb.DuckDBPyConnection, night: str, changed_rows: st
     )
 
 
-def close_slice(con: duckdb.DuckDBPyConnection) -> int:
-    """Grow `slice_person` and `slice_key` until no row joins (2. in the module's list); return the rounds taken."""
-    con.execute(f"create or replace temp table row_key as {' union all '.join(row_key_select(e, 'stg') for e in EXTRACTS)}")
-    con.execute(
-        "create or replace temp table row_person as "
-        "select distinct source, source_row, person_id from link.person_record where person_id is not null"
+def row_number_sql(source: str, row: str) -> str:
+    """A row of any extract as one BIGINT: the extract's place in EXTRACTS in the high bits, its row number below."""
+    ranks = " ".join(f"when '{extract.stem}' then {index}" for index, extract in enumerate(EXTRACTS))
+    return f"((case {source} {ranks} end)::bigint << 32 | {row})"
+
+
+def graph_key_select(extract: Extract) -> str:
+    """(row, key) for every grouping key and citizen number of `extract`'s rows, both as numbers (`row_number_sql`, a hash)."""
+    index = EXTRACTS.index(extract)
+    columns = [(column.name, column.name) for column in extract.columns if column.name in GROUP_KEYS]
+    columns += [(column.name, "id_number") for column in extract.id_number_columns]
+    return " union all ".join(
+        f"select ({index}::bigint << 32 | source_row) as row, hash('{kind}', {name}::varchar) as key "
+        f"from stg.{sql_identifier(extract.stem)} where {name} is not null"
+        for name, kind in columns
     )
+
+
+PERSON_KEYS = ("select person_id, 'id_number' as kind, id_number as value from link.person where id_number is not null "
+               "union all select person_id, 'household_no', household_no from link.person where household_no is not null")
+
+
+def close_slice(con: duckdb.DuckDBPyConnection) -> int:
+    """Grow `slice_person` and `slice_key` until no row joins (2. in the module's list); return the rounds taken; and
+    temp `slice_row`, the slice's rows.
+
+    The closure runs on numbers, not text: each row, key and person is a
+    BIGINT (keys and persons hashed), and each round joins only what the
+    last round added. Two keys sharing a hash would only join more rows to
+    the slice (still closed under every key), never fewer.
+    """
+    con.execute(f"create or replace temp table graph_row_key as {' union all '.join(graph_key_select(e) for e in EXTRACTS)}")
+    con.execute(
+        f"create or replace temp table graph_row_person as select distinct {row_number_sql('source', 'source_row')} as row, "
+        "hash(person_id) as person from link.person_record where person_id is not null"
+    )
+    con.execute(f"create or replace temp table graph_person_key as select hash(person_id) as person, "
+                f"hash(kind, value::varchar) as key from ({PERSON_KEYS})")
+    con.execute("create or replace temp table seen_person as select distinct hash(person_id) as person from slice_person")
+    con.execute("create or replace temp table new_person as select * from seen_person")
+    con.execute(
+        "create or replace temp table seen_key as select distinct key from ("
+        "select hash(kind, value::varchar) as key from slice_key "
+        "union all select key from graph_person_key semi join seen_person using (person))"
+    )
+    con.execute("create or replace temp table new_key as select * from seen_key")
+    con.execute("create or replace temp table seen_row (row bigint)")
     rounds = 0
     while True:
         rounds += 1
-        before = con.execute("select (select count(*) from slice_person), (select count(*) from slice_key)").fetchall()[0]
         con.execute(
             """
-            create or replace temp table slice_row as
-            select source, source_row from row_key semi join slice_key using (kind, value)
+            create or replace temp table new_row as
+            select row from graph_row_key semi join new_key using (key)
             union
-            select source, source_row from row_person semi join slice_person using (person_id)
+            select row from graph_row_person semi join new_person using (person)
+            except
+            select row from seen_row
             """
         )
+        if not con.execute("select count(*) from new_row").fetchall()[0][0]:
+            break
+        con.execute("insert into seen_row select row from new_row")
         con.execute(
             """
-            insert into slice_person
-            select distinct person_id from row_person semi join slice_row using (source, source_row)
-            except select person_id from slice_person
+            create or replace temp table new_person as
+            select distinct person from graph_row_person semi join new_row using (row)
+            except select person from seen_person
             """
         )
+        con.execute("insert into seen_person select person from new_person")
         con.execute(
             """
-            insert into slice_key
-            select distinct kind, value from (
-                select kind, value from row_key semi join slice_row using (source, source_row)
+            create or replace temp table new_key as
+            select distinct key from (
+                select key from graph_row_key semi join new_row using (row)
                 union all
-                select 'id_number', id_number from link.person semi join slice_person using (person_id) where id_number is not null
-                union all
-                select 'household_no', household_no from link.person semi join slice_person using (person_id)
-                where household_no is not null
+                select key from graph_person_key semi join new_person using (person)
             )
-            except select kind, value from slice_key
+            except select key from seen_key
             """
         )
-        after = con.execute("select (select count(*) from slice_person), (select count(*) from slice_key)").fetchall()[0]
-        if after == before:
-            return rounds
+        con.execute("insert into seen_key select key from new_key")
+    stems = "[" + ", ".join(f"'{extract.stem}'" for extract in EXTRACTS) + "]"
+    con.execute(
+        f"create or replace temp table slice_row as select {stems}[(row >> 32)::integer + 1] as source, "
+        "(row & 4294967295)::integer as source_row from seen_row"
+    )
+    con.execute(
+        """
+        insert into slice_person
+        select distinct person_id from link.person_record semi join slice_row using (source, source_row)
+        where person_id is not null
+        except select person_id from slice_person
+        """
+    )
+    keys = " union all ".join(row_key_select(extract, "stg", "slice_row") for extract in EXTRACTS)
+    con.execute(
+        f"""
+        insert into slice_key
+        select distinct kind, value from (
+            select kind, value from ({keys}) as row_key
+            union all
+            select kind, value from ({PERSON_KEYS}) as person_key semi join slice_person using (person_id)
+        )
+        except select kind, value from slice_key
+        """
+    )
+    for table in ("graph_row_key", "graph_row_person", "graph_person_key", "seen_person", "new_person", "seen_key",
+                  "new_key", "seen_row", "new_row"):
+        con.execute(f"drop table {table}")
+    return rounds
 
 
 def copy_slice(con: duckdb.DuckDBPyConnection) -> None:
