@@ -4,6 +4,13 @@ Only constants and pure look-ups live here (division codes, township and
 village names, surname frequencies, given-name pools, monthly benefit
 standards). Who lives where and who receives what is decided in
 `households.py` and `programmes.py`.
+
+The county's own townships are group 0 (`build_townships`). A drop larger
+than a county gets further groups of townships (`build_township_groups`), each
+shaped like group 0 — two 街道, six 镇, two 乡 and their villages — with its
+own division codes (街道 001–099, 镇 100–199, 乡 200–299, as division codes
+number them) and its own names, so that persons per township and per village
+stay those of a real county at any size.
 """
 
 from __future__ import annotations
@@ -61,15 +68,92 @@ def build_townships(seed: int) -> tuple[Township, ...]:
     rng = random.Random(f"{seed}:townships")
     townships = [Township(code, name, True, villages) for code, name, villages in _URBAN_TOWNSHIPS]
     for code, name in _RURAL_TOWNSHIPS:
-        villages = list(_FIXED_VILLAGES.get(name, ()))
-        wanted = rng.randint(8, 14)
-        while len(villages) < wanted:
-            village = rng.choice(_VILLAGE_PREFIX) + rng.choice(VILLAGE_SURNAMES) + rng.choice(_VILLAGE_SUFFIX)
-            village += "" if village.endswith("村") else "村"
-            if village not in villages:
-                villages.append(village)
-        townships.append(Township(code, name, False, tuple(villages)))
+        townships.append(Township(code, name, False, _draw_villages(rng, _FIXED_VILLAGES.get(name, ()))))
     return tuple(townships)
+
+
+def _draw_villages(rng: random.Random, fixed: tuple[str, ...] = (), avoid: tuple[str, ...] = ()) -> tuple[str, ...]:
+    """8–14 village names, often named after a clan (王庄村); none inside a text of `avoid`."""
+    villages = list(fixed)
+    wanted = rng.randint(8, 14)
+    while len(villages) < wanted:
+        village = rng.choice(_VILLAGE_PREFIX) + rng.choice(VILLAGE_SURNAMES) + rng.choice(_VILLAGE_SUFFIX)
+        village += "" if village.endswith("村") else "村"
+        if village not in villages and not any(village in text for text in avoid):
+            villages.append(village)
+    return tuple(villages)
+
+
+# Division codes number townships by kind, a hundred codes each: 街道 from 001, 镇 from 100, 乡 from 200.
+# Group g numbers its townships of a kind after group g-1's, so each kind's codes stay in its hundred.
+_KIND_SUFFIX = {"0": "街道", "1": "镇", "2": "乡"}
+_GROUP_CODES = tuple(code for code, *_ in (*_URBAN_TOWNSHIPS, *_RURAL_TOWNSHIPS))
+_PER_GROUP = {kind: sum(code[0] == kind for code in _GROUP_CODES) for kind in _KIND_SUFFIX}
+MAX_TOWNSHIP_GROUPS = min(
+    (int(kind) * 100 + 100 - min(int(code) for code in _GROUP_CODES if code[0] == kind)) // count
+    for kind, count in _PER_GROUP.items()
+)
+_STREET_STEMS = (
+    "新华", "解放", "胜利", "和平", "东风", "建设", "向阳", "文化", "光明", "团结", "红旗", "幸福", "振兴", "朝阳",
+    "长安", "永安", "兴华", "民主", "前进", "钟楼", "鼓楼", "府前", "桥西", "桥东", "河东", "站前", "北关", "南关",
+    "东城", "西城", "南城", "北城", "中华", "迎宾", "凤凰", "龙泉", "金山", "银河", "春华", "玉泉", "育才", "复兴",
+)
+_COMMUNITY_STEMS = (
+    "新华", "建设", "人民", "育才", "明珠", "滨河", "顺安", "幸福", "和谐", "康乐", "锦绣", "阳光", "花园", "文苑",
+    "翠苑", "金桥", "丰收", "平安", "振华", "兴隆", "光华", "友谊", "书香", "怡和", "嘉园", "泰和", "园丁", "铁路",
+)
+_TOWN_STEMS = ("庄", "集", "店", "营", "寨", "屯", "桥", "口", "堡", "楼", "固", "铺", "官庄", "家庄", "家寨", "辛庄", "固献")
+# Texts of other counties' addresses (cremation 户籍地址): a place of ours found inside one would
+# make an outside-county body look like one of the county's people.
+_NEIGHBOUR_ADDRESSES = tuple(
+    name + township + village
+    for _, name, townships, villages in NEIGHBOUR_COUNTIES
+    for township in townships
+    for village in villages
+)
+
+
+def build_township_groups(seed: int, groups: int) -> tuple[tuple[Township, ...], ...]:
+    """`groups` sets of townships: the county's own (`build_townships`), then groups 1.. shaped like it.
+
+    Group g ≥ 1 is drawn from (seed, g) alone, after the names earlier groups took: its codes and names
+    are unique in the drop, and no township name lies inside another's or inside a neighbour's address.
+    """
+    if not 1 <= groups <= MAX_TOWNSHIP_GROUPS:
+        raise ValueError(f"{groups} township groups: expected 1 to {MAX_TOWNSHIP_GROUPS} "
+                         f"(3-digit township codes hold {MAX_TOWNSHIP_GROUPS} groups of {len(_GROUP_CODES)})")
+    built = [build_townships(seed)]
+    names = [t.name for t in built[0]]
+    for group in range(1, groups):
+        rng = random.Random(f"{seed}:townships/{group}")
+        townships = []
+        for code in _GROUP_CODES:
+            kind = code[0]
+            name = _draw_township_name(rng, kind, (*names, *_NEIGHBOUR_ADDRESSES))
+            names.append(name)
+            number = f"{int(code) + group * _PER_GROUP[kind]:03d}"
+            if kind == "0":
+                townships.append(Township(number, name, True, _draw_communities(rng)))
+            else:
+                townships.append(Township(number, name, False, _draw_villages(rng, avoid=_NEIGHBOUR_ADDRESSES)))
+        built.append(tuple(townships))
+    return tuple(built)
+
+
+def _draw_township_name(rng: random.Random, kind: str, taken: tuple[str, ...]) -> str:
+    """A 街道 named for a street (解放街道) or a 镇/乡 for its seat (王官庄镇), apart from every text in `taken`."""
+    while True:
+        if kind == "0":
+            name = rng.choice(_STREET_STEMS) + _KIND_SUFFIX[kind]
+        else:
+            name = rng.choice(SURNAME_CHOICES[:60]) + rng.choice(_TOWN_STEMS) + _KIND_SUFFIX[kind]
+        if not any(name in text or text in name for text in taken):
+            return name
+
+
+def _draw_communities(rng: random.Random) -> tuple[str, ...]:
+    """5–6 community (社区) names."""
+    return tuple(stem + "社区" for stem in rng.sample(_COMMUNITY_STEMS, rng.randint(5, 6)))
 
 
 def village_surname(village: str) -> str | None:

@@ -1,7 +1,7 @@
 """Generate a realistic county drop with its ground truth, seeded and deterministic.
 
     python -m data.sample.generate --out DIR [--seed N] [--households N] [--noise X] [--number-noise X] [--as-of YYYY-MM]
-                                   [--shard-households N]
+                                   [--shard-households N] [--county-households N]
 
 writes `DIR/drop/` (the seven extracts and manifest.yaml, in the formats the
 extracts' own writer gives) and `DIR/truth/` (records.csv, findings.csv,
@@ -17,8 +17,8 @@ county's size: each shard is a sub-population of at most that many
 households, seeded from (seed, shard index), planted, damaged and worked out
 like a county of its own, appended to the files (`sinks`) and dropped. Shard
 0 draws from the seed's own streams, so a drop of one shard is the drop the
-generator made before shards existed. Shards share the county's townships
-and continue its running numbers (户号, case, registered-poor and cremation
+generator made before shards existed. Shards share their group's townships
+(below) and continue the county's running numbers (户号, case, registered-poor and cremation
 record numbers start after the largest an earlier shard used, row numbers in
 records.csv after its rows), and consult `taken.TakenNumbers`: every citizen
 number earlier shards issued, every wrong number they wrote, and the valid
@@ -33,6 +33,22 @@ listed; what is not is a chance likeness between two shards (a recipient
 whose namesake died in another shard: `namesake_alive`,
 `outside_county_cremation`), which the truth of one large shard would list
 as a near miss. A run that raised one would count it as a false finding.
+
+The townships grow with the population, so that persons per township and
+per village stay those of a real county (0.3–1.5M people) at any size. A
+drop of up to `--county-households` households (312,500 by default, ~1M
+persons in ten townships of ~100k) is one county: one group of townships,
+the county's own (`county.build_townships`), byte for byte the drop made
+before groups existed. A larger drop (~5M persons is a prefecture's worth)
+is split into as few groups as hold at most that many households each,
+sizes within one of each other, and each group into shards as above; group
+0 keeps the county's townships, and group g gets ten townships of its own,
+shaped like the county's, with new codes and names drawn from (seed, g)
+(`county.build_township_groups`: codes stay three digits in their kind's
+hundred, so at most 16 groups). A shard's households live in its group's
+townships only; the drop stays one bureau's extract, one county code. A
+drop made of whole counties (households a multiple of `--county-households`)
+begins with the county drop of that size: the same shards, the same rows.
 """
 
 from __future__ import annotations
@@ -46,7 +62,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from data.sample.county import COUNTY_CODE, Township, build_townships
+from data.sample.county import COUNTY_CODE, MAX_TOWNSHIP_GROUPS, Township, build_township_groups
 from data.sample.households import Population, build_population
 from data.sample.ids import is_valid
 from data.sample.model import Calendar, parse_month
@@ -62,6 +78,8 @@ from data.sample.truth import FINDING_COLUMNS, Truth, compute_truth
 DEFAULT_SEED = 20261123
 # A shard of 50,000 households peaks near 0.75 GB; drops up to this size are one shard.
 SHARD_HOUSEHOLDS = 50_000
+# ~1M persons: a large county. A larger drop gets further groups of townships of this size.
+COUNTY_HOUSEHOLDS = 312_500
 # How each system exports: the cremation system writes GBK-family text, the
 # disability federation sends a workbook, the poverty system a BOM.
 FORMATS = {
@@ -78,22 +96,30 @@ PAIR_COLUMNS = ("true_id_number_l", "true_id_number_r", "name_l", "name_r", "kin
 
 
 def generate_drop(out: Path, *, seed: int = DEFAULT_SEED, households: int = 5000, noise: float = 1.0,
-                  number_noise: float | None = None, as_of: str = "2026-10", shard_households: int = SHARD_HOUSEHOLDS) -> dict:
+                  number_noise: float | None = None, as_of: str = "2026-10", shard_households: int = SHARD_HOUSEHOLDS,
+                  county_households: int = COUNTY_HOUSEHOLDS) -> dict:
     """Write `out/drop/` and `out/truth/`; return counts per file and findings per check.
 
     `number_noise` scales only the numbers that are valid and nobody's (a mistyped
     15-digit number, a wrong division code, two slips passing the check); None: `noise`.
-    `shard_households` bounds the households made at once (see the module docstring).
+    `shard_households` bounds the households made at once, `county_households` those
+    living in one group of townships (see the module docstring).
     """
     if shard_households < 1:
         raise ValueError(f"shard_households {shard_households}: expected at least 1")
+    if county_households < 1:
+        raise ValueError(f"county_households {county_households}: expected at least 1")
+    groups = len(shard_sizes(households, county_households))
+    if groups > MAX_TOWNSHIP_GROUPS:
+        raise ValueError(f"{households} households at county_households {county_households} need {groups} groups of "
+                         f"townships: expected at most {MAX_TOWNSHIP_GROUPS}; raise county_households")
     # millions of small objects and no reference cycles worth collecting: the cyclic
     # collector would only rescan the growing heap (a third of the run time)
     collecting = gc.isenabled()
     gc.disable()
     try:
         return _generate(Path(out), seed=seed, households=households, noise=noise, number_noise=number_noise, as_of=as_of,
-                         shard_households=shard_households)
+                         shard_households=shard_households, county_households=county_households)
     finally:
         if collecting:
             gc.enable()
@@ -104,6 +130,15 @@ def shard_sizes(households: int, shard_households: int) -> list[int]:
     count = max(1, -(-households // shard_households))
     base, extra = divmod(households, count)
     return [base + (index < extra) for index in range(count)]
+
+
+def shard_plan(households: int, shard_households: int, county_households: int) -> list[tuple[int, int]]:
+    """(township group, households) per shard: groups of at most `county_households`, each cut into shards.
+
+    One group: `shard_sizes(households, shard_households)`, the shards of the county.
+    """
+    return [(group, size) for group, group_households in enumerate(shard_sizes(households, county_households))
+            for size in shard_sizes(group_households, shard_households)]
 
 
 @dataclass
@@ -117,10 +152,11 @@ class _Shard:
 
 
 def _generate(out: Path, *, seed: int, households: int, noise: float, number_noise: float | None, as_of: str,
-              shard_households: int) -> dict:
+              shard_households: int, county_households: int) -> dict:
     cal = Calendar(parse_month(as_of))
-    townships = build_townships(seed)
-    sizes = shard_sizes(households, shard_households)
+    plan = shard_plan(households, shard_households, county_households)
+    township_groups = build_township_groups(seed, plan[-1][0] + 1)
+    sizes = [size for _, size in plan]
     drop, folder = out / "drop", out / "truth"
     # one shard needs no memory of others (and a 50 MB array would only cost time)
     taken: TakenNumbers | tuple = TakenNumbers() if len(sizes) > 1 else ()
@@ -135,10 +171,10 @@ def _generate(out: Path, *, seed: int, households: int, noise: float, number_noi
     }
     summary: dict = {}
     try:
-        for index, size in enumerate(sizes):
+        for index, (group, size) in enumerate(plan):
             # shard 0 draws from the seed's own streams: a county of one shard is the unsharded county
             shard_seed = seed if index == 0 else f"{seed}/{index}"
-            shard = _make_shard(shard_seed, size, cal, townships, taken, numbered, noise, number_noise)
+            shard = _make_shard(shard_seed, size, cal, township_groups[group], taken, numbered, noise, number_noise)
             for stem, stem_rows in shard.rows.items():
                 extracts[stem].write(stem_rows)
             records = shard.truth.records
@@ -163,6 +199,9 @@ def _generate(out: Path, *, seed: int, households: int, noise: float, number_noi
     (drop / "manifest.yaml").write_text(f'county: "{COUNTY_CODE}"\nas_of: "{as_of}"\n', encoding="utf-8")
     if len(sizes) > 1:
         summary["shards"] = len(sizes)
+    if len(township_groups) > 1:
+        summary["township_groups"] = len(township_groups)
+        summary["townships"] = sum(len(townships) for townships in township_groups)
     (folder / "summary.json").write_text(json.dumps(summary, ensure_ascii=False, indent=2, sort_keys=True) + "\n", encoding="utf-8")
     return summary
 
@@ -289,14 +328,22 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--as-of", default="2026-10", help="last complete month, YYYY-MM")
     parser.add_argument("--shard-households", type=int, default=SHARD_HOUSEHOLDS,
                         help="households made at once: a larger county is made shard by shard, in bounded memory")
+    parser.add_argument("--county-households", type=int, default=COUNTY_HOUSEHOLDS,
+                        help="households living in one group of townships: a larger drop gets further groups of its own")
     args = parser.parse_args(argv)
     if not re.fullmatch(r"\d{4}-\d{2}", args.as_of):
         parser.error(f"--as-of {args.as_of!r}: expected YYYY-MM")
     if args.shard_households < 1:
         parser.error(f"--shard-households {args.shard_households}: expected at least 1")
+    if args.county_households < 1:
+        parser.error(f"--county-households {args.county_households}: expected at least 1")
+    if len(shard_sizes(args.households, args.county_households)) > MAX_TOWNSHIP_GROUPS:
+        parser.error(f"--households {args.households} at --county-households {args.county_households}: "
+                     f"at most {MAX_TOWNSHIP_GROUPS} groups of townships; raise --county-households")
     started = time.perf_counter()
     summary = generate_drop(args.out, seed=args.seed, households=args.households, noise=args.noise,
-                            number_noise=args.number_noise, as_of=args.as_of, shard_households=args.shard_households)
+                            number_noise=args.number_noise, as_of=args.as_of, shard_households=args.shard_households,
+                            county_households=args.county_households)
     elapsed = time.perf_counter() - started
     print(json.dumps(summary, ensure_ascii=False, indent=2, sort_keys=True))
     print(f"generated in {elapsed:.1f} s", file=sys.stderr)

@@ -290,7 +290,7 @@ def build_population(seed: int | str, n_households: int, cal: Calendar, *, towns
                      taken: Container[str] = (), numbered: Mapping[str, int] | None = None) -> Population:
     """Households of realistic shapes spread over the county's villages, with natural events.
 
-    A shard of a larger county (`generate.py`) passes the county's `townships`, the numbers earlier
+    A shard of a larger county (`generate.py`) passes its group's `townships`, the numbers earlier
     shards took (`taken`) and the last 户号 sequence each village reached in them (`numbered`, by the
     户号's first six digits), so its households and people continue the county's numbering.
     """
