@@ -36,9 +36,19 @@ class Comparison:
         return len(self.labels)
 
 
-def pairwise(left: pl.Series, right: pl.Series, scorer) -> np.ndarray:
-    """rapidfuzz score of left[i] against right[i] for every i (nulls compare as empty)."""
-    return process.cpdist(left.fill_null("").to_list(), right.fill_null("").to_list(), scorer=scorer, workers=1)
+def pairwise(left: pl.Series, right: pl.Series, scorer, where: pl.Series, fill: float = 0, **options) -> np.ndarray:
+    """rapidfuzz score of left[i] against right[i] where `where[i]` holds, `fill` elsewhere.
+
+    Only the pairs whose level the score can change are scored: at county scale
+    most pairs are settled by equality first (same name, same sound).
+    """
+    scores = np.full(len(left), fill, dtype=float)
+    chosen = where.fill_null(False)
+    if chosen.any():
+        scores[chosen.to_numpy()] = process.cpdist(
+            left.filter(chosen).to_list(), right.filter(chosen).to_list(), scorer=scorer, workers=1, **options
+        )
+    return scores
 
 
 def both_present(pairs: pl.DataFrame, column: str) -> pl.Expr:
@@ -46,7 +56,10 @@ def both_present(pairs: pl.DataFrame, column: str) -> pl.Expr:
 
 
 def name_levels(pairs: pl.DataFrame) -> pl.Series:
-    similarity = pairwise(pairs["name_l"], pairs["name_r"], JaroWinkler.normalized_similarity)
+    present = pairs["name_l"].is_not_null() & pairs["name_r"].is_not_null()
+    # the score decides only between names neither equal nor of the same sound
+    undecided = present & (pairs["name_l"] != pairs["name_r"]) & (pairs["pinyin_l"] != pairs["pinyin_r"]).fill_null(True)
+    similarity = pairwise(pairs["name_l"], pairs["name_r"], JaroWinkler.normalized_similarity, undecided)
     return pairs.select(
         pl.when(~both_present(pairs, "name")).then(None)
         .when(pl.col("name_l") == pl.col("name_r")).then(3)
@@ -129,7 +142,9 @@ def id_number_levels(pairs: pl.DataFrame) -> pl.Series:
         pl.when(upgraded).then(pl.col(column).str.slice(0, 17)).otherwise(pl.col(column)).alias(column)
         for column in ("id_text_l", "id_number_r")
     )
-    edits = pairwise(compared["id_text_l"], compared["id_number_r"], OSA.distance)
+    # edits beyond four all fall in the lowest level: rapidfuzz stops counting there
+    edits = pairwise(compared["id_text_l"], compared["id_number_r"], OSA.distance,
+                     compared["id_text_l"].is_not_null() & compared["id_number_r"].is_not_null(), score_cutoff=4)
     same_body = (pairs["id_text_l"].str.slice(6, 11) == pairs["id_number_r"].str.slice(6, 11)).fill_null(False)
     return pairs.select(
         pl.when(pl.col("id_text_l").is_null() | pl.col("id_number_r").is_null()).then(None)
