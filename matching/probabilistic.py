@@ -299,11 +299,21 @@ def candidate_shares(scored: pl.DataFrame) -> pl.DataFrame:
     get 0.5 each (a little less: "none" keeps the rest); a runner-up twenty
     bits behind changes nothing. Computed relative to the best weight, so no
     power overflows. Ties in weight are ranked by person id.
+
+    Only the candidates a decision can name are kept and ranked: the best, and
+    every one weighing at least as much as the lightest with MIN_COMPETITOR_SHARE.
+    That is a record's top candidates (ranks counted in full), so a county's
+    millions of candidate pairs are not sorted to rank the few hundred thousand
+    a decision reads.
     """
     best_weight = pl.col("match_weight").max().over("record_key")
     relative = pl.lit(2.0).pow(pl.col("match_weight") - best_weight)
+    shared = scored.with_columns(
+        (relative / (pl.lit(2.0).pow(-best_weight) + relative.sum().over("record_key"))).alias("confidence")
+    )
+    lightest = pl.col("match_weight").filter(pl.col("confidence") >= MIN_COMPETITOR_SHARE).min().over("record_key")
     return (
-        scored.with_columns((relative / (pl.lit(2.0).pow(-best_weight) + relative.sum().over("record_key"))).alias("confidence"))
+        shared.filter((pl.col("match_weight") >= lightest).fill_null(False) | (pl.col("match_weight") == best_weight))
         .sort(["record_key", "match_weight", "person_id"], descending=[False, True, False])
         .with_columns(pl.int_range(1, pl.len() + 1).over("record_key").alias("candidate_rank"))
     )
