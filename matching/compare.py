@@ -88,8 +88,22 @@ def full_age(birth: pl.Expr, on: pl.Expr) -> pl.Expr:
     return on.dt.year() - birth.dt.year() - pl.when(had_birthday).then(0).otherwise(1)
 
 
+def where_known(known: pl.Series, pairs: pl.DataFrame, compute: Callable[[pl.DataFrame], pl.Series]) -> pl.Series:
+    """`compute` over the pairs `known` marks, null elsewhere: a cremation field is absent from most pairs."""
+    levels = pl.repeat(None, pairs.height, dtype=pl.Int8, eager=True)
+    chosen = known.fill_null(False)
+    if not chosen.any():
+        return levels
+    return levels.scatter(chosen.arg_true(), compute(pairs.filter(chosen)))
+
+
 def age_levels(pairs: pl.DataFrame) -> pl.Series:
     """Cremation records give an age at death, often as 虚岁 (one more than full years)."""
+    known = pairs["age_at_death_l"].is_not_null() & pairs["death_date_l"].is_not_null() & pairs["birth_date_r"].is_not_null()
+    return where_known(known, pairs, known_age_levels)
+
+
+def known_age_levels(pairs: pl.DataFrame) -> pl.Series:
     age = full_age(pl.col("birth_date_r"), pl.col("death_date_l"))
     given = pl.col("age_at_death_l")
     return pairs.select(
@@ -104,6 +118,10 @@ def age_levels(pairs: pl.DataFrame) -> pl.Series:
 
 def death_levels(pairs: pl.DataFrame) -> pl.Series:
     """A cremation record against the register's own word on the person: dead when, or still 正常."""
+    return where_known(pairs["death_date_l"].is_not_null() & pairs["person_status_r"].is_not_null(), pairs, known_death_levels)
+
+
+def known_death_levels(pairs: pl.DataFrame) -> pl.Series:
     days = (pl.col("death_date_l") - pl.col("status_date_r")).dt.total_days().abs()
     dead = pl.col("person_status_r") == "dead"
     return pairs.select(
