@@ -4,7 +4,8 @@ A comparison turns a frame of candidate pairs (record columns `_l`, person
 columns `_r`) into one small integer per pair — its level, highest = most
 alike, null when either side lacks the field (then it says nothing either
 way). String similarities come from rapidfuzz over whole columns
-(`process.cpdist`), never a Python loop per pair. Labels are what evidence
+(`process.cpdist`), never a Python loop per pair, and only for the pairs
+whose level they decide. Labels are what evidence
 text shows, as splink labels its comparison levels.
 """
 
