@@ -4,7 +4,8 @@ A comparison turns a frame of candidate pairs (record columns `_l`, person
 columns `_r`) into one small integer per pair — its level, highest = most
 alike, null when either side lacks the field (then it says nothing either
 way). String similarities come from rapidfuzz over whole columns
-(`process.cpdist`), never a Python loop per pair. Labels are what evidence
+(`process.cpdist`), never a Python loop per pair, and only for the pairs
+whose level they decide. Labels are what evidence
 text shows, as splink labels its comparison levels.
 """
 
@@ -36,9 +37,19 @@ class Comparison:
         return len(self.labels)
 
 
-def pairwise(left: pl.Series, right: pl.Series, scorer) -> np.ndarray:
-    """rapidfuzz score of left[i] against right[i] for every i (nulls compare as empty)."""
-    return process.cpdist(left.fill_null("").to_list(), right.fill_null("").to_list(), scorer=scorer, workers=1)
+def pairwise(left: pl.Series, right: pl.Series, scorer, where: pl.Series, fill: float = 0, **options) -> np.ndarray:
+    """rapidfuzz score of left[i] against right[i] where `where[i]` holds, `fill` elsewhere.
+
+    Only the pairs whose level the score can change are scored: at county scale
+    most pairs are settled by equality first (same name, same sound).
+    """
+    scores = np.full(len(left), fill, dtype=float)
+    chosen = where.fill_null(False)
+    if chosen.any():
+        scores[chosen.to_numpy()] = process.cpdist(
+            left.filter(chosen).to_list(), right.filter(chosen).to_list(), scorer=scorer, workers=1, **options
+        )
+    return scores
 
 
 def both_present(pairs: pl.DataFrame, column: str) -> pl.Expr:
@@ -46,7 +57,10 @@ def both_present(pairs: pl.DataFrame, column: str) -> pl.Expr:
 
 
 def name_levels(pairs: pl.DataFrame) -> pl.Series:
-    similarity = pairwise(pairs["name_l"], pairs["name_r"], JaroWinkler.normalized_similarity)
+    present = pairs["name_l"].is_not_null() & pairs["name_r"].is_not_null()
+    # the score decides only between names neither equal nor of the same sound
+    undecided = present & (pairs["name_l"] != pairs["name_r"]) & (pairs["pinyin_l"] != pairs["pinyin_r"]).fill_null(True)
+    similarity = pairwise(pairs["name_l"], pairs["name_r"], JaroWinkler.normalized_similarity, undecided)
     return pairs.select(
         pl.when(~both_present(pairs, "name")).then(None)
         .when(pl.col("name_l") == pl.col("name_r")).then(3)
@@ -75,8 +89,22 @@ def full_age(birth: pl.Expr, on: pl.Expr) -> pl.Expr:
     return on.dt.year() - birth.dt.year() - pl.when(had_birthday).then(0).otherwise(1)
 
 
+def where_known(known: pl.Series, pairs: pl.DataFrame, compute: Callable[[pl.DataFrame], pl.Series]) -> pl.Series:
+    """`compute` over the pairs `known` marks, null elsewhere: a cremation field is absent from most pairs."""
+    levels = pl.repeat(None, pairs.height, dtype=pl.Int8, eager=True)
+    chosen = known.fill_null(False)
+    if not chosen.any():
+        return levels
+    return levels.scatter(chosen.arg_true(), compute(pairs.filter(chosen)))
+
+
 def age_levels(pairs: pl.DataFrame) -> pl.Series:
     """Cremation records give an age at death, often as 虚岁 (one more than full years)."""
+    known = pairs["age_at_death_l"].is_not_null() & pairs["death_date_l"].is_not_null() & pairs["birth_date_r"].is_not_null()
+    return where_known(known, pairs, known_age_levels)
+
+
+def known_age_levels(pairs: pl.DataFrame) -> pl.Series:
     age = full_age(pl.col("birth_date_r"), pl.col("death_date_l"))
     given = pl.col("age_at_death_l")
     return pairs.select(
@@ -91,6 +119,10 @@ def age_levels(pairs: pl.DataFrame) -> pl.Series:
 
 def death_levels(pairs: pl.DataFrame) -> pl.Series:
     """A cremation record against the register's own word on the person: dead when, or still 正常."""
+    return where_known(pairs["death_date_l"].is_not_null() & pairs["person_status_r"].is_not_null(), pairs, known_death_levels)
+
+
+def known_death_levels(pairs: pl.DataFrame) -> pl.Series:
     days = (pl.col("death_date_l") - pl.col("status_date_r")).dt.total_days().abs()
     dead = pl.col("person_status_r") == "dead"
     return pairs.select(
@@ -129,7 +161,9 @@ def id_number_levels(pairs: pl.DataFrame) -> pl.Series:
         pl.when(upgraded).then(pl.col(column).str.slice(0, 17)).otherwise(pl.col(column)).alias(column)
         for column in ("id_text_l", "id_number_r")
     )
-    edits = pairwise(compared["id_text_l"], compared["id_number_r"], OSA.distance)
+    # edits beyond four all fall in the lowest level: rapidfuzz stops counting there
+    edits = pairwise(compared["id_text_l"], compared["id_number_r"], OSA.distance,
+                     compared["id_text_l"].is_not_null() & compared["id_number_r"].is_not_null(), score_cutoff=4)
     same_body = (pairs["id_text_l"].str.slice(6, 11) == pairs["id_number_r"].str.slice(6, 11)).fill_null(False)
     return pairs.select(
         pl.when(pl.col("id_text_l").is_null() | pl.col("id_number_r").is_null()).then(None)

@@ -52,12 +52,12 @@ def initial_m(level_counts: list[int]) -> list[np.ndarray]:
 
 def log2_ratio_matrix(levels: np.ndarray, m: list[np.ndarray], u: list[np.ndarray], u_override: dict[int, tuple[int, np.ndarray]] | None = None) -> np.ndarray:
     """Per pair and comparison, log2(m/u) of the observed level (0 where missing)."""
-    contributions = np.zeros(levels.shape, dtype=float)
+    contributions = np.empty(levels.shape, dtype=float)
     for k in range(levels.shape[1]):
         column = levels[:, k]
-        present = column >= 0
-        ratio = np.log2(m[k]) - np.log2(u[k])
-        contributions[present, k] = ratio[column[present]]
+        # a missing field (-1) reads the table's last entry, 0: one lookup per pair, no mask
+        ratio = np.append(np.log2(m[k]) - np.log2(u[k]), 0.0)
+        contributions[:, k] = ratio[column]
         if u_override and k in u_override:
             level, u_values = u_override[k]
             hit = column == level

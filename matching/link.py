@@ -143,7 +143,7 @@ PYTHON_STEPS = (
         "names": "select distinct name from link.candidate_person where name is not null order by name",
     }, spell_names),
     PythonStep("compared_pair", {
-        "pairs": "select * from link.candidate_pair order by record_key, person_id", "records": RECORDS,
+        "pairs": "select record_key, person_id from link.candidate_pair order by record_key, person_id", "records": RECORDS,
         "persons": PAIR_PERSONS,
     }, compare_pairs),
     PythonStep("model", {

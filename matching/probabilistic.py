@@ -221,11 +221,11 @@ def read_model(frame: pl.DataFrame) -> Model:
 
 def name_frequency_u(pairs: pl.DataFrame, persons: pl.DataFrame, frequencies: pl.DataFrame) -> dict[int, tuple[int, np.ndarray]]:
     """u for an exact name agreement = how common the person's name is among candidate persons (link.name_frequency)."""
-    tf = (
-        pairs.select("person_id")
-        .join(persons.select("person_id", "name"), on="person_id", how="left", maintain_order="left")
-        .join(frequencies.select("name", "share"), on="name", how="left", maintain_order="left")["share"]
-    )
+    # each person's share first, then one join of the (millions of) pairs
+    person_shares = persons.select("person_id", "name").join(frequencies.select("name", "share"), on="name", how="left")
+    tf = pairs.select("person_id").join(
+        person_shares.select("person_id", "share"), on="person_id", how="left", maintain_order="left"
+    )["share"]
     floor = float(frequencies["share"].min()) if frequencies.height else 1.0
     return {NAME: (3, tf.fill_null(floor).to_numpy())}
 
@@ -239,10 +239,12 @@ def register_log_odds(pairs: pl.DataFrame, records: pl.DataFrame, shares: pl.Dat
     link.register_share, learned from well-formed numbers).
     """
     low, high = REGISTER_SHARE_BOUNDS
+    record_shares = distinct_records(records).select("record_key", "source").join(
+        shares.select("source", "share"), on="source", how="left"
+    )
     share = (
         pairs.select("record_key")
-        .join(distinct_records(records).select("record_key", "source"), on="record_key", how="left", maintain_order="left")
-        .join(shares.select("source", "share"), on="source", how="left", maintain_order="left")
+        .join(record_shares.select("record_key", "share"), on="record_key", how="left", maintain_order="left")
         .select(pl.col("share").fill_null(low).clip(low, high))
         .to_series()
     )
@@ -276,19 +278,36 @@ def score_pairs(compared: pl.DataFrame, records: pl.DataFrame, persons: pl.DataF
 # ---------------------------------------------------------------- decisions
 
 
-def explain(levels: np.ndarray, contributions: np.ndarray, p: float) -> str:
-    """Splink-style waterfall in words: each field's level and its weight in bits.
+def explain(levels: np.ndarray, contributions: np.ndarray, shares: np.ndarray) -> pl.Series:
+    """Splink-style waterfall in words, per line: each field's level and its weight in bits.
 
-    `p` is the candidate's share of the record's posterior (its confidence), not
-    the pair's probability alone: of two equally good candidates each is 0.5,
-    however alike each pair looks, and the words say so.
+    `shares` are each candidate's share of the record's posterior (its
+    confidence), not the pair's probability alone: of two equally good
+    candidates each is 0.5, however alike each pair looks, and the words say
+    so. A field's words are written once per distinct (level, weight), not
+    once per line: a county's lines share a few hundred of them.
     """
-    parts = [
-        f"{comparison.labels[level]}({contribution:+.1f})"
-        for comparison, level, contribution in zip(COMPARISONS, levels, contributions)
-        if level >= 0
-    ]
-    return f"概率匹配 {p:.3f}：" + "、".join(parts)
+    parts = []
+    for k, comparison in enumerate(COMPARISONS):
+        weights = np.ascontiguousarray(contributions[:, k])
+        # distinct by the weight's bits: the words show it as Python formats that very float
+        keys = np.column_stack([levels[:, k].astype(np.int64), weights.view(np.int64)])
+        distinct, inverse = np.unique(keys, axis=0, return_inverse=True)
+        words = pl.Series([
+            f"{comparison.labels[level]}({weight:+.1f})" if level >= 0 else None
+            for level, weight in zip(distinct[:, 0].tolist(), distinct[:, 1].view(np.float64).tolist())
+        ], dtype=pl.String)
+        parts.append(words.gather(inverse.reshape(-1)).alias(comparison.name))
+    prefixes = pl.Series([f"概率匹配 {p:.3f}：" for p in shares.tolist()], dtype=pl.String)
+    return pl.DataFrame([prefixes.alias("prefix"), *parts]).select(
+        pl.concat_str(pl.col("prefix"), pl.concat_str([c.name for c in COMPARISONS], separator="、", ignore_nulls=True))
+    ).to_series()
+
+
+def comparison_vectors(levels: np.ndarray) -> pl.Series:
+    """Each line's levels as text, comma-separated (-1: the field is missing)."""
+    columns = [pl.Series(c.name, levels[:, k], dtype=pl.Int8).cast(pl.String) for k, c in enumerate(COMPARISONS)]
+    return pl.DataFrame(columns).select(pl.concat_str([c.name for c in COMPARISONS], separator=",")).to_series()
 
 
 def candidate_shares(scored: pl.DataFrame) -> pl.DataFrame:
@@ -299,11 +318,21 @@ def candidate_shares(scored: pl.DataFrame) -> pl.DataFrame:
     get 0.5 each (a little less: "none" keeps the rest); a runner-up twenty
     bits behind changes nothing. Computed relative to the best weight, so no
     power overflows. Ties in weight are ranked by person id.
+
+    Only the candidates a decision can name are kept and ranked: the best, and
+    every one weighing at least as much as the lightest with MIN_COMPETITOR_SHARE.
+    That is a record's top candidates (ranks counted in full), so a county's
+    millions of candidate pairs are not sorted to rank the few hundred thousand
+    a decision reads.
     """
     best_weight = pl.col("match_weight").max().over("record_key")
     relative = pl.lit(2.0).pow(pl.col("match_weight") - best_weight)
+    shared = scored.with_columns(
+        (relative / (pl.lit(2.0).pow(-best_weight) + relative.sum().over("record_key"))).alias("confidence")
+    )
+    lightest = pl.col("match_weight").filter(pl.col("confidence") >= MIN_COMPETITOR_SHARE).min().over("record_key")
     return (
-        scored.with_columns((relative / (pl.lit(2.0).pow(-best_weight) + relative.sum().over("record_key"))).alias("confidence"))
+        shared.filter((pl.col("match_weight") >= lightest).fill_null(False) | (pl.col("match_weight") == best_weight))
         .sort(["record_key", "match_weight", "person_id"], descending=[False, True, False])
         .with_columns(pl.int_range(1, pl.len() + 1).over("record_key").alias("candidate_rank"))
     )
@@ -366,10 +395,8 @@ def decide_records(scored: pl.DataFrame, compared: pl.DataFrame, records: pl.Dat
     )
     levels = level_matrix(chosen)
     _, contributions = match_weights(levels, read_model(model), name_frequency_u(chosen, persons, frequencies))
-    shares = decisions["confidence"].to_numpy()
     return decisions.with_columns(
-        pl.Series("comparison_vector", [",".join(map(str, row)) for row in levels], dtype=pl.String),
-        pl.Series("explanation", [explain(levels[i], contributions[i], share) for i, share in enumerate(shares)],
-                  dtype=pl.String),
+        comparison_vectors(levels).alias("comparison_vector"),
+        explain(levels, contributions, decisions["confidence"].to_numpy()).alias("explanation"),
     ).select(*schema)
 
