@@ -5,29 +5,33 @@ typed or breaks a bound of the policy's `inputs:` section (an amount beyond
 `max_line_amount` or negative, text longer than `max_text_length`, control
 characters), in `stg.quarantine` (one line per bad cell, with file, row,
 column, value and reason) — never dropped. The typing SQL is generated here
-from the declarations; citizen numbers and names are normalized in the same
-statement, through the maps `matching.normalize` builds from the extract's
-distinct raw values, so each stg table is written once.
+from the declarations; citizen numbers and names, normalized row by row in
+polars (`matching.normalize.staged_identities`, once per distinct value),
+are taken in by the same statement, so each stg table is written once.
+
+Each value is typed once: every row is typed into stg.<stem>, the reasons
+are then read off the typed values beside the values as read, and the few
+rows that have one are moved from stg.<stem> to stg.quarantine.
 """
 
 from __future__ import annotations
 
 from collections.abc import Collection, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from decimal import Decimal
 from pathlib import Path
 
 import duckdb
 import polars as pl
+import pyarrow as pa
 
 from hecha.config import load_policy
 from hecha.extracts.declarations import EXTRACTS
 from hecha.extracts.guards import InputPolicy, read_input_policy
 from hecha.extracts.read import ExtractFile, Manifest, read_extract_file, read_header
 from hecha.extracts.schema import Column, Extract
-from hecha.matching.normalize import id_number_map, name_map
+from hecha.matching.normalize import staged_identities
 from hecha.storage.database import sql_literal
 
 DATE_FORMATS = ("%Y-%m-%d", "%Y%m%d", "%Y/%m/%d", "%Y.%m.%d")
@@ -134,28 +138,33 @@ def format_amount(amount: Decimal) -> str:
     return f"{amount.normalize():f}"
 
 
+def typed_value(name: str) -> str:
+    """The stg value of column `name`, in SQL over `stg.<stem> as typed` (beside `raw`, row by row)."""
+    return f'typed."{name}"'
+
+
 def problem_expression(column: Column, inputs: InputPolicy, *, may_hold_control_characters: bool = True) -> str:
     """SQL: why the value of `column` sends its row to quarantine, NULL when it does not.
 
     The first reason that applies is given: control characters, then a value
     that cannot be typed, then a typed value outside the policy's bounds.
     Values are tested for control characters unless the column is known to
-    hold none.
+    hold none. The value as read is `raw."<col>"`, the value typed (as
+    `typed_expression` gives it) `typed."<col>"`.
     """
     value = trimmed(column.name)
     header = column.header
+    typed = typed_value(column.name)
     cases = []
     if may_hold_control_characters:
         cases.append((f"regexp_matches({as_read(column.name)}, '{CONTROL_CHARACTERS}')", f"{header} 含控制字符（如 NUL），导出文件可能已损坏"))
     if column.kind in REASONS:
-        cases.append((f"{value} is not null and ({typed_expression(column)}) is null", REASONS[column.kind]))
+        # nearly every value is typed: the typed value is tested first, so the text is trimmed only for the few that are not
+        cases.append((f"{typed} is null and {value} is not null", REASONS[column.kind]))
     if column.kind == "amount":
         bound = format_amount(inputs.max_line_amount)
-        cases.append((f"({typed_expression(column)}) < 0", f"{header} 为负数，应在 0 至 {bound} 元之间"))
-        cases.append((
-            f"({typed_expression(column)}) > {inputs.max_line_amount}",
-            f"{header} 超过单行上限 {bound} 元（inputs.max_line_amount）",
-        ))
+        cases.append((f"{typed} < 0", f"{header} 为负数，应在 0 至 {bound} 元之间"))
+        cases.append((f"{typed} > {inputs.max_line_amount}", f"{header} 超过单行上限 {bound} 元（inputs.max_line_amount）"))
     if column.kind in TEXT_KINDS:
         key, longest = inputs.text_bound(column)
         # trimming only shortens a value: the cheap test on the value as read spares trimming every value
@@ -166,42 +175,47 @@ def problem_expression(column: Column, inputs: InputPolicy, *, may_hold_control_
     return "case " + " ".join(f"when {condition} then {sql_literal(reason)}" for condition, reason in cases) + " end"
 
 
-def problem_select(extract: Extract, inputs: InputPolicy, without_control_characters: Collection[str] = ()) -> str:
-    """The rows of raw.<stem> with a value that sends them to quarantine: raw values plus a `problem_<col>` reason (or NULL) per column.
+def problem_select(extract: Extract, inputs: InputPolicy, without_control_characters: Collection[str] = (),
+                   source: str | None = None) -> str:
+    """The rows with a value that sends them to quarantine: the values as read plus a `problem_<col>` reason (or NULL)
+    per column, in file order, and `staged_row`, the source_row of the stg row they were judged beside.
 
+    The values as read come from `source` (raw.<stem> when None), the typed ones from stg.<stem>, which holds
+    every row of the file typed, in the same order: the two are paired by position. A row whose `staged_row`
+    is not its own source_row is returned too, so that a pairing gone wrong is seen (`stage` refuses it).
     `without_control_characters`: columns known to hold none, whose values need not be tested for them.
     """
     problems = ", ".join(
         f"{problem_expression(c, inputs, may_hold_control_characters=c.name not in without_control_characters)} as problem_{c.name}"
         for c in extract.columns
     )
+    read = ", ".join(as_read(c.name) for c in extract.columns)
     any_problem = f"coalesce({', '.join(f'problem_{c.name}' for c in extract.columns)}) is not null"
-    return f"with judged as (select raw.*, {problems} from raw.{extract.stem} as raw) select * from judged where {any_problem}"
+    return (
+        f"with judged as (select raw.source_file, raw.source_row, {read}, {problems}, typed.source_row as staged_row "
+        f"from {source or f'raw.{extract.stem}'} as raw positional join stg.{extract.stem} as typed) "
+        f"select * from judged where {any_problem} or source_row is distinct from staged_row order by source_row"
+    )
 
 
-def staging_select(extract: Extract) -> str:
-    """raw.<stem> → the rows of stg.<stem>, in file order, but those in `problem_rows`.
+IDENTITY_PREFIX = "normalized_"
 
-    Citizen numbers and names are looked up in `id_number_map` and `name_map`
-    (raw value → normalized, see `matching.normalize`): a number that is
-    absent from the file (NULL) is `blank`.
-    """
-    values, joins = [], []
+
+def staging_select(extract: Extract, source: str) -> str:
+    """`source` (the values as read and, beside them, `staged_identities` prefixed by IDENTITY_PREFIX) → stg.<stem>,
+    every row, in file order."""
+    values = []
     for column in extract.columns:
-        name, lookup = column.name, f"{column.name}_map"
+        name, normalized = column.name, f'raw."{IDENTITY_PREFIX}{column.name}"'
         if column.kind == "id_number":
-            joins.append(f"left join id_number_map as {lookup} on {as_read(name)} = {lookup}.raw")
-            values += [f"{lookup}.id_number as {name}", f"{as_read(name)} as {name}_raw",
-                       f"coalesce({lookup}.id_number_status, 'blank') as {name}_status"]
+            values += [f"{normalized} as {name}", f"{as_read(name)} as {name}_raw",
+                       f'raw."{IDENTITY_PREFIX}{name}_status" as {name}_status']
         elif column.kind == "name":
-            joins.append(f"left join name_map as {lookup} on {as_read(name)} = {lookup}.raw")
-            values += [f"{lookup}.normalized as {name}", f"{as_read(name)} as {name}_raw"]
+            values += [f"{normalized} as {name}", f"{as_read(name)} as {name}_raw"]
         else:
             values.append(f"{typed_expression(column)} as {name}")
-    return (
-        f"select raw.source_file, raw.source_row, {', '.join(values)} from raw.{extract.stem} as raw {' '.join(joins)} "
-        f"where raw.source_row not in (select source_row from problem_rows) order by raw.source_row"
-    )
+    # one table, projected: DuckDB keeps its row order
+    return f"select raw.source_file, raw.source_row, {', '.join(values)} from {source} as raw"
 
 
 def stg_columns(extract: Extract) -> list[tuple[str, str]]:
@@ -241,15 +255,32 @@ def write_vocabulary(con: duckdb.DuckDBPyConnection, extracts: tuple[Extract, ..
     con.executemany("insert into stg.vocabulary values (?, ?, ?)", [[c, k, v] for (c, k), v in sorted(rows.items())])
 
 
-def load_raw(con: duckdb.DuckDBPyConnection, read: ExtractFile) -> None:
-    con.register("raw_frame", read.frame.to_arrow())
+def raw_frame(read: ExtractFile) -> pl.DataFrame:
+    """raw.<stem> as a frame: the file name, source_row and the declared columns as read."""
+    return read.frame.select(
+        pl.lit(read.path.name, dtype=pl.String).alias("source_file"),
+        pl.col("source_row").cast(pl.Int32),
+        *[pl.col(c.name) for c in read.extract.columns],
+    )
+
+
+# Rows per Arrow batch handed to DuckDB: it scans a registered table a batch per thread, so a frame
+# in one piece would be read, and typed, by one thread alone. DuckDB's row group size.
+BATCH_ROWS = 122_880
+
+
+def as_arrow(frame: pl.DataFrame) -> pa.Table:
+    """`frame` as Arrow in batches of BATCH_ROWS, for DuckDB to scan in parallel (in order all the same)."""
+    table = frame.to_arrow()
+    return pa.Table.from_batches(table.to_batches(max_chunksize=BATCH_ROWS), schema=table.schema)
+
+
+def load_raw(con: duckdb.DuckDBPyConnection, read: ExtractFile, frame: pl.DataFrame | None = None) -> None:
+    """raw.<stem> from the file read; `frame`: `raw_frame(read)` when the caller has it already."""
+    con.register("raw_frame", as_arrow(raw_frame(read) if frame is None else frame))
     try:
         columns = ", ".join(f'"{c.name}"' for c in read.extract.columns)
-        con.execute(
-            f"create or replace table raw.{read.extract.stem} as "
-            f"select {sql_literal(read.path.name)} as source_file, cast(source_row as integer) as source_row, {columns} "
-            f"from raw_frame"
-        )
+        con.execute(f"create or replace table raw.{read.extract.stem} as select source_file, source_row, {columns} from raw_frame")
     finally:
         con.unregister("raw_frame")
     con.execute("delete from raw.extract_file where source = ?", [read.extract.stem])
@@ -257,49 +288,41 @@ def load_raw(con: duckdb.DuckDBPyConnection, read: ExtractFile) -> None:
 
 
 def stage(con: duckdb.DuckDBPyConnection, extract: Extract, policy: dict | None = None, *,
-          without_control_characters: Collection[str] = ()) -> None:
+          without_control_characters: Collection[str] = (), frame: pl.DataFrame | None = None) -> None:
     """Type raw.<stem> into stg.<stem>, citizen numbers and names normalized; rows with a value that cannot
     be typed or breaks a bound of `policy` (None: config/policy.yaml) go to stg.quarantine instead.
 
     `without_control_characters` names the columns known to hold no control character (see
     `columns_without_control_characters`); the values of every other column are tested for them.
+    `frame` is raw.<stem> as a frame (`raw_frame`) when the caller has it in memory; else it is read back.
     """
     stem = extract.stem
     inputs = read_input_policy(policy)
-    # the few rows with a problem, with their values as read
-    con.execute(f"create or replace temp table problem_rows as {problem_select(extract, inputs, without_control_characters)}")
+    frame = con.table(f"raw.{stem}").pl() if frame is None else frame
+    staged = pl.concat([frame, staged_identities(frame, extract).select(pl.all().name.prefix(IDENTITY_PREFIX))], how="horizontal")
+    con.execute(stg_ddl(extract))
+    con.register("staged_frame", as_arrow(staged))
+    try:
+        # every row typed once, in file order; the few with a problem are moved out below
+        con.execute(f"insert into stg.{stem} {staging_select(extract, 'staged_frame')}")
+        con.execute(
+            f"create or replace temp table problem_rows as "
+            f"{problem_select(extract, inputs, without_control_characters, source='staged_frame')}"
+        )
+    finally:
+        con.unregister("staged_frame")
+    unpaired = con.execute("select count(*) from problem_rows where source_row is distinct from staged_row").fetchone()[0]
+    if unpaired:
+        raise AssertionError(f"stg.{stem}: {unpaired} rows not judged beside their own typed values")
     for column in extract.columns:
         con.execute(
             f"insert into stg.quarantine select {sql_literal(stem)}, source_file, source_row, "
             f"{sql_literal(column.name)}, {sql_literal(column.header)}, \"{column.name}\", problem_{column.name} "
             f"from problem_rows where problem_{column.name} is not null"
         )
-    con.execute(stg_ddl(extract))
-    with identity_maps(con, extract):
-        con.execute(f"insert into stg.{stem} {staging_select(extract)}")
+    if con.execute("select count(*) from problem_rows").fetchone()[0]:
+        con.execute(f"delete from stg.{stem} where source_row in (select source_row from problem_rows)")
     con.execute("drop table problem_rows")
-
-
-@contextmanager
-def identity_maps(con: duckdb.DuckDBPyConnection, extract: Extract) -> Iterator[None]:
-    """`id_number_map` and `name_map` over the distinct raw values of the extract's citizen-number and name columns."""
-    maps = {"id_number_map": id_number_map(raw_values(con, extract, "id_number")),
-            "name_map": name_map(raw_values(con, extract, "name"))}
-    for view, frame in maps.items():
-        con.register(view, frame.to_arrow())
-    try:
-        yield
-    finally:
-        for view in maps:
-            con.unregister(view)
-
-
-def raw_values(con: duckdb.DuckDBPyConnection, extract: Extract, kind: str) -> pl.Series:
-    """The distinct non-null values as read of the extract's columns of `kind` (empty when it has none)."""
-    selects = [f"select {as_read(c.name)} as value from raw.{extract.stem} as raw" for c in extract.columns_of_kind(kind)]
-    if not selects:
-        return pl.Series("value", [], dtype=pl.String)
-    return con.sql(f"select distinct value from ({' union all '.join(selects)}) where value is not null").pl()["value"]
 
 
 def columns_without_control_characters(read: ExtractFile) -> list[str]:
@@ -368,8 +391,9 @@ def load_drop(con: duckdb.DuckDBPyConnection, drop: Path, manifest: Manifest, ex
     counts = []
     for read in read_ahead(drop, extracts, manifest):
         extract = read.extract
-        load_raw(con, read)
-        stage(con, extract, policy, without_control_characters=columns_without_control_characters(read))
+        frame = raw_frame(read)
+        load_raw(con, read, frame)
+        stage(con, extract, policy, without_control_characters=columns_without_control_characters(read), frame=frame)
         file_counts = count_file(con, read)
         if file_counts.rows_read != file_counts.rows_staged + file_counts.rows_quarantined:
             raise AssertionError(f"{read.path.name}: rows lost between raw and stg")  # the invariant this module exists for
