@@ -16,6 +16,7 @@ rows that have one are moved from stg.<stem> to stg.quarantine.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Collection, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
@@ -40,6 +41,8 @@ AMOUNT_PATTERN = r"^-?[0-9]+(\.[0-9]{1,2})?$"
 # C0 controls but tab, line feed and carriage return (a quoted value may span lines), and DEL:
 # a NUL or an escape in a name is a damaged export, and breaks every writer downstream.
 CONTROL_CHARACTERS = r"[\x00-\x08\x0B\x0C\x0E-\x1F\x7F]"
+# The same characters one by one, for polars to look for without a regular expression.
+CONTROL_CHARACTER_LIST = [chr(code) for code in range(0x80) if re.fullmatch(CONTROL_CHARACTERS, chr(code))]
 # Kinds kept as text in stg (a code outside its vocabulary too): their length is bounded by the policy.
 TEXT_KINDS = ("text", "name", "id_number", "code")
 
@@ -143,13 +146,15 @@ def typed_value(name: str) -> str:
     return f'typed."{name}"'
 
 
-def problem_expression(column: Column, inputs: InputPolicy, *, may_hold_control_characters: bool = True) -> str:
+def problem_expression(column: Column, inputs: InputPolicy, *, may_hold_control_characters: bool = True,
+                       may_be_too_long: bool = True) -> str:
     """SQL: why the value of `column` sends its row to quarantine, NULL when it does not.
 
     The first reason that applies is given: control characters, then a value
     that cannot be typed, then a typed value outside the policy's bounds.
     Values are tested for control characters unless the column is known to
-    hold none. The value as read is `raw."<col>"`, the value typed (as
+    hold none, and for their length unless it is known to hold none too long.
+    The value as read is `raw."<col>"`, the value typed (as
     `typed_expression` gives it) `typed."<col>"`.
     """
     value = trimmed(column.name)
@@ -165,7 +170,7 @@ def problem_expression(column: Column, inputs: InputPolicy, *, may_hold_control_
         bound = format_amount(inputs.max_line_amount)
         cases.append((f"{typed} < 0", f"{header} 为负数，应在 0 至 {bound} 元之间"))
         cases.append((f"{typed} > {inputs.max_line_amount}", f"{header} 超过单行上限 {bound} 元（inputs.max_line_amount）"))
-    if column.kind in TEXT_KINDS:
+    if column.kind in TEXT_KINDS and may_be_too_long:
         key, longest = inputs.text_bound(column)
         # trimming only shortens a value: the cheap test on the value as read spares trimming every value
         too_long = f"length({as_read(column.name)}) > {longest} and length({value}) > {longest}"
@@ -176,19 +181,22 @@ def problem_expression(column: Column, inputs: InputPolicy, *, may_hold_control_
 
 
 def problem_select(extract: Extract, inputs: InputPolicy, without_control_characters: Collection[str] = (),
-                   source: str | None = None) -> str:
+                   source: str | None = None, within_text_bounds: Collection[str] = ()) -> str:
     """The rows with a value that sends them to quarantine: the values as read plus a `problem_<col>` reason (or NULL)
     per column, in file order, and `staged_row`, the source_row of the stg row they were judged beside.
 
     The values as read come from `source` (raw.<stem> when None), the typed ones from stg.<stem>, which holds
     every row of the file typed, in the same order: the two are paired by position. A row whose `staged_row`
     is not its own source_row is returned too, so that a pairing gone wrong is seen (`stage` refuses it).
-    `without_control_characters`: columns known to hold none, whose values need not be tested for them.
+    `without_control_characters`: columns known to hold none, whose values need not be tested for them;
+    `within_text_bounds`: columns known to hold no value longer than the policy allows, likewise.
     """
-    problems = ", ".join(
-        f"{problem_expression(c, inputs, may_hold_control_characters=c.name not in without_control_characters)} as problem_{c.name}"
+    reasons = {
+        c.name: problem_expression(c, inputs, may_hold_control_characters=c.name not in without_control_characters,
+                                   may_be_too_long=c.name not in within_text_bounds)
         for c in extract.columns
-    )
+    }
+    problems = ", ".join(f"{reason} as problem_{name}" for name, reason in reasons.items())
     read = ", ".join(as_read(c.name) for c in extract.columns)
     any_problem = f"coalesce({', '.join(f'problem_{c.name}' for c in extract.columns)}) is not null"
     return (
@@ -288,12 +296,15 @@ def load_raw(con: duckdb.DuckDBPyConnection, read: ExtractFile, frame: pl.DataFr
 
 
 def stage(con: duckdb.DuckDBPyConnection, extract: Extract, policy: dict | None = None, *,
-          without_control_characters: Collection[str] = (), frame: pl.DataFrame | None = None) -> None:
+          without_control_characters: Collection[str] = (), within_text_bounds: Collection[str] = (),
+          frame: pl.DataFrame | None = None) -> None:
     """Type raw.<stem> into stg.<stem>, citizen numbers and names normalized; rows with a value that cannot
     be typed or breaks a bound of `policy` (None: config/policy.yaml) go to stg.quarantine instead.
 
     `without_control_characters` names the columns known to hold no control character (see
     `columns_without_control_characters`); the values of every other column are tested for them.
+    `within_text_bounds` names the text columns known to hold no value beyond the policy's bound (see
+    `columns_within_text_bounds`); the values of every other text column are measured.
     `frame` is raw.<stem> as a frame (`raw_frame`) when the caller has it in memory; else it is read back.
     """
     stem = extract.stem
@@ -307,7 +318,7 @@ def stage(con: duckdb.DuckDBPyConnection, extract: Extract, policy: dict | None 
         con.execute(f"insert into stg.{stem} {staging_select(extract, 'staged_frame')}")
         con.execute(
             f"create or replace temp table problem_rows as "
-            f"{problem_select(extract, inputs, without_control_characters, source='staged_frame')}"
+            f"{problem_select(extract, inputs, without_control_characters, 'staged_frame', within_text_bounds)}"
         )
     finally:
         con.unregister("staged_frame")
@@ -328,13 +339,29 @@ def stage(con: duckdb.DuckDBPyConnection, extract: Extract, policy: dict | None 
 def columns_without_control_characters(read: ExtractFile) -> list[str]:
     """The file's columns in which no value holds a control character.
 
-    Found in one vectorised pass over the text as read (polars tests a value
-    in a tenth of the time DuckDB's regular expression takes), so staging
-    tests value by value only the columns that hold one: nearly always none.
+    Found in one vectorised pass over the text as read (polars looks for the
+    characters themselves in a tenth of the time DuckDB's regular expression
+    takes), so staging tests value by value only the columns that hold one:
+    nearly always none.
     """
     names = [column.name for column in read.extract.columns]
-    holding = read.frame.select(pl.col(names).str.contains(CONTROL_CHARACTERS).any()).row(0)
+    holding = read.frame.select(pl.col(names).str.contains_any(CONTROL_CHARACTER_LIST).any()).row(0)
     return [name for name, holds in zip(names, holding) if not holds]
+
+
+def columns_within_text_bounds(read: ExtractFile, inputs: InputPolicy) -> list[str]:
+    """The file's text columns in which no value as read is longer than the policy allows.
+
+    Measured in bytes, which polars knows without reading the text: a value
+    has at least as many bytes as characters, so a column whose longest value
+    has no more bytes than the bound allows characters holds none too long,
+    and staging measures value by value only the others.
+    """
+    columns = read.extract.columns_of_kind(*TEXT_KINDS)
+    if not columns or read.frame.height == 0:
+        return [column.name for column in columns]
+    longest = read.frame.select(pl.col(column.name).str.len_bytes().max() for column in columns).row(0)
+    return [column.name for column, most in zip(columns, longest) if most is None or most <= inputs.text_bound(column)[1]]
 
 
 def count_file(con: duckdb.DuckDBPyConnection, read: ExtractFile) -> FileCounts:
@@ -393,7 +420,8 @@ def load_drop(con: duckdb.DuckDBPyConnection, drop: Path, manifest: Manifest, ex
         extract = read.extract
         frame = raw_frame(read)
         load_raw(con, read, frame)
-        stage(con, extract, policy, without_control_characters=columns_without_control_characters(read), frame=frame)
+        stage(con, extract, policy, without_control_characters=columns_without_control_characters(read),
+              within_text_bounds=columns_within_text_bounds(read, read_input_policy(policy)), frame=frame)
         file_counts = count_file(con, read)
         if file_counts.rows_read != file_counts.rows_staged + file_counts.rows_quarantined:
             raise AssertionError(f"{read.path.name}: rows lost between raw and stg")  # the invariant this module exists for
