@@ -278,8 +278,12 @@ BATCH_ROWS = 122_880
 
 
 def as_arrow(frame: pl.DataFrame) -> pa.Table:
-    """`frame` as Arrow in batches of BATCH_ROWS, for DuckDB to scan in parallel (in order all the same)."""
-    table = frame.to_arrow()
+    """`frame` as Arrow in batches of BATCH_ROWS, for DuckDB to scan in parallel (in order all the same).
+
+    Text goes as Arrow string views, the form polars holds it in: handed over
+    as it is, where plain Arrow strings would be a copy of every value.
+    """
+    table = frame.to_arrow(compat_level=pl.CompatLevel.newest())
     return pa.Table.from_batches(table.to_batches(max_chunksize=BATCH_ROWS), schema=table.schema)
 
 
