@@ -5,13 +5,17 @@ typed or breaks a bound of the policy's `inputs:` section (an amount beyond
 `max_line_amount` or negative, text longer than `max_text_length`, control
 characters), in `stg.quarantine` (one line per bad cell, with file, row,
 column, value and reason) — never dropped. The typing SQL is generated here
-from the declarations; citizen numbers and names, normalized row by row in
-polars (`matching.normalize.staged_identities`, once per distinct value),
-are taken in by the same statement, so each stg table is written once.
+from the declarations; citizen numbers and names, normalized in polars
+(`matching.normalize.staged_identities`, once per distinct value), are
+paired with raw.<stem> row by row in the same statement, so each stg table
+is written once.
 
 Each value is typed once: every row is typed into stg.<stem>, the reasons
 are then read off the typed values beside the values as read, and the few
-rows that have one are moved from stg.<stem> to stg.quarantine.
+rows that have one are moved from stg.<stem> to stg.quarantine. Typing
+reads raw.<stem> rather than the frame it was loaded from: DuckDB computes a
+function of a stored column once per distinct value of a block (a township,
+a month, an amount repeat a lot), not once per row.
 """
 
 from __future__ import annotations
@@ -181,13 +185,13 @@ def problem_expression(column: Column, inputs: InputPolicy, *, may_hold_control_
 
 
 def problem_select(extract: Extract, inputs: InputPolicy, without_control_characters: Collection[str] = (),
-                   source: str | None = None, within_text_bounds: Collection[str] = ()) -> str:
+                   within_text_bounds: Collection[str] = ()) -> str:
     """The rows with a value that sends them to quarantine: the values as read plus a `problem_<col>` reason (or NULL)
     per column, in file order, and `staged_row`, the source_row of the stg row they were judged beside.
 
-    The values as read come from `source` (raw.<stem> when None), the typed ones from stg.<stem>, which holds
-    every row of the file typed, in the same order: the two are paired by position. A row whose `staged_row`
-    is not its own source_row is returned too, so that a pairing gone wrong is seen (`stage` refuses it).
+    The values as read come from raw.<stem>, the typed ones from stg.<stem>, which holds every row of the file
+    typed, in the same order: the two are paired by position. A row whose `staged_row` is not its own source_row
+    is returned too, so that rows staged out of order are seen (`stage` refuses them).
     `without_control_characters`: columns known to hold none, whose values need not be tested for them;
     `within_text_bounds`: columns known to hold no value longer than the policy allows, likewise.
     """
@@ -201,29 +205,36 @@ def problem_select(extract: Extract, inputs: InputPolicy, without_control_charac
     any_problem = f"coalesce({', '.join(f'problem_{c.name}' for c in extract.columns)}) is not null"
     return (
         f"with judged as (select raw.source_file, raw.source_row, {read}, {problems}, typed.source_row as staged_row "
-        f"from {source or f'raw.{extract.stem}'} as raw positional join stg.{extract.stem} as typed) "
+        f"from raw.{extract.stem} as raw positional join stg.{extract.stem} as typed) "
         f"select * from judged where {any_problem} or source_row is distinct from staged_row order by source_row"
     )
 
 
-IDENTITY_PREFIX = "normalized_"
+def normalized(name: str) -> str:
+    """Column `name` of `staged_identities`, in SQL beside `raw.<stem> as raw`."""
+    return f'normalized."{name}"'
 
 
-def staging_select(extract: Extract, source: str) -> str:
-    """`source` (the values as read and, beside them, `staged_identities` prefixed by IDENTITY_PREFIX) → stg.<stem>,
-    every row, in file order."""
+def staging_select(extract: Extract) -> str:
+    """raw.<stem> → stg.<stem>, every row, in file order.
+
+    Citizen numbers and names come from `identities` (`staged_identities` of
+    the file, row by row), paired with raw.<stem> by position.
+    """
     values = []
     for column in extract.columns:
-        name, normalized = column.name, f'raw."{IDENTITY_PREFIX}{column.name}"'
+        name = column.name
         if column.kind == "id_number":
-            values += [f"{normalized} as {name}", f"{as_read(name)} as {name}_raw",
-                       f'raw."{IDENTITY_PREFIX}{name}_status" as {name}_status']
+            values += [f"{normalized(name)} as {name}", f"{as_read(name)} as {name}_raw",
+                       f"{normalized(f'{name}_status')} as {name}_status"]
         elif column.kind == "name":
-            values += [f"{normalized} as {name}", f"{as_read(name)} as {name}_raw"]
+            values += [f"{normalized(name)} as {name}", f"{as_read(name)} as {name}_raw"]
         else:
             values.append(f"{typed_expression(column)} as {name}")
-    # one table, projected: DuckDB keeps its row order
-    return f"select raw.source_file, raw.source_row, {', '.join(values)} from {source} as raw"
+    return (
+        f"select raw.source_file, raw.source_row, {', '.join(values)} "
+        f"from raw.{extract.stem} as raw positional join identities as normalized"
+    )
 
 
 def stg_columns(extract: Extract) -> list[tuple[str, str]]:
@@ -287,9 +298,8 @@ def as_arrow(frame: pl.DataFrame) -> pa.Table:
     return pa.Table.from_batches(table.to_batches(max_chunksize=BATCH_ROWS), schema=table.schema)
 
 
-def load_raw(con: duckdb.DuckDBPyConnection, read: ExtractFile, frame: pl.DataFrame | None = None) -> None:
-    """raw.<stem> from the file read; `frame`: `raw_frame(read)` when the caller has it already."""
-    con.register("raw_frame", as_arrow(raw_frame(read) if frame is None else frame))
+def load_raw(con: duckdb.DuckDBPyConnection, read: ExtractFile) -> None:
+    con.register("raw_frame", as_arrow(raw_frame(read)))
     try:
         columns = ", ".join(f'"{c.name}"' for c in read.extract.columns)
         con.execute(f"create or replace table raw.{read.extract.stem} as select source_file, source_row, {columns} from raw_frame")
@@ -309,33 +319,35 @@ def stage(con: duckdb.DuckDBPyConnection, extract: Extract, policy: dict | None 
     `columns_without_control_characters`); the values of every other column are tested for them.
     `within_text_bounds` names the text columns known to hold no value beyond the policy's bound (see
     `columns_within_text_bounds`); the values of every other text column are measured.
-    `frame` is raw.<stem> as a frame (`raw_frame`) when the caller has it in memory; else it is read back.
+    `frame`: the file's columns as read, in file order (`ExtractFile.frame`), when the caller has them in
+    memory; else the citizen numbers and names are read back from raw.<stem>.
     """
     stem = extract.stem
     inputs = read_input_policy(policy)
-    frame = con.table(f"raw.{stem}").pl() if frame is None else frame
-    staged = pl.concat([frame, staged_identities(frame, extract).select(pl.all().name.prefix(IDENTITY_PREFIX))], how="horizontal")
+    if frame is None:
+        names = ", ".join(f'"{c.name}"' for c in extract.columns_of_kind("id_number", "name"))
+        frame = con.sql(f"select {names} from raw.{stem}").pl()
     con.execute(stg_ddl(extract))
-    con.register("staged_frame", as_arrow(staged))
+    con.register("identities", as_arrow(staged_identities(frame, extract)))
     try:
         # every row typed once, in file order; the few with a problem are moved out below
-        con.execute(f"insert into stg.{stem} {staging_select(extract, 'staged_frame')}")
-        con.execute(
-            f"create or replace temp table problem_rows as "
-            f"{problem_select(extract, inputs, without_control_characters, 'staged_frame', within_text_bounds)}"
-        )
+        con.execute(f"insert into stg.{stem} {staging_select(extract)}")
     finally:
-        con.unregister("staged_frame")
-    unpaired = con.execute("select count(*) from problem_rows where source_row is distinct from staged_row").fetchone()[0]
-    if unpaired:
-        raise AssertionError(f"stg.{stem}: {unpaired} rows not judged beside their own typed values")
+        con.unregister("identities")
+    con.execute(
+        f"create or replace temp table problem_rows as "
+        f"{problem_select(extract, inputs, without_control_characters, within_text_bounds)}"
+    )
+    unordered = con.execute("select count(*) from problem_rows where source_row is distinct from staged_row").fetchall()[0][0]
+    if unordered:
+        raise AssertionError(f"stg.{stem}: {unordered} rows staged out of file order")
     for column in extract.columns:
         con.execute(
             f"insert into stg.quarantine select {sql_literal(stem)}, source_file, source_row, "
             f"{sql_literal(column.name)}, {sql_literal(column.header)}, \"{column.name}\", problem_{column.name} "
             f"from problem_rows where problem_{column.name} is not null"
         )
-    if con.execute("select count(*) from problem_rows").fetchone()[0]:
+    if con.execute("select count(*) from problem_rows").fetchall()[0][0]:
         con.execute(f"delete from stg.{stem} where source_row in (select source_row from problem_rows)")
     con.execute("drop table problem_rows")
 
@@ -422,10 +434,9 @@ def load_drop(con: duckdb.DuckDBPyConnection, drop: Path, manifest: Manifest, ex
     counts = []
     for read in read_ahead(drop, extracts, manifest):
         extract = read.extract
-        frame = raw_frame(read)
-        load_raw(con, read, frame)
+        load_raw(con, read)
         stage(con, extract, policy, without_control_characters=columns_without_control_characters(read),
-              within_text_bounds=columns_within_text_bounds(read, read_input_policy(policy)), frame=frame)
+              within_text_bounds=columns_within_text_bounds(read, read_input_policy(policy)), frame=read.frame)
         file_counts = count_file(con, read)
         if file_counts.rows_read != file_counts.rows_staged + file_counts.rows_quarantined:
             raise AssertionError(f"{read.path.name}: rows lost between raw and stg")  # the invariant this module exists for
