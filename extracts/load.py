@@ -13,9 +13,10 @@ is written once.
 Each value is typed once: every row is typed into stg.<stem>, the reasons
 are then read off the typed values beside the values as read, and the few
 rows that have one are moved from stg.<stem> to stg.quarantine. Typing
-reads raw.<stem> rather than the frame it was loaded from: DuckDB computes a
-function of a stored column once per distinct value of a block (a township,
-a month, an amount repeat a lot), not once per row.
+reads raw.<stem> rather than the frame it was loaded from: DuckDB hands on a
+stored column's repeated values as a dictionary and computes a function of
+it once per distinct value of a block (a township, a month, an amount
+repeat a lot), where from the frame it computes it for every row.
 """
 
 from __future__ import annotations
@@ -284,7 +285,7 @@ def raw_frame(read: ExtractFile) -> pl.DataFrame:
 
 
 # Rows per Arrow batch handed to DuckDB: it scans a registered table a batch per thread, so a frame
-# in one piece would be read, and typed, by one thread alone. DuckDB's row group size.
+# in one piece would be read by one thread alone. DuckDB's row group size.
 BATCH_ROWS = 122_880
 
 
@@ -302,7 +303,9 @@ def load_raw(con: duckdb.DuckDBPyConnection, read: ExtractFile) -> None:
     con.register("raw_frame", as_arrow(raw_frame(read)))
     try:
         columns = ", ".join(f'"{c.name}"' for c in read.extract.columns)
-        con.execute(f"create or replace table raw.{read.extract.stem} as select source_file, source_row, {columns} from raw_frame")
+        con.execute(
+            f"create or replace table raw.{read.extract.stem} as select source_file, source_row, {columns} from raw_frame"
+        )
     finally:
         con.unregister("raw_frame")
     con.execute("delete from raw.extract_file where source = ?", [read.extract.stem])
@@ -377,7 +380,9 @@ def columns_within_text_bounds(read: ExtractFile, inputs: InputPolicy) -> list[s
     if not columns or read.frame.height == 0:
         return [column.name for column in columns]
     longest = read.frame.select(pl.col(column.name).str.len_bytes().max() for column in columns).row(0)
-    return [column.name for column, most in zip(columns, longest) if most is None or most <= inputs.text_bound(column)[1]]
+    return [
+        column.name for column, most in zip(columns, longest) if most is None or most <= inputs.text_bound(column)[1]
+    ]
 
 
 def count_file(con: duckdb.DuckDBPyConnection, read: ExtractFile) -> FileCounts:
@@ -427,7 +432,7 @@ def load_drop(con: duckdb.DuckDBPyConnection, drop: Path, manifest: Manifest, ex
     bounds on values come from `policy` (None: config/policy.yaml).
     """
     policy = load_policy() if policy is None else policy
-    read_input_policy(policy)  # a bad inputs section fails before any file is read
+    inputs = read_input_policy(policy)  # a bad inputs section fails before any file is read
     for extract in extracts:  # a missing file or column is said before any file is read whole
         read_header(drop, extract, manifest)
     create_schemas(con, extracts)
@@ -436,7 +441,7 @@ def load_drop(con: duckdb.DuckDBPyConnection, drop: Path, manifest: Manifest, ex
         extract = read.extract
         load_raw(con, read)
         stage(con, extract, policy, without_control_characters=columns_without_control_characters(read),
-              within_text_bounds=columns_within_text_bounds(read, read_input_policy(policy)), frame=read.frame)
+              within_text_bounds=columns_within_text_bounds(read, inputs), frame=read.frame)
         file_counts = count_file(con, read)
         if file_counts.rows_read != file_counts.rows_staged + file_counts.rows_quarantined:
             raise AssertionError(f"{read.path.name}: rows lost between raw and stg")  # the invariant this module exists for

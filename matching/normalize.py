@@ -40,7 +40,7 @@ def staged_identities(frame: pl.DataFrame, extract: Extract) -> pl.DataFrame:
     `<col>_status` (`blank` where the value is absent); for a name column,
     `<col>` (normalized). Each kind's values are normalized once per distinct
     value of all its columns, then looked up row by row: a number or name
-    that repeats is normalized once.
+    that repeats is normalized once (see `normalized_per_row`).
     """
     columns = []
     numbers = extract.columns_of_kind("id_number")
@@ -60,12 +60,12 @@ MOSTLY_DISTINCT = 0.5
 
 def normalized_per_row(frame: pl.DataFrame, columns: tuple[Column, ...],
                        normalize: Callable[[pl.Series], pl.DataFrame]) -> list[pl.DataFrame]:
-    """`normalize` (a map: `raw` → its columns, over distinct non-null values) of each of `columns`, row by row;
-    all null where a value is null.
+    """`normalize` (values → a map: `raw` and what they become) applied to each of `columns`, row by row.
 
-    The map is built once over the distinct values of all the columns, unless
+    The map is built once over the distinct non-null values of all the
+    columns and looked up per row (a null finds nothing: all null), unless
     nearly all values are distinct (a register names each person once): then
-    each column is normalized as it is, row by row (a null number is `blank`).
+    each column is normalized as it is (a null gives what `normalize` gives it).
     """
     if not columns:
         return []
