@@ -5,10 +5,9 @@ typed or breaks a bound of the policy's `inputs:` section (an amount beyond
 `max_line_amount` or negative, text longer than `max_text_length`, control
 characters), in `stg.quarantine` (one line per bad cell, with file, row,
 column, value and reason) — never dropped. The typing SQL is generated here
-from the declarations; citizen numbers and names, normalized in polars
-(`matching.normalize.staged_identities`, once per distinct value), are
-paired with raw.<stem> row by row in the same statement, so each stg table
-is written once.
+from the declarations; citizen numbers and names are normalized in the same
+statement, through the maps `matching.normalize` builds from the extract's
+distinct raw values, so each stg table is written once.
 
 Each value is typed once: every row is typed into stg.<stem>, the reasons
 are then read off the typed values beside the values as read, and the few
@@ -24,6 +23,7 @@ from __future__ import annotations
 import re
 from collections.abc import Collection, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from decimal import Decimal
 from pathlib import Path
@@ -37,7 +37,7 @@ from hecha.extracts.declarations import EXTRACTS
 from hecha.extracts.guards import InputPolicy, read_input_policy
 from hecha.extracts.read import ExtractFile, Manifest, read_extract_file, read_header
 from hecha.extracts.schema import Column, Extract
-from hecha.matching.normalize import staged_identities
+from hecha.matching.normalize import id_number_map, name_map
 from hecha.storage.database import sql_literal
 
 DATE_FORMATS = ("%Y-%m-%d", "%Y%m%d", "%Y/%m/%d", "%Y.%m.%d")
@@ -211,30 +211,28 @@ def problem_select(extract: Extract, inputs: InputPolicy, without_control_charac
     )
 
 
-def normalized(name: str) -> str:
-    """Column `name` of `staged_identities`, in SQL beside `raw.<stem> as raw`."""
-    return f'normalized."{name}"'
-
-
 def staging_select(extract: Extract) -> str:
     """raw.<stem> → stg.<stem>, every row, in file order.
 
-    Citizen numbers and names come from `identities` (`staged_identities` of
-    the file, row by row), paired with raw.<stem> by position.
+    Citizen numbers and names are looked up in `id_number_map` and `name_map`
+    (raw value → normalized, see `matching.normalize`): a number that is
+    absent from the file (NULL) is `blank`.
     """
-    values = []
+    values, joins = [], []
     for column in extract.columns:
-        name = column.name
+        name, lookup = column.name, f"{column.name}_map"
         if column.kind == "id_number":
-            values += [f"{normalized(name)} as {name}", f"{as_read(name)} as {name}_raw",
-                       f"{normalized(f'{name}_status')} as {name}_status"]
+            joins.append(f"left join id_number_map as {lookup} on {as_read(name)} = {lookup}.raw")
+            values += [f"{lookup}.id_number as {name}", f"{as_read(name)} as {name}_raw",
+                       f"coalesce({lookup}.id_number_status, 'blank') as {name}_status"]
         elif column.kind == "name":
-            values += [f"{normalized(name)} as {name}", f"{as_read(name)} as {name}_raw"]
+            joins.append(f"left join name_map as {lookup} on {as_read(name)} = {lookup}.raw")
+            values += [f"{lookup}.normalized as {name}", f"{as_read(name)} as {name}_raw"]
         else:
             values.append(f"{typed_expression(column)} as {name}")
     return (
-        f"select raw.source_file, raw.source_row, {', '.join(values)} "
-        f"from raw.{extract.stem} as raw positional join identities as normalized"
+        f"select raw.source_file, raw.source_row, {', '.join(values)} from raw.{extract.stem} as raw {' '.join(joins)} "
+        f"order by raw.source_row"
     )
 
 
@@ -313,8 +311,7 @@ def load_raw(con: duckdb.DuckDBPyConnection, read: ExtractFile) -> None:
 
 
 def stage(con: duckdb.DuckDBPyConnection, extract: Extract, policy: dict | None = None, *,
-          without_control_characters: Collection[str] = (), within_text_bounds: Collection[str] = (),
-          frame: pl.DataFrame | None = None) -> None:
+          without_control_characters: Collection[str] = (), within_text_bounds: Collection[str] = ()) -> None:
     """Type raw.<stem> into stg.<stem>, citizen numbers and names normalized; rows with a value that cannot
     be typed or breaks a bound of `policy` (None: config/policy.yaml) go to stg.quarantine instead.
 
@@ -322,21 +319,13 @@ def stage(con: duckdb.DuckDBPyConnection, extract: Extract, policy: dict | None 
     `columns_without_control_characters`); the values of every other column are tested for them.
     `within_text_bounds` names the text columns known to hold no value beyond the policy's bound (see
     `columns_within_text_bounds`); the values of every other text column are measured.
-    `frame`: the file's columns as read, in file order (`ExtractFile.frame`), when the caller has them in
-    memory; else the citizen numbers and names are read back from raw.<stem>.
     """
     stem = extract.stem
     inputs = read_input_policy(policy)
-    if frame is None:
-        names = ", ".join(f'"{c.name}"' for c in extract.columns_of_kind("id_number", "name"))
-        frame = con.sql(f"select {names} from raw.{stem}").pl()
     con.execute(stg_ddl(extract))
-    con.register("identities", as_arrow(staged_identities(frame, extract)))
-    try:
+    with identity_maps(con, extract):
         # every row typed once, in file order; the few with a problem are moved out below
         con.execute(f"insert into stg.{stem} {staging_select(extract)}")
-    finally:
-        con.unregister("identities")
     con.execute(
         f"create or replace temp table problem_rows as "
         f"{problem_select(extract, inputs, without_control_characters, within_text_bounds)}"
@@ -353,6 +342,28 @@ def stage(con: duckdb.DuckDBPyConnection, extract: Extract, policy: dict | None 
     if con.execute("select count(*) from problem_rows").fetchall()[0][0]:
         con.execute(f"delete from stg.{stem} where source_row in (select source_row from problem_rows)")
     con.execute("drop table problem_rows")
+
+
+@contextmanager
+def identity_maps(con: duckdb.DuckDBPyConnection, extract: Extract) -> Iterator[None]:
+    """`id_number_map` and `name_map` over the distinct raw values of the extract's citizen-number and name columns."""
+    maps = {"id_number_map": id_number_map(raw_values(con, extract, "id_number")),
+            "name_map": name_map(raw_values(con, extract, "name"))}
+    for view, frame in maps.items():
+        con.register(view, frame.to_arrow())
+    try:
+        yield
+    finally:
+        for view in maps:
+            con.unregister(view)
+
+
+def raw_values(con: duckdb.DuckDBPyConnection, extract: Extract, kind: str) -> pl.Series:
+    """The distinct non-null values as read of the extract's columns of `kind` (empty when it has none)."""
+    selects = [f"select {as_read(c.name)} as value from raw.{extract.stem} as raw" for c in extract.columns_of_kind(kind)]
+    if not selects:
+        return pl.Series("value", [], dtype=pl.String)
+    return con.sql(f"select distinct value from ({' union all '.join(selects)}) where value is not null").pl()["value"]
 
 
 def columns_without_control_characters(read: ExtractFile) -> list[str]:
@@ -441,7 +452,7 @@ def load_drop(con: duckdb.DuckDBPyConnection, drop: Path, manifest: Manifest, ex
         extract = read.extract
         load_raw(con, read)
         stage(con, extract, policy, without_control_characters=columns_without_control_characters(read),
-              within_text_bounds=columns_within_text_bounds(read, inputs), frame=read.frame)
+              within_text_bounds=columns_within_text_bounds(read, inputs))
         file_counts = count_file(con, read)
         if file_counts.rows_read != file_counts.rows_staged + file_counts.rows_quarantined:
             raise AssertionError(f"{read.path.name}: rows lost between raw and stg")  # the invariant this module exists for
