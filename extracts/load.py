@@ -8,10 +8,19 @@ column, value and reason) — never dropped. The typing SQL is generated here
 from the declarations; citizen numbers and names are normalized in the same
 statement, through the maps `matching.normalize` builds from the extract's
 distinct raw values, so each stg table is written once.
+
+Each value is typed once: every row is typed into stg.<stem>, the reasons
+are then read off the typed values beside the values as read, and the few
+rows that have one are moved from stg.<stem> to stg.quarantine. Typing
+reads raw.<stem> rather than the frame it was loaded from: DuckDB hands on a
+stored column's repeated values as a dictionary and computes a function of
+it once per distinct value of a block (a township, a month, an amount
+repeat a lot), where from the frame it computes it for every row.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Collection, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
@@ -21,6 +30,7 @@ from pathlib import Path
 
 import duckdb
 import polars as pl
+import pyarrow as pa
 
 from hecha.config import load_policy
 from hecha.extracts.declarations import EXTRACTS
@@ -36,6 +46,8 @@ AMOUNT_PATTERN = r"^-?[0-9]+(\.[0-9]{1,2})?$"
 # C0 controls but tab, line feed and carriage return (a quoted value may span lines), and DEL:
 # a NUL or an escape in a name is a damaged export, and breaks every writer downstream.
 CONTROL_CHARACTERS = r"[\x00-\x08\x0B\x0C\x0E-\x1F\x7F]"
+# The same characters one by one, for polars to look for without a regular expression.
+CONTROL_CHARACTER_LIST = [chr(code) for code in range(0x80) if re.fullmatch(CONTROL_CHARACTERS, chr(code))]
 # Kinds kept as text in stg (a code outside its vocabulary too): their length is bounded by the policy.
 TEXT_KINDS = ("text", "name", "id_number", "code")
 
@@ -134,29 +146,36 @@ def format_amount(amount: Decimal) -> str:
     return f"{amount.normalize():f}"
 
 
-def problem_expression(column: Column, inputs: InputPolicy, *, may_hold_control_characters: bool = True) -> str:
+def typed_value(name: str) -> str:
+    """The stg value of column `name`, in SQL over `stg.<stem> as typed` (beside `raw`, row by row)."""
+    return f'typed."{name}"'
+
+
+def problem_expression(column: Column, inputs: InputPolicy, *, may_hold_control_characters: bool = True,
+                       may_be_too_long: bool = True) -> str:
     """SQL: why the value of `column` sends its row to quarantine, NULL when it does not.
 
     The first reason that applies is given: control characters, then a value
     that cannot be typed, then a typed value outside the policy's bounds.
     Values are tested for control characters unless the column is known to
-    hold none.
+    hold none, and for their length unless it is known to hold none too long.
+    The value as read is `raw."<col>"`, the value typed (as
+    `typed_expression` gives it) `typed."<col>"`.
     """
     value = trimmed(column.name)
     header = column.header
+    typed = typed_value(column.name)
     cases = []
     if may_hold_control_characters:
         cases.append((f"regexp_matches({as_read(column.name)}, '{CONTROL_CHARACTERS}')", f"{header} 含控制字符（如 NUL），导出文件可能已损坏"))
     if column.kind in REASONS:
-        cases.append((f"{value} is not null and ({typed_expression(column)}) is null", REASONS[column.kind]))
+        # nearly every value is typed: the typed value is tested first, so the text is trimmed only for the few that are not
+        cases.append((f"{typed} is null and {value} is not null", REASONS[column.kind]))
     if column.kind == "amount":
         bound = format_amount(inputs.max_line_amount)
-        cases.append((f"({typed_expression(column)}) < 0", f"{header} 为负数，应在 0 至 {bound} 元之间"))
-        cases.append((
-            f"({typed_expression(column)}) > {inputs.max_line_amount}",
-            f"{header} 超过单行上限 {bound} 元（inputs.max_line_amount）",
-        ))
-    if column.kind in TEXT_KINDS:
+        cases.append((f"{typed} < 0", f"{header} 为负数，应在 0 至 {bound} 元之间"))
+        cases.append((f"{typed} > {inputs.max_line_amount}", f"{header} 超过单行上限 {bound} 元（inputs.max_line_amount）"))
+    if column.kind in TEXT_KINDS and may_be_too_long:
         key, longest = inputs.text_bound(column)
         # trimming only shortens a value: the cheap test on the value as read spares trimming every value
         too_long = f"length({as_read(column.name)}) > {longest} and length({value}) > {longest}"
@@ -166,21 +185,34 @@ def problem_expression(column: Column, inputs: InputPolicy, *, may_hold_control_
     return "case " + " ".join(f"when {condition} then {sql_literal(reason)}" for condition, reason in cases) + " end"
 
 
-def problem_select(extract: Extract, inputs: InputPolicy, without_control_characters: Collection[str] = ()) -> str:
-    """The rows of raw.<stem> with a value that sends them to quarantine: raw values plus a `problem_<col>` reason (or NULL) per column.
+def problem_select(extract: Extract, inputs: InputPolicy, without_control_characters: Collection[str] = (),
+                   within_text_bounds: Collection[str] = ()) -> str:
+    """The rows with a value that sends them to quarantine: the values as read plus a `problem_<col>` reason (or NULL)
+    per column, in file order, and `staged_row`, the source_row of the stg row they were judged beside.
 
-    `without_control_characters`: columns known to hold none, whose values need not be tested for them.
+    The values as read come from raw.<stem>, the typed ones from stg.<stem>, which holds every row of the file
+    typed, in the same order: the two are paired by position. A row whose `staged_row` is not its own source_row
+    is returned too, so that rows staged out of order are seen (`stage` refuses them).
+    `without_control_characters`: columns known to hold none, whose values need not be tested for them;
+    `within_text_bounds`: columns known to hold no value longer than the policy allows, likewise.
     """
-    problems = ", ".join(
-        f"{problem_expression(c, inputs, may_hold_control_characters=c.name not in without_control_characters)} as problem_{c.name}"
+    reasons = {
+        c.name: problem_expression(c, inputs, may_hold_control_characters=c.name not in without_control_characters,
+                                   may_be_too_long=c.name not in within_text_bounds)
         for c in extract.columns
-    )
+    }
+    problems = ", ".join(f"{reason} as problem_{name}" for name, reason in reasons.items())
+    read = ", ".join(as_read(c.name) for c in extract.columns)
     any_problem = f"coalesce({', '.join(f'problem_{c.name}' for c in extract.columns)}) is not null"
-    return f"with judged as (select raw.*, {problems} from raw.{extract.stem} as raw) select * from judged where {any_problem}"
+    return (
+        f"with judged as (select raw.source_file, raw.source_row, {read}, {problems}, typed.source_row as staged_row "
+        f"from raw.{extract.stem} as raw positional join stg.{extract.stem} as typed) "
+        f"select * from judged where {any_problem} or source_row is distinct from staged_row order by source_row"
+    )
 
 
 def staging_select(extract: Extract) -> str:
-    """raw.<stem> → the rows of stg.<stem>, in file order, but those in `problem_rows`.
+    """raw.<stem> → stg.<stem>, every row, in file order.
 
     Citizen numbers and names are looked up in `id_number_map` and `name_map`
     (raw value → normalized, see `matching.normalize`): a number that is
@@ -200,7 +232,7 @@ def staging_select(extract: Extract) -> str:
             values.append(f"{typed_expression(column)} as {name}")
     return (
         f"select raw.source_file, raw.source_row, {', '.join(values)} from raw.{extract.stem} as raw {' '.join(joins)} "
-        f"where raw.source_row not in (select source_row from problem_rows) order by raw.source_row"
+        f"order by raw.source_row"
     )
 
 
@@ -241,14 +273,36 @@ def write_vocabulary(con: duckdb.DuckDBPyConnection, extracts: tuple[Extract, ..
     con.executemany("insert into stg.vocabulary values (?, ?, ?)", [[c, k, v] for (c, k), v in sorted(rows.items())])
 
 
+def raw_frame(read: ExtractFile) -> pl.DataFrame:
+    """raw.<stem> as a frame: the file name, source_row and the declared columns as read."""
+    return read.frame.select(
+        pl.lit(read.path.name, dtype=pl.String).alias("source_file"),
+        pl.col("source_row").cast(pl.Int32),
+        *[pl.col(c.name) for c in read.extract.columns],
+    )
+
+
+# Rows per Arrow batch handed to DuckDB: it scans a registered table a batch per thread, so a frame
+# in one piece would be read by one thread alone. DuckDB's row group size.
+BATCH_ROWS = 122_880
+
+
+def as_arrow(frame: pl.DataFrame) -> pa.Table:
+    """`frame` as Arrow in batches of BATCH_ROWS, for DuckDB to scan in parallel (in order all the same).
+
+    Text goes as Arrow string views, the form polars holds it in: handed over
+    as it is, where plain Arrow strings would be a copy of every value.
+    """
+    table = frame.to_arrow(compat_level=pl.CompatLevel.newest())
+    return pa.Table.from_batches(table.to_batches(max_chunksize=BATCH_ROWS), schema=table.schema)
+
+
 def load_raw(con: duckdb.DuckDBPyConnection, read: ExtractFile) -> None:
-    con.register("raw_frame", read.frame.to_arrow())
+    con.register("raw_frame", as_arrow(raw_frame(read)))
     try:
         columns = ", ".join(f'"{c.name}"' for c in read.extract.columns)
         con.execute(
-            f"create or replace table raw.{read.extract.stem} as "
-            f"select {sql_literal(read.path.name)} as source_file, cast(source_row as integer) as source_row, {columns} "
-            f"from raw_frame"
+            f"create or replace table raw.{read.extract.stem} as select source_file, source_row, {columns} from raw_frame"
         )
     finally:
         con.unregister("raw_frame")
@@ -257,26 +311,36 @@ def load_raw(con: duckdb.DuckDBPyConnection, read: ExtractFile) -> None:
 
 
 def stage(con: duckdb.DuckDBPyConnection, extract: Extract, policy: dict | None = None, *,
-          without_control_characters: Collection[str] = ()) -> None:
+          without_control_characters: Collection[str] = (), within_text_bounds: Collection[str] = ()) -> None:
     """Type raw.<stem> into stg.<stem>, citizen numbers and names normalized; rows with a value that cannot
     be typed or breaks a bound of `policy` (None: config/policy.yaml) go to stg.quarantine instead.
 
     `without_control_characters` names the columns known to hold no control character (see
     `columns_without_control_characters`); the values of every other column are tested for them.
+    `within_text_bounds` names the text columns known to hold no value beyond the policy's bound (see
+    `columns_within_text_bounds`); the values of every other text column are measured.
     """
     stem = extract.stem
     inputs = read_input_policy(policy)
-    # the few rows with a problem, with their values as read
-    con.execute(f"create or replace temp table problem_rows as {problem_select(extract, inputs, without_control_characters)}")
+    con.execute(stg_ddl(extract))
+    with identity_maps(con, extract):
+        # every row typed once, in file order; the few with a problem are moved out below
+        con.execute(f"insert into stg.{stem} {staging_select(extract)}")
+    con.execute(
+        f"create or replace temp table problem_rows as "
+        f"{problem_select(extract, inputs, without_control_characters, within_text_bounds)}"
+    )
+    unordered = con.execute("select count(*) from problem_rows where source_row is distinct from staged_row").fetchall()[0][0]
+    if unordered:
+        raise AssertionError(f"stg.{stem}: {unordered} rows staged out of file order")
     for column in extract.columns:
         con.execute(
             f"insert into stg.quarantine select {sql_literal(stem)}, source_file, source_row, "
             f"{sql_literal(column.name)}, {sql_literal(column.header)}, \"{column.name}\", problem_{column.name} "
             f"from problem_rows where problem_{column.name} is not null"
         )
-    con.execute(stg_ddl(extract))
-    with identity_maps(con, extract):
-        con.execute(f"insert into stg.{stem} {staging_select(extract)}")
+    if con.execute("select count(*) from problem_rows").fetchall()[0][0]:
+        con.execute(f"delete from stg.{stem} where source_row in (select source_row from problem_rows)")
     con.execute("drop table problem_rows")
 
 
@@ -305,13 +369,31 @@ def raw_values(con: duckdb.DuckDBPyConnection, extract: Extract, kind: str) -> p
 def columns_without_control_characters(read: ExtractFile) -> list[str]:
     """The file's columns in which no value holds a control character.
 
-    Found in one vectorised pass over the text as read (polars tests a value
-    in a tenth of the time DuckDB's regular expression takes), so staging
-    tests value by value only the columns that hold one: nearly always none.
+    Found in one vectorised pass over the text as read (polars looks for the
+    characters themselves in a tenth of the time DuckDB's regular expression
+    takes), so staging tests value by value only the columns that hold one:
+    nearly always none.
     """
     names = [column.name for column in read.extract.columns]
-    holding = read.frame.select(pl.col(names).str.contains(CONTROL_CHARACTERS).any()).row(0)
+    holding = read.frame.select(pl.col(names).str.contains_any(CONTROL_CHARACTER_LIST).any()).row(0)
     return [name for name, holds in zip(names, holding) if not holds]
+
+
+def columns_within_text_bounds(read: ExtractFile, inputs: InputPolicy) -> list[str]:
+    """The file's text columns in which no value as read is longer than the policy allows.
+
+    Measured in bytes, which polars knows without reading the text: a value
+    has at least as many bytes as characters, so a column whose longest value
+    has no more bytes than the bound allows characters holds none too long,
+    and staging measures value by value only the others.
+    """
+    columns = read.extract.columns_of_kind(*TEXT_KINDS)
+    if not columns or read.frame.height == 0:
+        return [column.name for column in columns]
+    longest = read.frame.select(pl.col(column.name).str.len_bytes().max() for column in columns).row(0)
+    return [
+        column.name for column, most in zip(columns, longest) if most is None or most <= inputs.text_bound(column)[1]
+    ]
 
 
 def count_file(con: duckdb.DuckDBPyConnection, read: ExtractFile) -> FileCounts:
@@ -361,7 +443,7 @@ def load_drop(con: duckdb.DuckDBPyConnection, drop: Path, manifest: Manifest, ex
     bounds on values come from `policy` (None: config/policy.yaml).
     """
     policy = load_policy() if policy is None else policy
-    read_input_policy(policy)  # a bad inputs section fails before any file is read
+    inputs = read_input_policy(policy)  # a bad inputs section fails before any file is read
     for extract in extracts:  # a missing file or column is said before any file is read whole
         read_header(drop, extract, manifest)
     create_schemas(con, extracts)
@@ -369,7 +451,8 @@ def load_drop(con: duckdb.DuckDBPyConnection, drop: Path, manifest: Manifest, ex
     for read in read_ahead(drop, extracts, manifest):
         extract = read.extract
         load_raw(con, read)
-        stage(con, extract, policy, without_control_characters=columns_without_control_characters(read))
+        stage(con, extract, policy, without_control_characters=columns_without_control_characters(read),
+              within_text_bounds=columns_within_text_bounds(read, inputs))
         file_counts = count_file(con, read)
         if file_counts.rows_read != file_counts.rows_staged + file_counts.rows_quarantined:
             raise AssertionError(f"{read.path.name}: rows lost between raw and stg")  # the invariant this module exists for

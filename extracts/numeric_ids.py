@@ -83,15 +83,28 @@ def find_damage(values: pl.Series, numeric: NumericCell | None = None) -> Damage
     if scientific.any():
         row = int(scientific.arg_max())
         return Damage(row + 1, text[row], "holds numbers in scientific notation, not text")
-    long = text.filter(text.str.contains(r"^[0-9]{16,}$").fill_null(False)).unique()
-    rounded = long.filter(long.str.slice(SIGNIFICANT_DIGITS).str.contains(r"^0+$"))
-    if rounded.len() < MIN_ROUNDED or rounded.len() * MAX_ROUNDED_SHARE_DENOMINATOR <= long.len():
+    long = text.filter(text.str.contains(r"^[0-9]{16,}$").fill_null(False))
+    rounded = long.filter(long.str.slice(SIGNIFICANT_DIGITS).str.contains(r"^0+$")).unique()
+    if rounded.len() < MIN_ROUNDED or holds_distinct(long, rounded.len() * MAX_ROUNDED_SHARE_DENOMINATOR):
         return None
     row = int(text.is_in(rounded.to_list()).fill_null(False).arg_max())
     return Damage(
         row + 1,
         mask_digits(text[row]),
-        f"holds numbers rounded to {SIGNIFICANT_DIGITS} significant digits: {rounded.len()} of its {long.len()} distinct "
+        f"holds numbers rounded to {SIGNIFICANT_DIGITS} significant digits: {rounded.len()} of its {long.n_unique()} distinct "
         f"numbers of 16 or more digits end in zeros from digit {SIGNIFICANT_DIGITS + 1} on "
         "(000 for 18 digits; about 1 real number in 1,100 does)",
     )
+
+
+def holds_distinct(values: pl.Series, count: int) -> bool:
+    """Whether `values` holds at least `count` distinct values.
+
+    Counted first among the first few times `count` values, which settles it
+    for a column of real numbers (a register's are all distinct, a ledger
+    repeats each a dozen times) without finding the distinct values of a
+    million; only when that falls short are they all counted.
+    """
+    if values.len() < count:
+        return False
+    return values.head(4 * count).n_unique() >= count or values.n_unique() >= count
