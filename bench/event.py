@@ -30,7 +30,7 @@ from bench.agree import disagreements
 from bench.linkage import peak_rss_bytes, reset_peak_rss
 from bench.run import measure_run, spread
 
-SCREENED = ("copy_night", "load_event", "link_people", "screen_changes")
+SCREENED = ("copy_night", "load_event", "link_event", "screen_changes")
 
 
 def measure_event(event_file: Path, out: Path) -> dict:

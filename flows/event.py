@@ -8,7 +8,8 @@ file of household-register rows and:
 2. applies the file's rows to it as the next drop would carry them
    (extracts/event.py);
 3. links every row again with the night's linker (matching/link.py), so each
-   row is linked as a full run would link it;
+   row is linked as a full run would link it (after a cremation file, the
+   tables built from the register alone are the night's);
 4. re-runs the checks for the persons whose rows or links changed, with
    their households and cases, and keeps the night's findings for everyone
    else (checks/slice.py);
@@ -124,6 +125,11 @@ def load_event(run: Run) -> None:
         run.record["event"] = {key: value for key, value in asdict(applied).items() if key != "extract"} | {"source": extract.stem}
 
 
+def link_event(run: Run) -> None:
+    """Every row linked again; after a cremation file the register's own tables are the night's (the register is)."""
+    link_people(run, register_unchanged=run.record["event"]["source"] != "household_register")
+
+
 def screen_changes(run: Run) -> None:
     """The checks again for the persons the event touches; the night's findings for the others."""
     from hecha.checks.slice import screen_slice
@@ -144,7 +150,7 @@ def event_stages() -> list[Stage]:
     return [
         (copy_night, {}),
         (load_event, {}),
-        (link_people, {}),
+        (link_event, {}),
         (screen_changes, {}),
         (apply_history, {}),
         (track_outcomes, {}),

@@ -56,11 +56,13 @@ def validate_extracts(run: Run) -> None:
         run.record["validation"] = validate_stg(run.con, EXTRACTS, run.as_of)
 
 
-def link_people(run: Run) -> None:
+def link_people(run: Run, register_unchanged: bool = False) -> None:
+    """`register_unchanged`: the run's catalog is a copy of a run on the same register rows (matching/link.py)."""
     from hecha.audit.feedback import link_decisions  # inspectors' confirmed and rejected links, from earlier runs
 
     with run.stage("link"):
-        run.record["links"] = link_all(run.con, EXTRACTS, thresholds=link_thresholds(run.policy), decisions=link_decisions(run.state))
+        run.record["links"] = link_all(run.con, EXTRACTS, thresholds=link_thresholds(run.policy),
+                                       decisions=link_decisions(run.state), register_unchanged=register_unchanged)
 
 
 def run_checks(run: Run, codes: list[str] | None = None) -> None:
@@ -213,7 +215,7 @@ def stage_outcome(run: Run, name: str) -> str:
     record = run.record
     if name == "load_extracts":
         return f"{sum(f['rows_read'] for f in record.get('files', [])):,} rows"
-    if name == "link_people":
+    if name in ("link_people", "link_event"):
         links = record.get("links", {})
         return f"{links.get('records_linked', 0):,} of {links.get('records', 0):,} rows linked"
     if name in ("run_checks", "keep_campaign_townships"):

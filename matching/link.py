@@ -188,12 +188,22 @@ def link_layer(extracts: tuple[Extract, ...] = EXTRACTS, decisions: list[tuple[s
     )
 
 
+# Built from the register's rows alone: the same while the register is (keyed hashes of a million numbers).
+REGISTER_ONLY = ("register_person",)
+
+
 def link_people(con: duckdb.DuckDBPyConnection, extracts: tuple[Extract, ...] = EXTRACTS, *, thresholds: Thresholds,
-                decisions: list[tuple[str, str, str, str]] = (), timings: dict[str, float] | None = None) -> dict:
-    """Build the `link` layer: every source row linked to a person; return figures for the run record."""
+                decisions: list[tuple[str, str, str, str]] = (), timings: dict[str, float] | None = None,
+                register_unchanged: bool = False) -> dict:
+    """Build the `link` layer: every source row linked to a person; return figures for the run record.
+
+    `register_unchanged`: the catalog already holds the `link` tables of a run
+    on the same register rows (an event run on a copy of the night), so the
+    tables built from the register alone are kept.
+    """
     require_keyed_hash(con)
     parameters = {"identity_link_threshold": thresholds.link, "identity_review_threshold": thresholds.review}
-    build_layer(con, link_layer(extracts, decisions), parameters, timings)
+    build_layer(con, link_layer(extracts, decisions), parameters, timings, keep=REGISTER_ONLY if register_unchanged else ())
     return link_figures(con)
 
 

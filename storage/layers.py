@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from graphlib import TopologicalSorter
 from pathlib import Path
@@ -141,8 +141,13 @@ def drop_other(con: duckdb.DuckDBPyConnection, name: str, kind: str) -> None:
 
 
 def build_layer(con: duckdb.DuckDBPyConnection, layer: Layer, parameters: Mapping[str, object],
-                timings: dict[str, float] | None = None) -> list[str]:
-    """Create every table of `layer` (replacing what a previous build left); return the tables in build order."""
+                timings: dict[str, float] | None = None, keep: Collection[str] = ()) -> list[str]:
+    """Create every table of `layer` (replacing what a previous build left); return the tables in build order.
+
+    `keep` names tables the catalog already holds as this build would make
+    them (an event run's copy of the night, whose inputs to them did not
+    change): they are left as they are.
+    """
     schema = layer.schema
     con.execute(f"create schema if not exists {schema}")
     for statement in layer.setup:
@@ -154,7 +159,7 @@ def build_layer(con: duckdb.DuckDBPyConnection, layer: Layer, parameters: Mappin
     frames: dict[str, pl.DataFrame] = {}  # a query several steps read is read once: no table changes once built
     built = []
     for table in build_order(layer):
-        if table in layer.given:
+        if table in layer.given or table in keep:
             continue
         started = time.perf_counter()
         name = f"{schema}.{table}"
