@@ -132,14 +132,16 @@ PERSON_KEYS = ("select person_id, 'id_number' as kind, id_number as value from l
                "union all select person_id, 'household_no', household_no from link.person where household_no is not null")
 
 
-def close_slice(con: duckdb.DuckDBPyConnection) -> int:
-    """Grow `slice_person` and `slice_key` until no row joins (2. in the module's list); return the rounds taken; and
-    temp `slice_row`, the slice's rows.
+def close_slice(con: duckdb.DuckDBPyConnection, most: int | None = None) -> tuple[int, int]:
+    """Grow `slice_person` and `slice_key` until no row joins (2. in the module's list), and make temp `slice_row`,
+    the slice's rows; return the rounds taken and the persons reached.
 
     The closure runs on numbers, not text: each row, key and person is a
     BIGINT (keys and persons hashed), and each round joins only what the
     last round added. Two keys sharing a hash would only join more rows to
-    the slice (still closed under every key), never fewer.
+    the slice (still closed under every key), never fewer. Once more than
+    `most` persons are reached it stops, the slice left unfinished: the
+    whole tables will be checked.
     """
     con.execute(f"create or replace temp table graph_row_key as {' union all '.join(graph_key_select(e) for e in EXTRACTS)}")
     con.execute(
@@ -158,7 +160,7 @@ def close_slice(con: duckdb.DuckDBPyConnection) -> int:
     con.execute("create or replace temp table new_key as select * from seen_key")
     con.execute("create or replace temp table seen_row (row bigint)")
     rounds = 0
-    while True:
+    while most is None or count(con, "seen_person") <= most:
         rounds += 1
         con.execute(
             """
@@ -193,6 +195,9 @@ def close_slice(con: duckdb.DuckDBPyConnection) -> int:
             """
         )
         con.execute("insert into seen_key select key from new_key")
+    persons = count(con, "seen_person")
+    if most is not None and persons > most:
+        return rounds, persons
     stems = "[" + ", ".join(f"'{extract.stem}'" for extract in EXTRACTS) + "]"
     con.execute(
         f"create or replace temp table slice_row as select {stems}[(row >> 32)::integer + 1] as source, "
@@ -221,7 +226,11 @@ def close_slice(con: duckdb.DuckDBPyConnection) -> int:
     for table in ("graph_row_key", "graph_row_person", "graph_person_key", "seen_person", "new_person", "seen_key",
                   "new_key", "seen_row", "new_row"):
         con.execute(f"drop table {table}")
-    return rounds
+    return rounds, count(con, "slice_person")
+
+
+def count(con: duckdb.DuckDBPyConnection, table: str) -> int:
+    return con.execute(f"select count(*) from {table}").fetchall()[0][0]
 
 
 def copy_slice(con: duckdb.DuckDBPyConnection) -> None:
@@ -299,15 +308,15 @@ def changed_source_rows(con: duckdb.DuckDBPyConnection, night: str) -> int | Non
         then = [c for (c,) in con.execute(f"select column_name from (describe {night}.raw.{name})").fetchall()]
         if now != then:
             return None
-        columns = ", ".join(f'"{c}"' for c in now if c != "source_file")
+        differs = " or ".join(f'now."{c}" is distinct from night."{c}"' for c in now if c not in ("source_file", "source_row"))
+        # joined on the row number, not hashed on every column: a row present on one side only is a change too
         con.execute(
             f"""
             insert into changed_row
-            select distinct '{extract.stem}', source_row from (
-                (select {columns} from raw.{name} except all select {columns} from {night}.raw.{name})
-                union all
-                (select {columns} from {night}.raw.{name} except all select {columns} from raw.{name})
-            )
+            select '{extract.stem}', source_row
+            from raw.{name} as now
+            full outer join {night}.raw.{name} as night using (source_row)
+            where now.source_row is null or night.source_row is null or {differs}
             """
         )
     return con.execute("select count(*) from changed_row").fetchall()[0][0]
@@ -324,10 +333,10 @@ def screen_slice(con: duckdb.DuckDBPyConnection, night: str, changed_rows: str, 
     timings = {} if timings is None else timings
     started = time.perf_counter()
     changed_persons(con, night, changed_rows)
-    rounds = close_slice(con)
+    most = int(policy["incremental"]["max_slice_share"] * count(con, "link.person"))
+    rounds, persons = close_slice(con, most)
     timings["slice"] = time.perf_counter() - started
-    persons, county = con.execute("select (select count(*) from slice_person), (select count(*) from link.person)").fetchall()[0]
-    if persons > policy["incremental"]["max_slice_share"] * county:  # checking everyone costs less: the same findings, from the whole tables
+    if persons > most:  # checking everyone costs less: the same findings, from the whole tables
         con.execute("drop table if exists chk.finding")
         counts = run_checks(con, as_of, policy, timings=timings)
         return {"persons": persons, "rows": None, "rounds": rounds, "sliced": False, "night_findings": None,

@@ -125,7 +125,7 @@ def quiet_input_errors() -> None:
 def touched(screened: dict) -> str:
     """What checking only the persons a change touches came to (checks/slice.py)."""
     if not screened["sliced"]:
-        return f"the change touches {screened['persons']} persons, too many to check apart: everyone checked again"
+        return f"the change touches {screened['persons']} persons or more, too many to check apart: everyone checked again"
     return (f"checks run again for {screened['persons']} persons ({screened['rows']} rows) the change touches; "
             f"{screened['night_findings_kept']} of the last run's {screened['night_findings']} findings kept, "
             f"{screened['slice_findings']} found for the persons touched")

@@ -90,7 +90,9 @@ def check_changes_since(run: Run, since: str, steps: dict[str, float]) -> dict[s
     from hecha.storage.database import attached
 
     with attached(run.con, run.out / since / DATABASE, "night", read_only=True):
+        started = time.perf_counter()
         changed = changed_source_rows(run.con, "night")
+        steps["changed_rows"] = time.perf_counter() - started
         if changed is None:
             return "the drop's columns changed"
         rows = sum(counts["rows_read"] for counts in run.record["files"])

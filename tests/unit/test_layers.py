@@ -49,6 +49,16 @@ def test_a_view_step_stays_a_view_and_a_rebuild_may_change_its_kind():
     assert con.execute("select n from scratch.total").fetchall() == [(12,)]
 
 
+def test_a_kept_table_is_left_as_it_is_and_the_steps_after_it_read_it():
+    con = duckdb.connect()
+    build_layer(con, Layer("scratch", STEPS), {"factor": 10})
+    con.execute("delete from scratch.numbers where n = 3")  # what a kept table holds is what later steps read
+    built = build_layer(con, Layer("scratch", STEPS), {"factor": 10}, keep=("numbers",))
+    assert "numbers" not in built
+    assert con.execute("select n from scratch.numbers order by n").fetchall() == [(1,), (2,)]
+    assert con.execute("select n from scratch.total").fetchall() == [(30,)]
+
+
 def test_a_step_built_twice_or_a_cycle_is_refused():
     with pytest.raises(ValueError, match="built twice"):
         build_order(Layer("scratch", (*STEPS, GeneratedStep("numbers", "select 1 as n"))))
