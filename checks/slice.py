@@ -40,7 +40,7 @@ from hecha.checks.catalogue import CATALOGUE
 from hecha.checks.runner import install_macros, run_checks
 from hecha.extracts.declarations import EXTRACTS
 from hecha.extracts.schema import Extract
-from hecha.storage.database import sql_identifier, use
+from hecha.storage.database import sql_identifier, sql_literal, use
 from hecha.storage.layers import SQL_DIR
 from hecha.storage.tables import FINDING, ddl
 
@@ -52,16 +52,20 @@ LINK_COLUMNS = ("person_id", "method", "confidence", "explanation")
 MOST_CHANGED = 0.2
 
 
+def key_columns(extract: Extract) -> list[tuple[str, str]]:
+    """(column, kind) for every grouping key and citizen number of `extract`: what joins its rows to others."""
+    columns = [(column.name, column.name) for column in extract.columns if column.name in GROUP_KEYS]
+    return columns + [(column.name, "id_number") for column in extract.id_number_columns]
+
+
 def row_key_select(extract: Extract, schema: str, rows: str | None = None) -> str:
     """(source, source_row, kind, value) for every grouping key and citizen number of `extract`'s rows in `schema`
     (of those `rows`, a table of (source, source_row), names)."""
-    columns = [(column.name, column.name) for column in extract.columns if column.name in GROUP_KEYS]
-    columns += [(column.name, "id_number") for column in extract.id_number_columns]
     kept = "" if rows is None else f"semi join (select source_row from {rows} where source = '{extract.stem}') using (source_row) "
     return " union all ".join(
         f"select '{extract.stem}' as source, source_row, '{kind}' as kind, {name} as value "
         f"from {schema}.{sql_identifier(extract.stem)} {kept}where {name} is not null"
-        for name, kind in columns
+        for name, kind in key_columns(extract)
     )
 
 
@@ -118,13 +122,10 @@ def row_number_sql(source: str, row: str) -> str:
 
 def graph_key_select(extract: Extract) -> str:
     """(row, key) for every grouping key and citizen number of `extract`'s rows, both as numbers (`row_number_sql`, a hash)."""
-    index = EXTRACTS.index(extract)
-    columns = [(column.name, column.name) for column in extract.columns if column.name in GROUP_KEYS]
-    columns += [(column.name, "id_number") for column in extract.id_number_columns]
     return " union all ".join(
-        f"select ({index}::bigint << 32 | source_row) as row, hash('{kind}', {name}::varchar) as key "
+        f"select {row_number_sql(sql_literal(extract.stem), 'source_row')} as row, hash('{kind}', {name}::varchar) as key "
         f"from stg.{sql_identifier(extract.stem)} where {name} is not null"
-        for name, kind in columns
+        for name, kind in key_columns(extract)
     )
 
 
@@ -172,7 +173,7 @@ def close_slice(con: duckdb.DuckDBPyConnection, most: int | None = None) -> tupl
             select row from seen_row
             """
         )
-        if not con.execute("select count(*) from new_row").fetchall()[0][0]:
+        if not count(con, "new_row"):
             break
         con.execute("insert into seen_row select row from new_row")
         con.execute(
