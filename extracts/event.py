@@ -95,6 +95,11 @@ def load_event_file(con: duckdb.DuckDBPyConnection, path: Path, extract: Extract
     return counts | {"file": Path(path).name}
 
 
+def tables_changed(stem: str) -> list[str]:
+    """The tables `apply_event_rows` changes for an event file of extract `stem`."""
+    return [f"raw.{stem}", f"stg.{stem}", "stg.quarantine"]
+
+
 def apply_event_rows(con: duckdb.DuckDBPyConnection, extract: Extract, counts: dict) -> EventRows:
     """Apply the `event` catalog's rows to the current catalog's raw/stg tables, as the module says.
 

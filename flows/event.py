@@ -8,8 +8,8 @@ file of household-register rows and:
 2. applies the file's rows to it as the next drop would carry them
    (extracts/event.py);
 3. links every row again with the night's linker (matching/link.py), so each
-   row is linked as a full run would link it (after a cremation file, the
-   tables built from the register alone are the night's);
+   row is linked as a full run would link it (what reads none of the tables
+   the file changed is kept: after a cremation file, the register's own);
 4. re-runs the checks for the persons whose rows or links changed, with
    their households and cases, and keeps the night's findings for everyone
    else (checks/slice.py);
@@ -126,8 +126,11 @@ def load_event(run: Run) -> None:
 
 
 def link_event(run: Run) -> None:
-    """Every row linked again; after a cremation file the register's own tables are the night's (the register is)."""
-    link_people(run, register_unchanged=run.record["event"]["source"] != "household_register")
+    """Every row linked again; what reads none of the tables the file changed is the night's (after a cremation
+    file, what is built from the register alone)."""
+    from hecha.extracts.event import tables_changed
+
+    link_people(run, changed=tables_changed(run.record["event"]["source"]))
 
 
 def screen_changes(run: Run) -> None:

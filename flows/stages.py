@@ -56,13 +56,13 @@ def validate_extracts(run: Run) -> None:
         run.record["validation"] = validate_stg(run.con, EXTRACTS, run.as_of)
 
 
-def link_people(run: Run, register_unchanged: bool = False) -> None:
-    """`register_unchanged`: the run's catalog is a copy of a run on the same register rows (matching/link.py)."""
+def link_people(run: Run, changed: list[str] | None = None) -> None:
+    """`changed`: the run's catalog is a copy of a run on the same rows but for these tables (matching/link.py)."""
     from hecha.audit.feedback import link_decisions  # inspectors' confirmed and rejected links, from earlier runs
 
     with run.stage("link"):
         run.record["links"] = link_all(run.con, EXTRACTS, thresholds=link_thresholds(run.policy),
-                                       decisions=link_decisions(run.state), register_unchanged=register_unchanged)
+                                       decisions=link_decisions(run.state), changed=changed)
 
 
 def run_checks(run: Run, codes: list[str] | None = None) -> None:

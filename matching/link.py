@@ -6,7 +6,7 @@ The steps are SELECTs in `sql/link/` and the Python steps declared here
 in the run's database, so `hecha explain SOURCE ROW` can show how a row was
 linked. In order of the data:
 
-- `identity_row` (generated from the extract declarations): every row's identity fields;
+- `identity_row` (generated from the extract declarations): every row's identity fields; `register_row`: the register's;
 - `register_person`, `exact`: the register's numbers and rows that carry one;
 - `invalid_number`, `number_repair` (Python, matching/repair.py), `repaired`: an invalid number one slip from a register person;
 - `outside_person`, `candidate_person`: numbers no register person holds are evidence, not identity;
@@ -22,10 +22,12 @@ Person ids are `person_id_of`, keyed with the deployment secret
 
 from __future__ import annotations
 
+from collections.abc import Collection
+
 import duckdb
 import polars as pl
 
-from hecha.extracts.declarations import EXTRACTS
+from hecha.extracts.declarations import EXTRACTS, HOUSEHOLD_REGISTER
 from hecha.extracts.schema import Extract
 from hecha.matching.id_number import clean_id_number_text
 from hecha.matching.probabilistic import (
@@ -172,7 +174,7 @@ PYTHON_STEPS = (
 )
 
 # Unions and projections kept as views: materialized, each would copy millions of rows a night.
-VIEWS = frozenset({"identity_row", "settled_row", "candidate_person", "source_row"})
+VIEWS = frozenset({"identity_row", "register_row", "settled_row", "candidate_person", "source_row"})
 DECISION_SCHEMA = {"source": pl.String, "record_signature": pl.String, "person_id": pl.String, "decision": pl.String}
 
 
@@ -180,7 +182,8 @@ def link_layer(extracts: tuple[Extract, ...] = EXTRACTS, decisions: list[tuple[s
     """The `link` layer for these extracts, with inspectors' link decisions (source, signature, person_id, same/different)."""
     return Layer(
         schema="link",
-        python_steps=(GeneratedStep("identity_row", identity_rows_sql(extracts)), *PYTHON_STEPS),
+        python_steps=(GeneratedStep("identity_row", identity_rows_sql(extracts)),
+                      GeneratedStep("register_row", identity_rows_sql((HOUSEHOLD_REGISTER,))), *PYTHON_STEPS),
         given={"decision_input": pl.DataFrame(list(decisions), schema=DECISION_SCHEMA, orient="row")},
         views=VIEWS,
         setup=(SIGNATURE_MACRO,),
@@ -188,22 +191,18 @@ def link_layer(extracts: tuple[Extract, ...] = EXTRACTS, decisions: list[tuple[s
     )
 
 
-# Built from the register's rows alone: the same while the register is (keyed hashes of a million numbers).
-REGISTER_ONLY = ("register_person",)
-
-
 def link_people(con: duckdb.DuckDBPyConnection, extracts: tuple[Extract, ...] = EXTRACTS, *, thresholds: Thresholds,
                 decisions: list[tuple[str, str, str, str]] = (), timings: dict[str, float] | None = None,
-                register_unchanged: bool = False) -> dict:
+                changed: Collection[str] | None = None) -> dict:
     """Build the `link` layer: every source row linked to a person; return figures for the run record.
 
-    `register_unchanged`: the catalog already holds the `link` tables of a run
-    on the same register rows (an event run on a copy of the night), so the
-    tables built from the register alone are kept.
+    `changed`: the catalog already holds the `link` tables of a run on the
+    same rows but for these tables (storage/layers.py `build_layer`): after a
+    cremation file, what is built from the register alone stays.
     """
     require_keyed_hash(con)
     parameters = {"identity_link_threshold": thresholds.link, "identity_review_threshold": thresholds.review}
-    build_layer(con, link_layer(extracts, decisions), parameters, timings, keep=REGISTER_ONLY if register_unchanged else ())
+    build_layer(con, link_layer(extracts, decisions), parameters, timings, changed=changed)
     return link_figures(con)
 
 

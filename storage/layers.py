@@ -92,8 +92,8 @@ def sql_files(schema: str) -> dict[str, Path]:
     return {path.stem: path for path in sorted((SQL_DIR / schema).glob("*.sql"))}
 
 
-def build_order(layer: Layer) -> list[str]:
-    """The layer's tables in an order where every table is built after those it reads."""
+def dependencies(layer: Layer) -> tuple[dict[str, str], dict[str, set[str]]]:
+    """Each step's SQL (a Python step's: its queries), and the layer's tables each step reads."""
     files = sql_files(layer.schema)
     steps = {step.table: step for step in layer.python_steps}
     named = [step.table for step in layer.python_steps]
@@ -105,7 +105,28 @@ def build_order(layer: Layer) -> list[str]:
         texts[step.table] = step.sql if isinstance(step, GeneratedStep) else " ".join(step.reads.values())
     known = set(texts) | set(layer.given)
     graph = {table: (references(text, layer.schema) & known) - {table} for table, text in texts.items()}
-    return list(TopologicalSorter(graph).static_order())
+    return texts, graph
+
+
+def build_order(layer: Layer) -> list[str]:
+    """The layer's tables in an order where every table is built after those it reads."""
+    return list(TopologicalSorter(dependencies(layer)[1]).static_order())
+
+
+def unchanged_steps(con: duckdb.DuckDBPyConnection, layer: Layer, changed: Collection[str]) -> set[str]:
+    """The steps the catalog holds that read none of the `changed` tables (`stg.cremation`), directly or through
+    another step, nor a table handed in (rewritten at every build): built again, each would be as it is."""
+    texts, graph = dependencies(layer)
+    touched = set(layer.given)
+    for table in TopologicalSorter(graph).static_order():
+        text = COMMENT.sub("", texts.get(table, ""))
+        if graph.get(table, set()) & touched or any(re.search(rf"\b{re.escape(name)}\b", text) for name in changed):
+            touched.add(table)
+    held = {name for (name,) in con.execute(
+        "select table_name from duckdb_tables() where schema_name = ? and not temporary "
+        "union select view_name from duckdb_views() where schema_name = ? and not temporary", [layer.schema, layer.schema]
+    ).fetchall()}
+    return (set(texts) - touched) & held
 
 
 def declared_select(con: duckdb.DuckDBPyConnection, table: Table, sql: str, parameters: Mapping[str, object]) -> str:
@@ -141,14 +162,16 @@ def drop_other(con: duckdb.DuckDBPyConnection, name: str, kind: str) -> None:
 
 
 def build_layer(con: duckdb.DuckDBPyConnection, layer: Layer, parameters: Mapping[str, object],
-                timings: dict[str, float] | None = None, keep: Collection[str] = ()) -> list[str]:
+                timings: dict[str, float] | None = None, changed: Collection[str] | None = None) -> list[str]:
     """Create every table of `layer` (replacing what a previous build left); return the tables in build order.
 
-    `keep` names tables the catalog already holds as this build would make
-    them (an event run's copy of the night, whose inputs to them did not
-    change): they are left as they are.
+    `changed`: the catalog already holds this layer built from the same
+    inputs but for these tables (an event run's copy of the night, one
+    extract changed: `stg.cremation`); the steps that read none of them
+    (`unchanged_steps`) are left as they are. None: every step is built.
     """
     schema = layer.schema
+    keep = set() if changed is None else unchanged_steps(con, layer, changed)
     con.execute(f"create schema if not exists {schema}")
     for statement in layer.setup:
         con.execute(statement)

@@ -2,9 +2,8 @@
 -- source row can be linked to with certainty. A number listed twice is described by its first row.
 with first_rows as (
     select min(source_row) as source_row
-    from link.identity_row
-    where source = 'household_register'
-        and id_number is not null
+    from link.register_row
+    where id_number is not null
     group by id_number
 )
 
@@ -21,7 +20,6 @@ select
     ids.change_date as status_date,
     true as in_register,
     ids.source_row as register_row
-from link.identity_row as ids
+from link.register_row as ids
 semi join first_rows
     on ids.source_row = first_rows.source_row
-where ids.source = 'household_register'

@@ -49,14 +49,20 @@ def test_a_view_step_stays_a_view_and_a_rebuild_may_change_its_kind():
     assert con.execute("select n from scratch.total").fetchall() == [(12,)]
 
 
-def test_a_kept_table_is_left_as_it_is_and_the_steps_after_it_read_it():
+def test_after_a_change_only_the_steps_reading_the_changed_table_are_built_again():
     con = duckdb.connect()
-    build_layer(con, Layer("scratch", STEPS), {"factor": 10})
-    con.execute("delete from scratch.numbers where n = 3")  # what a kept table holds is what later steps read
-    built = build_layer(con, Layer("scratch", STEPS), {"factor": 10}, keep=("numbers",))
-    assert "numbers" not in built
-    assert con.execute("select n from scratch.numbers order by n").fetchall() == [(1,), (2,)]
-    assert con.execute("select n from scratch.total").fetchall() == [(30,)]
+    con.execute("create table base as select * from range(1, 4) as t(n)")
+    con.execute("create table other as select 5 as n")
+    steps = (*STEPS, GeneratedStep("from_other", "select n from other"), GeneratedStep("both", "select n from scratch.from_other union all select n from base"))
+    build_layer(con, Layer("scratch", steps), {"factor": 10})
+    con.execute("delete from scratch.numbers where n = 3")  # a kept step is left as it is
+    con.execute("update other set n = 6")
+    con.execute("update base set n = n + 100")
+    built = build_layer(con, Layer("scratch", steps), {"factor": 10}, changed=["other"])
+    assert {"numbers", "doubled", "total"}.isdisjoint(built) and {"from_other", "both"} <= set(built)
+    assert con.execute("select count(*) from scratch.numbers").fetchall() == [(2,)]
+    assert con.execute("select n from scratch.total").fetchall() == [(60,)]
+    assert con.execute("select n from scratch.both order by n").fetchall() == [(6,), (101,), (102,), (103,)]
 
 
 def test_a_step_built_twice_or_a_cycle_is_refused():
