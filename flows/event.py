@@ -64,6 +64,7 @@ def start_event(event_file: Path, out: Path) -> Run:
     after an upgrade, the night is run again first (`hecha run`).
     """
     from hecha.checks.slice import rules_fingerprint
+    from hecha.extracts.event import event_extract
 
     event_file = Path(event_file)
     if not event_file.is_file():
@@ -77,6 +78,7 @@ def start_event(event_file: Path, out: Path) -> Run:
     drop = Path(parameters["drop"])
     manifest = read_manifest(drop) if drop.is_dir() else Manifest(county=parameters.get("county"), as_of=parameters["as_of"])
     month = resolve_as_of(manifest, parameters["as_of"])
+    source = event_extract(event_file, manifest).stem  # a file of neither kind is refused here, before a run is begun
     rules = rules_fingerprint()
     if night_record.get("rules_sha256") != rules:
         raise DropError(f"{night.name}: run by another version of hecha's rules; run `hecha run` once, then screen the event",
@@ -94,6 +96,7 @@ def start_event(event_file: Path, out: Path) -> Run:
         "parameters": {key: parameters.get(key) for key in ("drop", "as_of", "county", "accept_unusable_ids")}
         | {"out": str(out.resolve()), "event_file": str(event_file.resolve()), "night_run": night.name},
         "mode": {"kind": "event", "since": night.name, "reason": "a death file between nights"},
+        "event": {"source": source},
         "rules_sha256": rules,
         "policy_source": night_record.get("policy_source"),
         "policy": policy,
@@ -115,14 +118,15 @@ def load_event(run: Run) -> None:
     """The event file read, typed and quarantined as a drop's file, and applied to the night's rows."""
     from dataclasses import asdict
 
-    from hecha.extracts.event import apply_event_rows, event_extract, load_event_file
+    from hecha.extracts.declarations import BY_STEM
+    from hecha.extracts.event import apply_event_rows, load_event_file
 
     with run.stage("load_event"):
         path = Path(run.record["parameters"]["event_file"])
-        extract = event_extract(path, run.manifest)
+        extract = BY_STEM[run.record["event"]["source"]]  # told by its headers when the run began
         counts = load_event_file(run.con, path, extract, run.manifest, run.policy)
         applied = apply_event_rows(run.con, extract, counts)
-        run.record["event"] = {key: value for key, value in asdict(applied).items() if key != "extract"} | {"source": extract.stem}
+        run.record["event"] |= {key: value for key, value in asdict(applied).items() if key != "extract"}
 
 
 def link_event(run: Run) -> None:
