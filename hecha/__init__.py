@@ -1,7 +1,7 @@
 """hecha 核查: nightly reconciliation of county social-assistance extracts.
 
 The code lives in the project's top-level folders (extracts/, matching/,
-checks/, audit/, reports/, flows/, config/, storage/, sql/); installed, they are
+checks/, audit/, reports/, flows/, config/, storage/, sql/, screen/); installed, they are
 the subpackages hecha.extracts, hecha.matching, … so that hecha claims no
 generic top-level module name. Run from the source tree, this package looks
 for its subpackages in those folders.

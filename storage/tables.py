@@ -327,6 +327,35 @@ AUDIT_RECOVERY = Table(
 STATE_TABLES = (AUDIT_RUN, AUDIT_CASE, AUDIT_CASE_RUN, AUDIT_DISPOSITION, AUDIT_LINK_DECISION)
 OUTCOME_TABLES = (AUDIT_OUTCOME, AUDIT_RECOVERY)
 
+# ---------------------------------------------------------------------------------------------- screen.line
+# A payment batch screened before it is paid (`hecha screen --batch`), in the screen's own screen.duckdb.
+
+SCREEN_LINE = Table(
+    "screen", "line", "one row per line of the batch file, read or not",
+    (
+        TableColumn("source_row", "integer", "the line's row number in the batch file (1 = the first data row)"),
+        TableColumn("paid_month", "date", "发放年月, the 1st; null when it could not be read"),
+        TableColumn("programme", "varchar", "项目 as a code: `dibao`, `tekun`, `living_subsidy`, `care_subsidy`; null when unreadable"),
+        TableColumn("case_no", "varchar", "证号: the dibao case, tekun support or disability certificate the line pays against"),
+        TableColumn("name", "varchar", "姓名 as the batch wrote it"),
+        TableColumn("id_number", "varchar", "身份证号 normalized to 18 characters; null when not usable"),
+        TableColumn("id_number_raw", "varchar", "身份证号 as the batch wrote it"),
+        TableColumn("amount", "decimal(18,2)", "金额, yuan; null when it could not be read"),
+        TableColumn("township", "varchar", "乡镇(街道) as the batch wrote it; the 拦截清单 is cut by it"),
+        TableColumn("village", "varchar", "the payee's register village, when linked"),
+        TableColumn("person_id", "varchar", "the payee the line is linked to (link.person_id of the night); null: nobody"),
+        TableColumn("link_method", "varchar", "how: `night` (the night linked this identity), `exact`, `upgraded`; null: none"),
+        TableColumn("link_confidence", "double", "how sure that link is, 0 to 1"),
+        TableColumn("verdict", "varchar", "`block` (拦截), `hold` (暂缓) or `pass` (通过)"),
+        TableColumn("reason_code", "varchar", "the reason that decided the verdict (screen/reasons.py); null when it passes"),
+        TableColumn("reason", "varchar", "the Chinese label of every reason found, separated by ；"),
+        TableColumn("evidence", "varchar", "the facts the verdict rests on, in Chinese (numbers unmasked: mask when shown)"),
+        TableColumn("case_key", "varchar", "the verdict's key across screens, hashed with the deployment secret; null when it passes"),
+    ),
+    description="A screened batch, a verdict per line: `verdicts.csv` is this table; the 拦截清单 and the cleaned batch are cut from it.",
+    primary_key=("source_row",),
+)
+
 # ---------------------------------------------------------------------------------------------- cfg.label
 
 LABEL = Table(
@@ -339,7 +368,7 @@ LABEL = Table(
     description="Labels of the codes hecha itself writes (checks/labels.py); the extracts' vocabularies are in stg.vocabulary.",
 )
 
-TABLES = (*LINK_TABLES, FINDING, *STATE_TABLES, *OUTCOME_TABLES, LABEL)
+TABLES = (*LINK_TABLES, FINDING, *STATE_TABLES, *OUTCOME_TABLES, SCREEN_LINE, LABEL)
 BY_NAME = {table.qualified_name: table for table in TABLES}
 
 

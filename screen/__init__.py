@@ -1,0 +1,1 @@
+"""Screening a payment batch before it is paid: `hecha screen --batch FILE`."""
