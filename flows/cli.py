@@ -65,6 +65,13 @@ def build_parser() -> argparse.ArgumentParser:
                                               "without re-running the night; published as a run")
     event.add_argument("file", type=Path, help="the file: a cremation export or household-register rows, .csv or .xlsx")
     event.add_argument("--out", type=Path, default=Path("out"), help="output folder whose last run it applies to (default: out)")
+    screen = commands.add_parser("screen", help="screen a payment batch (发放名册) before it is paid: a verdict for every line "
+                                                "(拦截 block / 暂缓 hold / 通过 pass), the cleaned batch and the 拦截清单")
+    screen.add_argument("--batch", required=True, type=Path, help="the batch: a payments file (.csv or .xlsx) for the coming month")
+    screen.add_argument("--as-of", dest="as_of", help="the batch month, YYYY-MM (default: the latest 发放年月 of its lines)")
+    screen.add_argument("--out", type=Path, default=Path("out"), help="output folder whose last run the batch is screened against "
+                                                                     "(default: out); the screen goes to <out>/screens/")
+    screen.add_argument("--drop", type=Path, help="run the night on this drop first (a cold start: no run to screen against yet)")
     serve = commands.add_parser("serve", help="serve the nightly flow on a schedule and the campaign flow on demand (Prefect)")
     serve.add_argument("--drop", required=True, type=Path, help="the folder each night's drop is delivered to")
     serve.add_argument("--out", type=Path, default=Path("out"), help="output folder (default: out)")
@@ -366,6 +373,27 @@ def show_progress() -> None:
     logger.propagate = False
 
 
+def screen_command(args: argparse.Namespace) -> int:
+    """`hecha screen`: the batch judged against the last run (run first on --drop); the summary printed."""
+    from hecha.flows.screen import run_screen, start_screen
+
+    try:
+        if args.drop is not None:
+            from hecha.flows.stages import nightly_stages, run_stages
+            from hecha.flows.run import start_run
+
+            if not Path(args.batch).is_file():  # refused before the night is run for nothing
+                raise DropError(f"batch file not found: {args.batch}", file=str(args.batch))
+            run_stages(start_run(args.drop, None, args.out), nightly_stages())
+        screen_dir = run_screen(start_screen(args.batch, args.out, args.as_of))
+    except DropError as error:
+        traceback.clear_frames(error.__traceback__)
+        print(f"hecha: input error: {error}", file=sys.stderr)
+        return EXIT_INPUT_ERROR
+    print((screen_dir / "summary.txt").read_text(encoding="utf-8"), end="")
+    return 0
+
+
 def recover_command(args: argparse.Namespace) -> int:
     from hecha.flows.run import recover_out
 
@@ -402,6 +430,8 @@ def main(argv: list[str] | None = None) -> int:
                 return EXIT_INPUT_ERROR
         if args.command == "recover":
             return recover_command(args)
+        if args.command == "screen":
+            return screen_command(args)
         if args.command == "serve":
             quiet_prefect()
             quiet_input_errors()

@@ -33,6 +33,11 @@ create or replace macro yuan_text(amount) as format('{:.2f}', cast(amount as dou
 create or replace macro age_on(birth, day) as
     year(day) - year(birth) - case when strftime(birth, '%m%d') > strftime(day, '%m%d') then 1 else 0 end;
 
+-- Whether a payment for `month` comes after the month of a death, move-out or stop (`event_month`):
+-- the event month itself is paid correctly, only later months are not due. The checks on the
+-- ledger (int.paid_after_event) and the screen of a batch before it is paid (sql/screen/) both ask it.
+create or replace macro is_after_event(month, event_month) as month > event_month;
+
 -- Whether `month` lies in the months first .. last (a null last: open-ended).
 create or replace macro month_in(month, first_month, last_month) as
     month >= first_month and (last_month is null or month <= last_month);

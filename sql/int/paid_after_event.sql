@@ -20,7 +20,7 @@ lines_after_event as (
     from paid
     inner join events
         on paid.person_id = events.person_id
-    where paid.paid_month > events.event_month
+    where is_after_event(paid.paid_month, events.event_month)
     qualify row_number() over (
         partition by paid.person_id, paid.ledger_row
         order by events.event_month, events.event_kind
