@@ -81,6 +81,8 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--policy", type=Path, help=POLICY_HELP)
     serve.add_argument("--events", type=Path, help="a folder to watch for death files (cremation exports, register rows): "
                                                    "each is screened within a minute of arriving, as `hecha event` does")
+    serve.add_argument("--batches", type=Path, help="a folder to watch for payment batches (发放名册): each is screened within "
+                                                    "a minute of arriving, as `hecha screen` does")
     recover = commands.add_parser("recover", help="put right what a killed run left: record published runs, mark dead runs interrupted")
     recover.add_argument("--out", type=Path, default=Path("out"), help="output folder (default: out); its campaigns too")
     feedback = commands.add_parser("feedback", help="inspectors' feedback")
@@ -438,7 +440,8 @@ def main(argv: list[str] | None = None) -> int:
             from hecha.flows.serve import serve_flows
 
             try:
-                serve_flows(drop=args.drop, out=args.out, cron=args.cron, policy=args.policy, port=args.port, events=args.events)
+                serve_flows(drop=args.drop, out=args.out, cron=args.cron, policy=args.policy, port=args.port, events=args.events,
+                            batches=args.batches)
             except ValueError as error:  # a county policy that does not validate
                 print(f"hecha: {error}", file=sys.stderr)
                 return EXIT_INPUT_ERROR

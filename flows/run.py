@@ -50,6 +50,7 @@ WORK_PREFIX = ".work-"
 DROP_ROOT_ENV = "HECHA_DROP_ROOT"
 OUT_ROOT_ENV = "HECHA_OUT_ROOT"
 EVENTS_ROOT_ENV = "HECHA_EVENTS_ROOT"  # the watched folder event files are dropped into
+BATCHES_ROOT_ENV = "HECHA_BATCHES_ROOT"  # the watched folder payment batches are dropped into
 
 
 @dataclass

@@ -27,6 +27,7 @@ import datetime as dt
 import hashlib
 import json
 import os
+import resource
 import socket
 import time
 from contextlib import contextmanager
@@ -250,6 +251,7 @@ def run_screen(screen: Screen) -> Path:
             os.replace(screen.work_dir, screen.folder / f"{WORK_PREFIX}{renamed}")
             screen.screen_id = screen.record["screen_id"] = renamed
         screen.record["timings_seconds"]["screen"] = round(time.perf_counter() - started, 3)
+        screen.record["peak_bytes"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024  # Linux: kilobytes
         return publish(screen)
     except BaseException as error:
         if screen.work_dir.exists():

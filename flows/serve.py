@@ -5,7 +5,8 @@ Both are Prefect deployments served by one long-running process (Prefect's
 when someone asks for it from the Prefect UI or CLI with its parameters, e.g.
 `prefect deployment run campaign/hecha -p campaign=t1 -p 'checks=["deceased_paid"]'`.
 With `--events DIR`, `watch_events` looks at DIR every minute and screens each
-death file dropped there (flows/watch.py). The drop and out folders are the
+death file dropped there; with `--batches DIR`, `watch_batches` screens each
+payment batch dropped there before it is paid (flows/watch.py). The drop and out folders are the
 deployments' default parameters. Runs
 execute in a subprocess that imports the flows by module path, so serving
 works from any working directory.
@@ -26,8 +27,8 @@ from prefect.schedules import Cron, Interval
 
 from hecha.flows.campaign import campaign
 from hecha.flows.nightly import nightly
-from hecha.flows.watch import watch_events
-from hecha.flows.run import DROP_ROOT_ENV, EVENTS_ROOT_ENV, OUT_ROOT_ENV
+from hecha.flows.watch import watch_batches, watch_events
+from hecha.flows.run import BATCHES_ROOT_ENV, DROP_ROOT_ENV, EVENTS_ROOT_ENV, OUT_ROOT_ENV
 
 DEPLOYMENT = "hecha"
 NIGHTLY_DEPLOYMENT = f"{nightly.name}/{DEPLOYMENT}"
@@ -38,9 +39,11 @@ TIMEZONE = "Asia/Shanghai"  # the cron reads as the bureau's clock, not UTC
 
 
 def build_deployments(*, drop: Path, out: Path, cron: str = "0 2 * * *", timezone: str = TIMEZONE,
-                      policy: Path | None = None, events: Path | None = None) -> list[RunnerDeployment]:
+                      policy: Path | None = None, events: Path | None = None,
+                      batches: Path | None = None) -> list[RunnerDeployment]:
     """The nightly deployment on `cron` and the on-demand campaign deployment, both defaulting to `drop`, `out` and `policy`;
-    with `events`, the deployment that screens the death files dropped there, every `EVENT_SECONDS`."""
+    with `events`, the deployment that screens the death files dropped there, every `EVENT_SECONDS`; with `batches`,
+    the one that screens the payment batches dropped there as often."""
     folders = {"drop": str(Path(drop).resolve()), "out": str(Path(out).resolve())}
     if policy:
         folders["policy"] = str(Path(policy).resolve())
@@ -68,11 +71,22 @@ def build_deployments(*, drop: Path, out: Path, cron: str = "0 2 * * *", timezon
             "last run, and publishes it as a run; the file then moves to done/ (or failed/, with the reason).",
             entrypoint_type=EntrypointType.MODULE_PATH,
         ),
-    ] if events else [])
+    ] if events else []) + ([
+        watch_batches.to_deployment(
+            DEPLOYMENT,
+            schedule=Interval(EVENT_SECONDS),
+            parameters={"inbox": str(Path(batches).resolve()), "out": folders["out"]},
+            description="Screens each payment batch (发放名册) dropped into the batches folder against the last run before it "
+            "is paid: verdicts, the cleaned batch and the 拦截清单 under out/screens/; the file then moves to done/ "
+            "(or failed/, with the reason).",
+            entrypoint_type=EntrypointType.MODULE_PATH,
+        ),
+    ] if batches else [])
 
 
 def serve_flows(*, drop: Path, out: Path, cron: str = "0 2 * * *", limit: int | None = None, timezone: str = TIMEZONE,
-                policy: Path | None = None, port: int | None = None, events: Path | None = None) -> None:
+                policy: Path | None = None, port: int | None = None, events: Path | None = None,
+                batches: Path | None = None) -> None:
     """Serve nightly on `cron` and campaign on demand until interrupted; `limit` caps concurrent runs.
 
     Runs may only read drops under `drop` and write under `out` (the flows
@@ -87,11 +101,14 @@ def serve_flows(*, drop: Path, out: Path, cron: str = "0 2 * * *", limit: int | 
     os.environ[OUT_ROOT_ENV] = str(Path(out).resolve())
     if events:
         os.environ[EVENTS_ROOT_ENV] = str(Path(events).resolve())
+    if batches:
+        os.environ[BATCHES_ROOT_ENV] = str(Path(batches).resolve())
     if policy:
         from hecha.config import load_policy
 
         load_policy(Path(policy))  # a county policy that does not validate is refused before anything is served
-    deployments = build_deployments(drop=drop, out=out, cron=cron, timezone=timezone, policy=policy, events=events)
+    deployments = build_deployments(drop=drop, out=out, cron=cron, timezone=timezone, policy=policy, events=events,
+                                    batches=batches)
     server = None
     if not os.environ.get("PREFECT_API_URL"):
         from hecha.flows.server import start_server

@@ -1,9 +1,14 @@
-"""Event runs from Prefect: the `event` flow for one file, and `watch_events`, which screens what lands in a folder.
+"""Files screened from Prefect as they arrive: death files between nights, and payment batches before they are paid.
 
-`hecha serve --events DIR` serves `watch_events` on a schedule (every minute by
-default): a cremation export or register file dropped into DIR is screened
-within a minute of its arrival (flows/event.py says what an event run does),
-then moved to DIR/done/, or to DIR/failed/ with a `.txt` saying why.
+- the `event` flow screens one death file, and `watch_events` what lands in a
+  folder: `hecha serve --events DIR` serves it on a schedule (every minute by
+  default): a cremation export or register file dropped into DIR is screened
+  within a minute of its arrival (flows/event.py says what an event run does);
+- the `screen` flow screens one payment batch, and `watch_batches` what lands
+  in its folder: `hecha serve --batches DIR` serves it likewise (flows/screen.py
+  says what a screen does; its results go to `<out>/screens/`).
+
+Each file is then moved to DIR/done/, or to DIR/failed/ with a `.txt` saying why.
 """
 
 from __future__ import annotations
@@ -17,7 +22,7 @@ from prefect import flow
 from hecha.extracts.errors import DropError
 from hecha.flows.event import event_stages, start_event
 from hecha.flows.nightly import progress_key, run_stages_as_tasks
-from hecha.flows.run import EVENTS_ROOT_ENV, OUT_ROOT_ENV, confine
+from hecha.flows.run import BATCHES_ROOT_ENV, EVENTS_ROOT_ENV, OUT_ROOT_ENV, confine
 from hecha.storage.files import make_private_dir
 
 @flow(name="event", log_prints=True)
@@ -27,7 +32,33 @@ def event(file: Path, out: Path = Path("out")) -> Path:
     return run_stages_as_tasks(run, event_stages(), progress_key("event"))
 
 
+@flow(name="screen", log_prints=True)
+def screen(file: Path, out: Path = Path("out"), as_of: str | None = None) -> Path:
+    """Screen one payment batch against the last run of `out`: a verdict per line, the cleaned batch, the 拦截清单."""
+    from hecha.flows.screen import run_screen, start_screen
+
+    screen_dir = run_screen(start_screen(confine(file, BATCHES_ROOT_ENV), confine(out, OUT_ROOT_ENV), as_of))
+    print((screen_dir / "summary.txt").read_text(encoding="utf-8"))
+    return screen_dir
+
+
 DONE, FAILED = "done", "failed"
+
+
+@flow(name="watch_batches", log_prints=True)
+def watch_batches(inbox: Path, out: Path = Path("out")) -> list[str]:
+    """Screen every payment batch dropped into `inbox`, oldest first; move each to `inbox/done/` or, refused, `inbox/failed/`."""
+    inbox = confine(inbox, BATCHES_ROOT_ENV)
+    screened = []
+    for path in arrived_files(inbox):
+        try:
+            screen_dir = screen(file=path, out=out)
+        except DropError as error:
+            settle(path, inbox / FAILED, reason=str(error))
+            continue
+        settle(path, inbox / DONE)
+        screened.append(Path(screen_dir).name)
+    return screened
 
 
 @flow(name="watch_events", log_prints=True)
