@@ -265,3 +265,22 @@ def test_a_block_outranks_a_hold_and_every_reason_is_given(county):
     line = screen(county, batch)[row]
     assert (line.verdict, line.reason_code) == ("block", "dead")
     assert line.reason == "受益人已死亡；年龄超过上限"
+
+
+def test_a_death_on_an_unsure_link_holds_the_line_instead_of_blocking_it(county):
+    # a number that fails its check and repairs to nobody: the ledger's rows and the cremation record of the same
+    # number and name are one person only as surely as "same invalid number" goes (below the review threshold)
+    unsure = county.person(registered=False, name="赵无证", id_number="13053419500101123A")
+    county.cremate(unsure, "2026-06-06", age=77)
+    county.tekun(unsure, case_no="TK-Z")
+    county.pay(unsure, programme="tekun", months=("2026-01", "2026-10"), amount=700, case_no="TK-Z")
+    sure = county.person()
+    county.cremate(sure, "2026-06-06", age=77)
+    county.tekun(sure, case_no="TK-W")
+    batch = Batch()
+    held = batch.line(unsure, programme="tekun", case_no="TK-Z", amount=700)
+    blocked = batch.line(sure, programme="tekun", case_no="TK-W", amount=700)
+    lines = screen(county, batch)
+    assert lines[held].verdict == "hold" and "死亡或迁出待确认" in lines[held].reason
+    assert "受益人已死亡" not in lines[held].reason
+    assert (lines[blocked].verdict, lines[blocked].reason_code) == ("block", "dead")
