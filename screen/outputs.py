@@ -47,7 +47,7 @@ from pathlib import Path
 import duckdb
 import xlsxwriter
 
-from hecha.audit.feedback import CASE_KEY_HEADER, CONCLUSION_HEADER, CONCLUSIONS, NOTE_HEADER
+from hecha.audit.feedback import CASE_KEY_HEADER, CONCLUSION_HEADER, CONCLUSIONS, NOTE_HEADER, SCREEN_KIND
 from hecha.audit.history import format_table
 from hecha.checks.labels import COUNTY_BOOK
 from hecha.extracts.declarations import BY_STEM, PROGRAMME
@@ -84,7 +84,6 @@ BOOKS_FOLDER = "拦截清单"
 LISTED = ("block", "hold")  # the verdicts an officer looks at; each has its sheet
 SHEETS = {verdict: VERDICTS[verdict] for verdict in LISTED}
 META_LABELS = ("county", "run_id", "as_of", "township", "kind")
-SCREEN_KIND = "screen"
 NO_TOWNSHIP = "（未注明乡镇）"
 PROGRAMME_LABELS = {code: label for label, code in PROGRAMME.items()}
 FEN = Decimal("0.01")
@@ -136,11 +135,12 @@ def write_screen_outputs(con: duckdb.DuckDBPyConnection, folder: Path, *, record
     `stg.quarantine` of the batch as the loader read it; `record` is the
     screen's record (screen.json: screen_id, month, county, night_run,
     batch); `encoding`: the one the loader read a CSV batch in (default:
-    detected as the loader detects it). The figures are {"counts",
+    the record's `batch.encoding`, else detected as the loader detects it). The figures are {"counts",
     "amounts", "by_reason"} as screen.json holds them (`screen_figures`).
     """
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
+    encoding = encoding or (record.get("batch") or {}).get("encoding")  # what the loader read a CSV batch in
     lines = read_lines(con)
     figures = screen_figures(lines)
     write_verdicts(con, folder / VERDICTS_FILE)
