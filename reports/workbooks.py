@@ -32,7 +32,7 @@ its own with a hash of the real one):
   answered in 身份确认 (是同一人 / 不是同一人); with several candidates the
   row's own line is keyed `source:source_row:` and offers 都不是. One header
   row per sheet is what the feedback reader expects.
-- `_meta` (hidden) — A1:B4 county / run_id / as_of / township.
+- `_meta` (hidden) — A1:B4 county / run_id / as_of / township (`write_meta_sheet`).
 - `核查成效` (the county's book only, after `汇总`) — per check, what the
   inspectors measured and what the findings changed: findings, 属实 / 不属实
   and their rates, cases open past `outcomes.verdict_deadline_days`, money
@@ -64,6 +64,10 @@ that keeps the 10 pt cells at 8 pt or more; the evidence column takes the
 width the other printed columns leave (`fit_columns`). Each row's height is
 set from the lines its cells wrap into (`text_lines`, CJK counting double),
 since neither xlsxwriter nor Excel sizes rows when a file is opened.
+
+A screen's 拦截清单 (screen/outputs.py) is built from the same pieces — cell
+formats, lines, answer sheets with their drop-downs, printing, `_meta` — so
+the officers' books of a payment batch look, mask and print as these do.
 
 A finding is listed twice, in its township's book and in the county's: its
 line (the cells masked and worded, the row's height) is made once a run

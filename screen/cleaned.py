@@ -69,15 +69,11 @@ def cut_batch(path: Path, parts: Mapping[Path, Collection[int]], *, extract: Ext
     path = Path(path)
     chosen = {destination: set(rows) for destination, rows in parts.items()}
     if path.suffix.lower() == ".xlsx":
-        count = _xlsx_data_rows(path)
-    else:
-        data = path.read_bytes()
-        encoding = encoding or detect_encoding(data)
-        header, records = csv_records(data, encoding, path.name)
-        count = len(records)
-    _check_parts(path.name, chosen, count)
-    if path.suffix.lower() == ".xlsx":
-        return {destination: _write_xlsx_part(path, destination, rows, extract, read_rows) for destination, rows in chosen.items()}
+        return _cut_xlsx(path, chosen, extract, read_rows)
+    data = path.read_bytes()
+    encoding = encoding or detect_encoding(data)
+    header, records = csv_records(data, encoding, path.name)
+    _check_parts(path.name, chosen, len(records))
     if read_rows is not None:
         _check_csv_records(path.name, header, records, encoding, extract, read_rows)
     written = {}
@@ -192,45 +188,52 @@ def _last_data_row(sheet) -> int:
     return last
 
 
-def _xlsx_data_rows(path: Path) -> int:
-    book = _open_xlsx(path)
-    try:
-        return _last_data_row(book.worksheets[0]) - 1
-    finally:
-        book.close()
+def _cut_xlsx(path: Path, parts: dict[Path, set[int]], extract: Extract,
+              read_rows: Sequence[Mapping[str, str | None]] | None) -> dict[Path, int]:
+    """Each part: the workbook with only the header and the data rows of its source_rows on the first sheet, moved up.
 
-
-def _write_xlsx_part(path: Path, destination: Path, rows: set[int], extract: Extract,
-                     read_rows: Sequence[Mapping[str, str | None]] | None) -> int:
-    """The workbook with only the header and the data rows of `rows` (source_rows) on its first sheet, moved up."""
+    The workbook is read once; for each part the first sheet's cells are
+    placed anew from the rows as read, and the workbook saved.
+    """
     book = _open_xlsx(path)
     try:
         sheet = book.worksheets[0]
         last = _last_data_row(sheet)
+        _check_parts(path.name, parts, last - 1)
         if read_rows is not None:
             _check_xlsx_rows(path.name, sheet, last, extract, read_rows)
         for merged in [str(merged) for merged in sheet.merged_cells.ranges if merged.max_row > 1]:
             sheet.unmerge_cells(merged)  # a range merged across data rows would cover other lines once they move
-        # sheet row → row in the part: the header stays, the chosen lines close up below it, the rest go
-        moved = {1: 1, **{source_row + 1: index for index, source_row in enumerate(sorted(rows), start=2)}}
-        # openpyxl keeps a sheet's cells in `_cells` by (row, column); its own move_range re-keys them the same way,
-        # but one row range at a time, which would take a pass over the sheet for every line removed
-        cells = {}
-        for (row, column), cell in sheet._cells.items():
-            if row in moved:
-                cell.row = moved[row]
-                cells[(moved[row], column)] = cell
-        sheet._cells = cells
-        heights = {row: dimension for row, dimension in sheet.row_dimensions.items() if row in moved}
-        sheet.row_dimensions.clear()
-        for row, dimension in heights.items():
-            dimension.index = moved[row]
-            sheet.row_dimensions[moved[row]] = dimension
-        destination.parent.mkdir(parents=True, exist_ok=True)
-        book.save(destination)
+        cells, heights = dict(sheet._cells), dict(sheet.row_dimensions)
+        for destination, rows in parts.items():
+            # sheet row → row in the part: the header stays, the chosen lines close up below it, the rest go
+            moved = {1: 1, **{source_row + 1: index for index, source_row in enumerate(sorted(rows), start=2)}}
+            _place_rows(sheet, cells, heights, moved)
+            destination.parent.mkdir(parents=True, exist_ok=True)
+            book.save(destination)
     finally:
         book.close()
-    return len(rows)
+    return {destination: len(rows) for destination, rows in parts.items()}
+
+
+def _place_rows(sheet, cells: dict, heights: dict, moved: dict[int, int]) -> None:
+    """The sheet holding the cells and row heights of the rows in `moved` (original row → row), the others left out.
+
+    openpyxl keeps a sheet's cells in `_cells` by (row, column); its own
+    move_range re-keys them the same way, but one range at a time, which
+    would take a pass over the sheet for every line removed.
+    """
+    placed = {}
+    for (row, column), cell in cells.items():
+        if row in moved:
+            cell.row = moved[row]
+            placed[(moved[row], column)] = cell
+    sheet._cells = placed
+    sheet.row_dimensions.clear()
+    for row, dimension in heights.items():
+        if row in moved:
+            dimension.index = moved[row]
+            sheet.row_dimensions[moved[row]] = dimension
 
 
 def _check_xlsx_rows(file: str, sheet, last: int, extract: Extract, read_rows: Sequence[Mapping[str, str | None]]) -> None:

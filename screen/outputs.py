@@ -92,11 +92,11 @@ VERDICT_HEADER = "处理意见"
 REASON_HEADER = "原因"
 BASIS_HEADER = "依据"
 LINE_COLUMNS: tuple[Column, ...] = (
-    Column("村/社区", 8, "text"),
+    Column("村/社区", 10, "text"),
     Column("姓名", 7, "text"),
     Column("身份证号", 19, "text"),  # 130534********0213 on one line
     Column("项目", 10, "text"),
-    Column("证号", 11, "text"),
+    Column("证号", 20, "text"),  # a disability certificate (20 characters, masked) on one line
     Column("发放年月", 8, "text"),
     Column("金额", 9, "amount"),
     Column(REASON_HEADER, 12, "text"),
@@ -498,7 +498,7 @@ def summary_text(record: dict, figures: dict, folder: Path, *, books: Sequence[P
         lines.append("per reason:")
         rows = [[VERDICTS.get(item["verdict"], item["verdict"]), item["reason"], item["reason_code"] or "", str(item["lines"]),
                  f"{item['amount']:.2f}"] for item in figures["by_reason"]]
-        lines += ["  " + line for line in format_table(["", "reason", "code", "lines", "yuan"], rows, right=(3, 4))]
+        lines += ["  " + line for line in format_table(["verdict", "reason", "code", "lines", "yuan"], rows, right=(3, 4))]
     folder = Path(folder)
     name = batch.get("name") or ""
     lines.append(f"files: {folder}")
