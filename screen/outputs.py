@@ -114,7 +114,7 @@ LINE_KINDS = {column.header: column.kind for column in LINE_COLUMNS}
 
 # The 汇总 sheet's grid: the verdict and reason table takes the first four columns, the county's township
 # table all ten; notes run across the ten.
-SUMMARY_WIDTHS = (14, 24, 8, 12, 8, 12, 8, 12, 8, 12)
+SUMMARY_WIDTHS = (14, 24, 8, 12, 10, 12, 10, 12, 10, 12)  # 拦截（行） on one line
 REASON_TABLE = (("处理意见", "text"), ("原因", "text"), ("行数", "integer"), ("金额（元）", "amount"))
 TOWNSHIP_TABLE = (("乡镇", "text"), ("拦截清单", "text"), ("行数", "integer"), ("金额（元）", "amount"),
                   ("拦截（行）", "integer"), ("拦截（元）", "amount"), ("暂缓（行）", "integer"), ("暂缓（元）", "amount"),
