@@ -29,6 +29,15 @@ unpacked size, compression ratio) and read in openpyxl's streaming mode with
 a row limit per sheet: a returned workbook comes from outside and a small
 file can unpack to gigabytes.
 
+A screen's 拦截清单 (screen/outputs.py: `_meta` kind `screen`, its run_id the
+screen id) is read the same way: its 案件编号 are the case keys of the lines
+the screen blocked or held, checked against the screen's own folder
+(`<out>/screens/<screen_id>/`: screen.json for the county, the database's
+screen.line for the keys and their townships), and its 核查结论 recorded in
+the out folder's history like any workbook's, with the fingerprints of the
+line's evidence. `--out` is the nightly out folder the screen was published
+under.
+
 A workbook is checked against the history of the folder its run published
 to (the nightly out folder, or a campaign's); what the inspectors decided is
 recorded in the root out folder's history (`secret_root(out)/audit.duckdb`),
@@ -53,9 +62,10 @@ import duckdb
 import openpyxl
 from openpyxl.utils import get_column_letter
 
-from hecha.audit.history import STATE, open_state, transaction
+from hecha.audit.history import STATE, basis_hash_sql, evidence_hash_sql, open_state, transaction
 from hecha.audit.outcomes import OUTCOME_DDL, RecoveryError, record_recovered, recovered_value, recovery_problem
 from hecha.checks.labels import COUNTY_BOOK
+from hecha.storage.database import attached
 from hecha.storage.masking import mask_text
 from hecha.storage.secret import CAMPAIGNS_FOLDER, secret_root
 
@@ -87,6 +97,11 @@ RECOVERED_HEADER = "追回金额"
 LINK_KEY_HEADER = "关联编号"
 LINK_DECISION_HEADER = "身份确认"
 META_SHEET = "_meta"
+# A screen's 拦截清单 (screen/outputs.py) says `kind` = screen in _meta; its run_id is the screen id.
+SCREEN_KIND = "screen"
+SCREENS_FOLDER = "screens"  # <out>/screens/<screen_id>/: a published screen
+SCREEN_RECORD = "screen.json"
+SCREEN_DATABASES = ("hecha.duckdb", "screen.duckdb")  # the screen's database, holding screen.line
 ANSWER_HEADERS = (CASE_KEY_HEADER, CONCLUSION_HEADER, NOTE_HEADER, RECOVERED_HEADER, LINK_KEY_HEADER, LINK_DECISION_HEADER)
 
 
@@ -252,6 +267,11 @@ def _check_answered_alike(rows: list[_Row], key_header: str, answer: str, same, 
             problems.append(f"{file} {places}: {key_header} {mask_text(key)!r} has a different {answer} on each; keep one")
 
 
+def _plain_name(name: str) -> bool:
+    """Whether `name` (from a workbook) is one plain folder name: no separator, not hidden, not `..`."""
+    return bool(name) and Path(name).name == name and not name.startswith(".") and not {"\\", "\x00"} & set(name)
+
+
 def run_folder(out: Path, run_id: str) -> Path:
     """The folder that published run `run_id`: `out`, or, given the nightly folder, the campaign under it that did.
 
@@ -259,13 +279,53 @@ def run_folder(out: Path, run_id: str) -> Path:
     plain folder name (no separator, not hidden, not `..`).
     """
     out = Path(out)
-    plain = bool(run_id) and Path(run_id).name == run_id and not run_id.startswith(".") and not {"\\", "\x00"} & set(run_id)
-    if not plain or (out / run_id).is_dir():
+    if not _plain_name(run_id) or (out / run_id).is_dir():
         return out
     for campaign in sorted((out / CAMPAIGNS_FOLDER).glob("*")):
         if (campaign / run_id).is_dir():
             return campaign
     return out
+
+
+def screen_folder(out: Path, screen_id: str) -> Path | None:
+    """The folder that published screen `screen_id` (`<out>/screens/<screen_id>/`, holding its record), None if none did.
+
+    The id comes from the workbook: it names a folder only when it is one plain folder name.
+    """
+    folder = Path(out) / SCREENS_FOLDER / screen_id
+    return folder if _plain_name(screen_id) and (folder / SCREEN_RECORD).is_file() else None
+
+
+def _screen_cases(folder: Path | None, meta: dict[str, str], out: Path, file: str,
+                  problems: list[str]) -> tuple[dict[str, tuple[str | None, str | None]], dict[str, str | None]]:
+    """The case keys a screen listed, with the fingerprints of their evidence and basis, and the township of each.
+
+    Read from the screen's own folder: its record (the county) and its
+    database's screen.line, whose blocked and held lines carry a case_key.
+    """
+    screen_id = meta.get("run_id", "")
+    if folder is None:
+        problems.append(f"{file}: {META_SHEET} names screen {screen_id!r}, which {out} has not published "
+                        f"(no {SCREENS_FOLDER}/{screen_id}/{SCREEN_RECORD})")
+        return {}, {}
+    record = json.loads((folder / SCREEN_RECORD).read_text(encoding="utf-8"))
+    if meta.get("county") != (record.get("county") or ""):
+        problems.append(f"{file}: workbook of county {meta.get('county')!r}, but screen {screen_id} is county {record.get('county')!r}")
+    database = next((folder / name for name in SCREEN_DATABASES if (folder / name).is_file()), None)
+    if database is None:
+        problems.append(f"{file}: screen {screen_id} keeps no database ({' or '.join(SCREEN_DATABASES)}) to check its lines against")
+        return {}, {}
+    con = duckdb.connect()
+    try:
+        # attached under another name: a file called screen.duckdb would be a catalog "screen", clashing with the schema
+        with attached(con, database, "screened", read_only=True):
+            rows = con.execute(
+                f"select case_key, {evidence_hash_sql('evidence')}, {basis_hash_sql('evidence')}, township "
+                "from screened.screen.line where case_key is not null"
+            ).fetchall()
+    finally:
+        con.close()
+    return {key: (evidence, basis) for key, evidence, basis, _ in rows}, {key: township for key, _, _, township in rows}
 
 
 def import_feedback(path: Path, out: Path, *, inspector: str | None = None) -> FeedbackResult:
@@ -284,25 +344,37 @@ def import_feedback(path: Path, out: Path, *, inspector: str | None = None) -> F
     path = Path(path)
     meta, cases, links, problems = read_workbook(path)
     run_id = meta.get("run_id", "")
-    out = run_folder(Path(out), run_id)
-    state = out / STATE
-    if not state.exists():
-        raise FeedbackError(f"{path.name}: {out} has no case history ({STATE}); import into the folder the run published to")
-    with open_state(state) as con:
-        run = con.execute("select run_dir from audit.run where run_id = ?", [run_id]).fetchall()
-        if not run:
-            problems.append(f"{path.name}: {META_SHEET} names run {run_id!r}, which {out} has not published")
-        else:
-            county = _run_county(Path(run[0][0]))
-            if meta.get("county") != (county or ""):
-                problems.append(f"{path.name}: workbook of county {meta.get('county')!r}, but run {run_id} is county {county!r}")
-        # the fingerprints of the evidence and of its basis, as the inspector saw them in that run
-        known = {key: (evidence, basis) for key, evidence, basis in con.execute(
-            "select case_key, evidence_hash, basis_hash from audit.case_run where run_id = ?", [run_id]).fetchall()}
-        township = meta.get("township", "")
-        if not township:
-            problems.append(f"{path.name}: {META_SHEET} names no township; import the workbook hecha wrote for a township or {COUNTY_BOOK}")
-        case_townships = _case_townships(con, run[0][0] if run else None, run_id) if township != COUNTY_BOOK else {}
+    township = meta.get("township", "")
+    if not township:
+        problems.append(f"{path.name}: {META_SHEET} names no township; import the workbook hecha wrote for a township or {COUNTY_BOOK}")
+    screen_dir = screen_folder(Path(out), run_id)
+    run_dir = None
+    if screen_dir is not None or meta.get("kind") == SCREEN_KIND:  # a screen's 拦截清单
+        out = Path(out)
+        known, case_townships = _screen_cases(screen_dir, meta, out, path.name, problems)
+        of_what = f"a line screen {run_id} blocked or held"
+        problems += [f"{path.name} sheet {row.sheet} row {row.row}: {LINK_DECISION_HEADER} on a screen's workbook, "
+                     "which has no identity links to confirm" for row in links]
+        links = []
+    else:
+        out = run_folder(Path(out), run_id)
+        state = out / STATE
+        if not state.exists():
+            raise FeedbackError(f"{path.name}: {out} has no case history ({STATE}); import into the folder the run published to")
+        with open_state(state) as con:
+            run = con.execute("select run_dir from audit.run where run_id = ?", [run_id]).fetchall()
+            if not run:
+                problems.append(f"{path.name}: {META_SHEET} names run {run_id!r}, which {out} has not published")
+            else:
+                run_dir = run[0][0]
+                county = _run_county(Path(run_dir))
+                if meta.get("county") != (county or ""):
+                    problems.append(f"{path.name}: workbook of county {meta.get('county')!r}, but run {run_id} is county {county!r}")
+            # the fingerprints of the evidence and of its basis, as the inspector saw them in that run
+            known = {key: (evidence, basis) for key, evidence, basis in con.execute(
+                "select case_key, evidence_hash, basis_hash from audit.case_run where run_id = ?", [run_id]).fetchall()}
+            case_townships = _case_townships(con, run_dir, run_id) if township != COUNTY_BOOK else {}
+        of_what = f"run {run_id}"
     _check_answered_alike(cases, CASE_KEY_HEADER, f"{CONCLUSION_HEADER}, {NOTE_HEADER} or {RECOVERED_HEADER}",
                           lambda row: (row.value, row.note, _text(row.recovered)), problems, path.name)
     for row in cases:
@@ -310,7 +382,7 @@ def import_feedback(path: Path, out: Path, *, inspector: str | None = None) -> F
         if row.value and row.value not in CONCLUSIONS:
             problems.append(f"{where}: 核查结论 {mask_text(row.value)!r} is not one of {'/'.join(CONCLUSIONS)}")
         if row.key not in known:
-            problems.append(f"{where}: 案件编号 {mask_text(row.key)!r} is not a finding of run {run_id}")
+            problems.append(f"{where}: 案件编号 {mask_text(row.key)!r} is not a finding of {of_what}")
         elif township and township != COUNTY_BOOK and case_townships.get(row.key) != township:
             # a township decides its own cases; the county workbook decides all
             owner = case_townships.get(row.key)
@@ -339,8 +411,8 @@ def import_feedback(path: Path, out: Path, *, inspector: str | None = None) -> F
                             f"{row.value} goes on a candidate's line")
             continue
         link_rows.append((row, parts[0], int(parts[1]), parts[2]))
-    signatures = _signatures(run[0][0] if run else None, link_rows, problems, path.name)
-    link_rows, signatures = _link_choices(run[0][0] if run else None, link_rows, signatures, problems, path.name)
+    signatures = _signatures(run_dir, link_rows, problems, path.name)
+    link_rows, signatures = _link_choices(run_dir, link_rows, signatures, problems, path.name)
     # checked against the history they are recorded in, as record_recovered checks them
     problems += _recovery_problems(secret_root(out) / STATE, [row for row in cases if row.recovered is not None and row.key in known],
                                    path.name)

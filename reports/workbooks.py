@@ -32,7 +32,7 @@ its own with a hash of the real one):
   answered in 身份确认 (是同一人 / 不是同一人); with several candidates the
   row's own line is keyed `source:source_row:` and offers 都不是. One header
   row per sheet is what the feedback reader expects.
-- `_meta` (hidden) — A1:B4 county / run_id / as_of / township.
+- `_meta` (hidden) — A1:B4 county / run_id / as_of / township (`write_meta_sheet`).
 - `核查成效` (the county's book only, after `汇总`) — per check, what the
   inspectors measured and what the findings changed: findings, 属实 / 不属实
   and their rates, cases open past `outcomes.verdict_deadline_days`, money
@@ -64,6 +64,10 @@ that keeps the 10 pt cells at 8 pt or more; the evidence column takes the
 width the other printed columns leave (`fit_columns`). Each row's height is
 set from the lines its cells wrap into (`text_lines`, CJK counting double),
 since neither xlsxwriter nor Excel sizes rows when a file is opened.
+
+A screen's 拦截清单 (screen/outputs.py) is built from the same pieces — cell
+formats, lines, answer sheets with their drop-downs, printing, `_meta` — so
+the officers' books of a payment batch look, mask and print as these do.
 
 A finding is listed twice, in its township's book and in the county's: its
 line (the cells masked and worded, the row's height) is made once a run
@@ -747,12 +751,13 @@ def _page_text(text: str) -> str:
 
 
 def _print_setup(sheet, columns: Sequence[Column], *, last_row: int, repeat: tuple[int, int], title: str,
-                 as_of: str) -> None:
+                 as_of: str, page_note: str | None = None) -> None:
     """A4 landscape, margins, title and page numbers, the printed columns one page wide at ≥ 8 pt type.
 
     Printed columns come first (`Column.printed`); the print area stops after them, so the
     machine columns at the right stay on screen. `repeat`: the first and last rows printed at
-    the top of every page (the header, and the warning banner above it).
+    the top of every page (the header, and the warning banner above it). `page_note`: the page
+    header's right side, `数据截至 <as_of>` unless given.
     """
     printed = [index for index, column in enumerate(columns) if column.printed]
     if printed != list(range(len(printed))):
@@ -760,7 +765,8 @@ def _print_setup(sheet, columns: Sequence[Column], *, last_row: int, repeat: tup
     sheet.set_landscape()
     sheet.set_paper(PAPER_A4)
     sheet.set_margins(**MARGINS)
-    sheet.set_header(f"&L{_page_text(title)}&R{_page_text('数据截至 ' + as_of)}", {"margin": HEADER_MARGIN})
+    note = page_note if page_note is not None else f"数据截至 {as_of}"
+    sheet.set_header(f"&L{_page_text(title)}&R{_page_text(note)}", {"margin": HEADER_MARGIN})
     sheet.set_footer("&C第 &P 页，共 &N 页", {"margin": HEADER_MARGIN})
     sheet.repeat_rows(*repeat)
     sheet.print_area(0, 0, max(last_row, repeat[1]), len(printed) - 1)
@@ -910,7 +916,7 @@ def _choice_ranges(header: str, first_row: int, col: int, count: int,
 
 
 def _answer_sheet(book, name: str, columns: Sequence[Column], lines: list[_Line], formats: _Formats,
-                  warnings: Sequence[str], *, title: str, as_of: str) -> None:
+                  warnings: Sequence[str], *, title: str, as_of: str, page_note: str | None = None) -> None:
     """A sheet inspectors answer on: the warnings in one banner row when there are any, then the table.
 
     Header frozen and filtered; printed with the header (and banner) on every page.
@@ -931,7 +937,7 @@ def _answer_sheet(book, name: str, columns: Sequence[Column], lines: list[_Line]
     last_row = _write_table(sheet, header_row, columns, lines, formats)
     sheet.freeze_panes(header_row + 1, 0)
     sheet.autofilter(header_row, 0, last_row, len(columns) - 1)
-    _print_setup(sheet, columns, last_row=last_row, repeat=(0, header_row), title=title, as_of=as_of)
+    _print_setup(sheet, columns, last_row=last_row, repeat=(0, header_row), title=title, as_of=as_of, page_note=page_note)
 
 
 def _month(value) -> str:
@@ -1188,16 +1194,24 @@ def write_workbook(path: Path, findings: list[dict], resolved: list[dict], revie
         _answer_sheet(book, CONFIRM_SHEET, confirm_columns, confirm, formats, warnings,
                       title=f"{meta[3]}　{CONFIRM_SHEET}", as_of=as_of)
 
-        meta_sheet = book.add_worksheet(META_SHEET)
-        for row, (label, value) in enumerate(zip(("county", "run_id", "as_of", "township"), meta)):
-            meta_sheet.write_string(row, 0, label)
-            if value:
-                meta_sheet.write_string(row, 1, cell_text(value))
-        meta_sheet.hide()
+        write_meta_sheet(book, meta)
         summary.activate()
     finally:
         book.close()
     return path
+
+
+META_LABELS = ("county", "run_id", "as_of", "township")
+
+
+def write_meta_sheet(book: xlsxwriter.Workbook, values: Sequence[object], labels: Sequence[str] = META_LABELS) -> None:
+    """The hidden `_meta` sheet the feedback import reads: a label and its value a row, from A1 (A1:B4 for META_LABELS)."""
+    sheet = book.add_worksheet(META_SHEET)
+    for row, (label, value) in enumerate(zip(labels, values)):
+        sheet.write_string(row, 0, label)
+        if value:
+            sheet.write_string(row, 1, cell_text(value))
+    sheet.hide()
 
 
 def _write_summary(sheet, formats: _Formats, findings, resolved, reviews, codes, sheet_names, meta, policy,
