@@ -46,6 +46,7 @@ from hecha.audit.history import open_state, transaction
 from hecha.checks.catalogue import CATALOGUE
 from hecha.checks.runner import SQL_DIR, bind, read_sql
 from hecha.config import load_policy, parse_month, run_parameters
+from hecha.screen.reasons import BY_CODE as SCREEN_REASON_BY_CODE, REASONS as SCREEN_REASONS, VERDICTS as SCREEN_VERDICTS
 from hecha.storage.database import records, sql_identifier, table_columns, use
 from hecha.storage.tables import OUTCOME_TABLES, SCREEN_HISTORY_TABLES, ddl
 
@@ -160,18 +161,16 @@ def prevented_summary(con: duckdb.DuckDBPyConnection) -> list[dict] | None:
     None when the run's database has no such table (a run before screens
     were tracked); [] when no screen has stopped a line.
     """
-    from hecha.screen.reasons import BY_CODE as REASONS, REASONS as ORDER, VERDICTS
-
     if not table_columns(con, "chk", "prevented_summary"):
         return None
-    order = {reason.code: index for index, reason in enumerate(ORDER)}
-    verdicts = list(VERDICTS)
+    order = {reason.code: index for index, reason in enumerate(SCREEN_REASONS)}
+    verdicts = list(SCREEN_VERDICTS)
     rows = []
     for row in records(con, "select * from chk.prevented_summary"):
         row = {name: float(value) if isinstance(value, Decimal) else value for name, value in row.items()}
         code = row["reason_code"]
-        row["reason"] = REASONS[code].label if code in REASONS else (code or "")
-        row["verdict_label"] = VERDICTS.get(row["screen_verdict"], row["screen_verdict"] or "")
+        row["reason"] = SCREEN_REASON_BY_CODE[code].label if code in SCREEN_REASON_BY_CODE else (code or "")
+        row["verdict_label"] = SCREEN_VERDICTS.get(row["screen_verdict"], row["screen_verdict"] or "")
         rows.append(row)
     return sorted(rows, key=lambda row: (verdicts.index(row["screen_verdict"]) if row["screen_verdict"] in verdicts else len(verdicts),
                                          order.get(row["reason_code"], len(order)), row["reason_code"] or ""))

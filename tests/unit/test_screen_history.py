@@ -2,8 +2,8 @@
 
 import datetime as dt
 import json
+import os
 from decimal import Decimal
-from html.parser import HTMLParser
 
 import duckdb
 import openpyxl
@@ -16,6 +16,7 @@ from hecha.config import load_policy
 from hecha.reports.html_report import render_html_report
 from hecha.reports.workbooks import OUTCOME_SHEET, PREVENTED_TITLE, write_workbooks
 from hecha.storage.tables import SCREEN_LINE, ddl
+from tests.unit.test_outcome_reports import Tables, outcome_section
 
 COUNTY, MONTH = "130534", "2026-11"
 NOV = dt.date(2026, 11, 1)
@@ -45,9 +46,9 @@ LINES = [
 ]
 
 
-def write_screen(out, screen_id, lines=LINES, *, sha="ab" * 32, finished=NOW):
-    """A published screen folder built by hand: screen.duckdb with screen.line, and screen.json."""
-    folder = out / SCREENS_FOLDER / screen_id
+def write_screen(out, screen_id, lines=LINES, *, sha="ab" * 32, finished=NOW, folder_name=None):
+    """A published screen folder built by hand (or its work folder, `folder_name`): screen.duckdb with screen.line, and screen.json."""
+    folder = out / SCREENS_FOLDER / (folder_name or screen_id)
     folder.mkdir(parents=True)
     con = duckdb.connect()
     try:
@@ -210,9 +211,26 @@ def test_a_history_without_the_screen_tables_is_read_and_gains_them(out, tmp_pat
     assert {"screen", "screen_line"} <= tables
 
 
+def test_a_screen_is_recorded_in_the_transaction_that_publishes_it(out):
+    screen_id = "2026-11_20261125T010000"
+    work, record = write_screen(out, screen_id, folder_name=f".work-{screen_id}")
+    final = work.parent / screen_id
+    with open_state(out / STATE) as history, transaction(history):  # as the screen flow publishes
+        record_screen_in(history, record=record, screen_dir=final, database=work / SCREEN_DATABASE)
+        os.replace(work, final)
+    with pytest.raises(RuntimeError), open_state(out / STATE) as history, transaction(history):  # killed before the commit
+        second, again = write_screen(out, "2026-11_20261125T020000", folder_name=".work-2026-11_20261125T020000")
+        record_screen_in(history, record=again, screen_dir=out / SCREENS_FOLDER / again["screen_id"],
+                         database=second / SCREEN_DATABASE)
+        raise RuntimeError("killed")
+    with open_state(out / STATE, read_only=True) as history:
+        assert history.execute("select screen_id, screen_dir from audit.screen").fetchall() == [(screen_id, str(final))]
+        assert history.execute("select count(*) from audit.screen_line").fetchall() == [(5,)]
+
+
 def test_a_published_screen_the_history_lacks_is_recorded_on_opening(out):
     folder, _ = write_screen(out, "2026-11_20261125T010000")  # killed between the rename and the commit
-    write_screen(out, ".work-2026-11_20261125T020000")  # a screen still being built: not published
+    write_screen(out, "2026-11_20261125T020000", folder_name=".work-2026-11_20261125T020000")  # still being built
     with open_state(out / STATE) as history:
         recorded = history.execute("select screen_id from audit.screen").fetchall()
         lines = history.execute("select count(*) from audit.screen_line").fetchall()
@@ -261,41 +279,12 @@ def test_the_county_workbook_shows_the_money_prevented(reported, tmp_path):
     assert checks < title and any(row[0] == "死亡人员仍领取" for row in rows[checks:title])  # below the per-check table
 
 
-class Tables(HTMLParser):
-    """The text of each table cell by table id, row by row."""
-
-    def __init__(self):
-        super().__init__(convert_charrefs=True)
-        self.tables, self.table, self.row, self.cell = {}, None, None, None
-
-    def handle_starttag(self, tag, attrs):
-        if tag == "table":
-            self.table = self.tables.setdefault(dict(attrs).get("id"), [])
-        elif tag == "tr" and self.table is not None:
-            self.row = []
-            self.table.append(self.row)
-        elif tag in ("td", "th") and self.row is not None:
-            self.cell = ""
-
-    def handle_endtag(self, tag):
-        if tag in ("td", "th") and self.cell is not None:
-            self.row.append(self.cell.strip())
-            self.cell = None
-        elif tag == "table":
-            self.table = None
-
-    def handle_data(self, data):
-        if self.cell is not None:
-            self.cell += data
-
-
 def test_the_report_shows_the_money_prevented(reported):
     con, summary = reported
     record = {"run_id": "2026-11_run", "status": "succeeded", "parameters": {"as_of": "2026-11", "county": COUNTY},
               "policy": load_policy(), "outcomes": summary}
     page = render_html_report(con, record=record, history=[])
-    start = page.index('<section id="outcomes">')
-    section = page[start:page.index("</section>", start)]
+    section = outcome_section(page)
     assert f">{PREVENTED_TITLE}</h3>" in section
     parser = Tables()
     parser.feed(section)
