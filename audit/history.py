@@ -8,7 +8,9 @@ folder) lives in `<out>/audit.duckdb`:
 - `audit.case_run` — which cases each run found, with their status then and
   the fingerprints of their evidence and of its basis;
 - `audit.disposition` — what inspectors recorded (see audit/feedback.py);
-- `audit.link_decision` — identity links inspectors confirmed or rejected.
+- `audit.link_decision` — identity links inspectors confirmed or rejected;
+- `audit.screen`, `audit.screen_line` — the payment batches screened before
+  they were paid and the lines they stopped (audit/screens.py).
 
 Their columns are declared once, in storage/tables.py (docs/tables.md).
 
@@ -62,11 +64,11 @@ import duckdb
 from hecha.checks.labels import CHANGE_LABELS
 from hecha.storage.database import attach, attached, connect, sql_literal, use
 from hecha.storage.files import restrict_file
-from hecha.storage.tables import STATE_TABLES, ddl
+from hecha.storage.tables import SCREEN_HISTORY_TABLES, STATE_TABLES, ddl
 
 STATE = "audit.duckdb"
 
-STATE_DDL = ("create schema if not exists audit", *(ddl(table) for table in STATE_TABLES))
+STATE_DDL = ("create schema if not exists audit", *(ddl(table) for table in (*STATE_TABLES, *SCREEN_HISTORY_TABLES)))
 
 
 @contextmanager
@@ -75,9 +77,11 @@ def open_state(state: Path, *, read_only: bool = False, timeout: float | None = 
 
     Opening it for writing waits (up to `timeout`, see storage/database.py)
     while another process holds it, brings a history an earlier version wrote
-    up to date (`migrate_state`), and records any run a crash left
-    published but unrecorded (`record_unrecorded_runs`), so every writer and
-    every later reader sees each published run in the history.
+    up to date (`migrate_state`; tables added since are created), and
+    records any run or screen a crash left published but unrecorded
+    (`record_unrecorded_runs`, audit/screens.py `record_unrecorded_screens`),
+    so every writer and every later reader sees each published run and
+    screen in the history.
     """
     state = Path(state)
     if read_only and not state.exists():
@@ -101,7 +105,10 @@ def open_state(state: Path, *, read_only: bool = False, timeout: float | None = 
                 con.execute(statement)
             migrate_state(con)
             if repair:  # hecha recover asks for the repair itself, to say what it recorded
+                from hecha.audit.screens import record_unrecorded_screens  # screens record through this module
+
                 record_unrecorded_runs(con, state.parent)
+                record_unrecorded_screens(con, state.parent)
     try:
         yield con
     finally:

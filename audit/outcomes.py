@@ -20,7 +20,16 @@ In the history (`OUTCOME_DDL`): `audit.outcome`, each run's `chk.outcome`,
 recorded with the run (`record_outcomes_in`); `audit.recovery`, the amounts
 recovered. The report and the county workbook read `chk.outcome_summary`
 through `read_outcome_summary` and total it with `outcome_totals`, so both
-show the same figures. What does not belong here: importing verdicts and recoveries from
+show the same figures.
+
+Payments stopped before they were paid (发放前拦截, audit/screens.py): each
+run also copies the history's screened payments, with the verdict in force
+on each, into `chk.screen_history` (sql/outcomes/screen_history.sql) and
+sums them per screen verdict and reason into `chk.prevented_summary`: a
+blocked line confirmed 属实 or 已整改 is money prevented (阻止发放), once per
+verdict key and month however often its batch was screened. The workbook and
+the report read it through `prevented_summary` and total it with
+`prevented_totals`. What does not belong here: importing verdicts and recoveries from
 workbooks (audit/feedback.py), statuses across runs (audit/history.py),
 showing outcomes (the workbooks and the report).
 """
@@ -37,8 +46,9 @@ from hecha.audit.history import open_state, transaction
 from hecha.checks.catalogue import CATALOGUE
 from hecha.checks.runner import SQL_DIR, bind, read_sql
 from hecha.config import load_policy, parse_month, run_parameters
+from hecha.screen.reasons import BY_CODE as SCREEN_REASON_BY_CODE, REASONS as SCREEN_REASONS, VERDICTS as SCREEN_VERDICTS
 from hecha.storage.database import records, sql_identifier, table_columns, use
-from hecha.storage.tables import OUTCOME_TABLES, ddl
+from hecha.storage.tables import OUTCOME_TABLES, SCREEN_HISTORY_TABLES, ddl
 
 OUTCOME_SQL = SQL_DIR / "outcomes"
 FEN = Decimal("0.01")
@@ -46,6 +56,9 @@ FEN = Decimal("0.01")
 OUTCOME_DDL = ("create schema if not exists audit", *(ddl(table) for table in OUTCOME_TABLES))
 # built in the run's database in this order, each from the ones before
 RUN_TABLES = ("outcome_case", "outcome", "outcome_summary")
+# read from the history (as case_history is), then summed in the run's database
+HISTORY_TABLES = ("case_history", "screen_history")
+PREVENTED_TABLES = ("prevented_summary",)
 
 
 class RecoveryError(ValueError):
@@ -66,16 +79,19 @@ def track_outcomes(con: duckdb.DuckDBPyConnection, *, state: Path, run_id: str, 
     month = as_of if isinstance(as_of, dt.date) else parse_month(str(as_of))
     parameters = run_parameters(month, policy)
     con.execute("create schema if not exists chk")
+    read = {}
     with open_state(Path(state), read_only=True) as history:
         add_missing_outcome_tables(history)
-        sql = read_sql(OUTCOME_SQL / "case_history.sql")
-        cases = history.sql(sql, params=bind(sql, parameters, "outcomes/case_history.sql")).to_arrow_table()
-    con.register("case_history_rows", cases)
-    try:
-        con.execute("create or replace table chk.case_history as select * from case_history_rows")
-    finally:
-        con.unregister("case_history_rows")
-    for table in RUN_TABLES:
+        for table in HISTORY_TABLES:
+            sql = read_sql(OUTCOME_SQL / f"{table}.sql")
+            read[table] = history.sql(sql, params=bind(sql, parameters, f"outcomes/{table}.sql")).to_arrow_table()
+    for table, rows in read.items():
+        con.register(f"{table}_rows", rows)
+        try:
+            con.execute(f"create or replace table chk.{table} as select * from {table}_rows")
+        finally:
+            con.unregister(f"{table}_rows")
+    for table in (*RUN_TABLES, *PREVENTED_TABLES):
         sql = read_sql(OUTCOME_SQL / f"{table}.sql")
         con.execute(f"create or replace table chk.{table} as {sql}", bind(sql, parameters, f"outcomes/{table}.sql"))
     return summary_record(con, run_id, month, policy)
@@ -91,12 +107,14 @@ def summary_record(con: duckdb.DuckDBPyConnection, run_id: str, month: dt.date, 
         code = figures.pop("check_code")
         checks[code] = {name: rounded(name, value) for name, value in figures.items()}
     tracked = con.execute("select count(*) from chk.outcome").fetchall()[0][0]
+    prevented = prevented_totals(prevented_summary(con) or [])
     return {
         "run_id": run_id,
         "as_of": f"{month:%Y-%m}",
         "verdict_deadline_days": policy["outcomes"]["verdict_deadline_days"],
         "tracked_cases": tracked,
         "checks": checks,
+        "screens": {name: rounded(name, value) for name, value in prevented.items()},
     }
 
 
@@ -132,6 +150,48 @@ def outcome_totals(rows: list[dict]) -> dict:
     return totals
 
 
+def prevented_summary(con: duckdb.DuckDBPyConnection) -> list[dict] | None:
+    """chk.prevented_summary as the report and the county workbook show it: a dict per screen verdict and reason.
+
+    Blocked reasons first, then held, each in screen/reasons.py's order,
+    with the reason's Chinese label (`reason`) and the verdict's (`verdict_label`);
+    money as floats. Each has lines, true_count, not_true_count,
+    rectified_count, no_verdict_count (open), true_rate, amount (yuan
+    stopped), prevented_amount and prevented_lines (blocked and confirmed).
+    None when the run's database has no such table (a run before screens
+    were tracked); [] when no screen has stopped a line.
+    """
+    if not table_columns(con, "chk", "prevented_summary"):
+        return None
+    order = {reason.code: index for index, reason in enumerate(SCREEN_REASONS)}
+    verdicts = list(SCREEN_VERDICTS)
+    rows = []
+    for row in records(con, "select * from chk.prevented_summary"):
+        row = {name: float(value) if isinstance(value, Decimal) else value for name, value in row.items()}
+        code = row["reason_code"]
+        row["reason"] = SCREEN_REASON_BY_CODE[code].label if code in SCREEN_REASON_BY_CODE else (code or "")
+        row["verdict_label"] = SCREEN_VERDICTS.get(row["screen_verdict"], row["screen_verdict"] or "")
+        rows.append(row)
+    return sorted(rows, key=lambda row: (verdicts.index(row["screen_verdict"]) if row["screen_verdict"] in verdicts else len(verdicts),
+                                         order.get(row["reason_code"], len(order)), row["reason_code"] or ""))
+
+
+def prevented_totals(rows: list[dict]) -> dict:
+    """The county's line under `prevented_summary`'s rows: counts and yuan summed, the rate over the sums (as `outcome_totals`)."""
+    names = ("lines", "true_count", "not_true_count", "rectified_count", "no_verdict_count", "amount", "prevented_amount",
+             "prevented_lines")
+    totals: dict = {name: sum(row.get(name) or 0 for row in rows) for name in names}
+    for name in ("amount", "prevented_amount"):
+        totals[name] = round(float(totals[name]), 2)
+    for verdict in ("block", "hold"):
+        of_verdict = [row for row in rows if row.get("screen_verdict") == verdict]
+        totals[f"{verdict}_lines"] = sum(row.get("lines") or 0 for row in of_verdict)
+        totals[f"{verdict}_amount"] = round(float(sum(row.get("amount") or 0 for row in of_verdict)), 2)
+    judged = totals["true_count"] + totals["not_true_count"]
+    totals["true_rate"] = totals["true_count"] / judged if judged else None
+    return totals
+
+
 def rounded(name: str, value: object) -> object:
     """Money to the fen, rates to four places (the table keeps them unrounded); numbers for run.json, not text."""
     if isinstance(value, Decimal):
@@ -147,7 +207,7 @@ def utc_now() -> dt.datetime:
 
 
 def add_missing_outcome_tables(history: duckdb.DuckDBPyConnection) -> None:
-    """Empty audit.outcome / audit.recovery beside a history written before they existed.
+    """Empty audit.outcome / audit.recovery / audit.screen / audit.screen_line beside a history written before they existed.
 
     The history is open read-only, so they are made in the connection's own
     in-memory catalog and the search path sends `audit.*` to the history
@@ -156,10 +216,10 @@ def add_missing_outcome_tables(history: duckdb.DuckDBPyConnection) -> None:
     catalog = history.execute("select current_database()").fetchall()[0][0]
     present = {name for (name,) in history.execute(
         "select table_name from duckdb_tables() where database_name = ? and schema_name = 'audit'", [catalog]).fetchall()}
-    if present.issuperset(table.name for table in OUTCOME_TABLES):
+    if present.issuperset(table.name for table in (*OUTCOME_TABLES, *SCREEN_HISTORY_TABLES)):
         return
     use(history, "memory")
-    for statement in OUTCOME_DDL:
+    for statement in (*OUTCOME_DDL, *(ddl(table) for table in SCREEN_HISTORY_TABLES)):
         history.execute(statement)
     if catalog != "memory":  # a history file: look there first
         use(history, catalog)

@@ -7,7 +7,8 @@ previous run (new / persisting / recurred / reopened / suppressed from
 achieved (核查成效: per check the 属实 / 不属实 rates inspectors measured, cases
 open past the verdict deadline, money stopped a month, recovered and
 back-paid, from `chk.outcome_summary` as the county workbook's sheet of that
-name shows it; "none yet" without the table), the trend across runs,
+name shows it; "none yet" without the table; below it 发放前拦截, the payments
+screens stopped and the money prevented, from `chk.prevented_summary`), the trend across runs,
 the findings with the most money at stake with their evidence as the
 workbooks word it (reports/run_tables.py `inspector_evidence`: no source row
 numbers or link weights, a confidence band by the policy's identity
@@ -49,7 +50,7 @@ from pathlib import Path
 
 import duckdb
 
-from hecha.audit.outcomes import outcome_totals, read_outcome_summary
+from hecha.audit.outcomes import outcome_totals, prevented_totals, prevented_summary, read_outcome_summary
 from hecha.checks.catalogue import BY_CODE, CATALOGUE
 from hecha.checks.labels import RUN_STATUS_LABELS, STATUS_LABELS, STATUS_ORDER
 from hecha.reports.run_tables import confidence_band, inspector_evidence, percent_text, read_findings, read_resolved
@@ -59,11 +60,15 @@ from hecha.reports.workbooks import (
     NO_RATE,
     OUTCOME_FIELDS,
     OUTCOME_SHEET,
+    PREVENTED_FIELDS,
+    PREVENTED_TITLE,
     county_zone,
     local_time_text,
     outcome_notes,
     outcome_values,
     override_warnings,
+    prevented_notes,
+    prevented_values,
 )
 from hecha.storage.database import table_columns
 from hecha.storage.masking import mask_id_number, mask_text
@@ -126,7 +131,7 @@ def render_html_report(con: duckdb.DuckDBPyConnection, *, record: dict, history:
         render_townships_section(data),
         render_matrix_section(data),
         render_status_section(data),
-        render_outcomes_section(data["outcomes"], verdict_deadline_days(record)),
+        render_outcomes_section(data["outcomes"], verdict_deadline_days(record), data["prevented"]),
         render_trend_section(history, run_id, timezone),
         render_top_findings_section(data, identity),
         render_quality_section(record),
@@ -202,6 +207,7 @@ def read_report_data(con: duckdb.DuckDBPyConnection) -> dict:
         "findings": findings,
         "resolved": resolved,
         "outcomes": read_outcome_summary(con),
+        "prevented": prevented_summary(con),
     }
 
 
@@ -420,11 +426,45 @@ def verdict_deadline_days(record: dict) -> object:
     return recorded if recorded is not None else ((record.get("policy") or {}).get("outcomes") or {}).get("verdict_deadline_days")
 
 
-def render_outcomes_section(outcomes: list[dict] | None, deadline_days: object = None) -> str:
-    """核查成效: the county workbook's sheet of that name as a table, with the county's figures and a chart of the money."""
+def render_prevented(prevented: list[dict] | None) -> str:
+    """发放前拦截 under 核查成效: the money prevented and stopped, a line per screen verdict and reason, what they mean."""
+    if not prevented:
+        return ""
+    total = prevented_totals(prevented)
+    cards = [
+        ("阻止发放", fmt_yuan(total["prevented_amount"]), f"元，{total['prevented_lines']:,} 笔拦截后核实属实或已整改"),
+        ("拦截", fmt_yuan(total["block_amount"]), f"元，{total['block_lines']:,} 笔"),
+        ("暂缓", fmt_yuan(total["hold_amount"]), f"元，{total['hold_lines']:,} 笔"),
+        ("待核查", fmt_count(total["no_verdict_count"]), "笔"),
+    ]
+    formats = {"integer": fmt_count, "amount": fmt_yuan, "rate": rate_text}
+    columns = [column for _, column in PREVENTED_FIELDS]
+    table = render_table(
+        "table-prevented", [column.header for column in columns], [list(prevented_values(row)) for row in prevented],
+        totals=list(prevented_values(total | {"reason": "合计", "verdict_label": ""})),
+        formats=[formats.get(column.kind) for column in columns],
+    )
+    notes = "".join(f'<p class="note">{esc(text)}</p>' for text in prevented_notes())
+    return f'<h3 id="prevented">{esc(PREVENTED_TITLE)}</h3>{render_cards(cards)}{table}{notes}'
+
+
+def render_cards(cards: list[tuple[str, str, str]]) -> str:
+    """A row of figure cards: (label, value, unit) each."""
+    return '<div class="cards">' + "".join(
+        f'<div class="card"><div class="label">{esc(label)}</div><div class="value">{esc(value)}</div>'
+        f'<div class="unit">{esc(unit)}</div></div>'
+        for label, value, unit in cards
+    ) + "</div>"
+
+
+def render_outcomes_section(outcomes: list[dict] | None, deadline_days: object = None,
+                            prevented: list[dict] | None = None) -> str:
+    """核查成效: the county workbook's sheet of that name as a table, with the county's figures and a chart of the money;
+    then 发放前拦截 (`prevented`, as `prevented_summary` gives it) when a screen has stopped a payment."""
     heading = f'<section id="outcomes"><h2>{esc(OUTCOME_SHEET)}</h2>'
+    screens = render_prevented(prevented)
     if not outcomes:
-        return f'{heading}<p class="note">{esc(NO_OUTCOMES if outcomes is None else NO_OUTCOME_CASES)}</p></section>'
+        return f'{heading}<p class="note">{esc(NO_OUTCOMES if outcomes is None else NO_OUTCOME_CASES)}</p>{screens}</section>'
     total = outcome_totals(outcomes)
     cards = [
         ("属实率", rate_text(total["true_rate"]), f"属实 {total['true_count']:,} / 不属实 {total['not_true_count']:,} 条"),
@@ -433,11 +473,6 @@ def render_outcomes_section(outcomes: list[dict] | None, deadline_days: object =
         ("已补发", fmt_yuan(total["backpay_paid"]), f"元，应补发 {fmt_yuan(total['backpay_due'])}"),
         ("超期未核查", fmt_count(total["open_past_deadline"]), "条"),
     ]
-    html_cards = "".join(
-        f'<div class="card"><div class="label">{esc(label)}</div><div class="value">{esc(value)}</div>'
-        f'<div class="unit">{esc(unit)}</div></div>'
-        for label, value, unit in cards
-    )
     charted = [row for row in outcomes if row["monthly_stopped_amount"] or row["recovered_amount"] or row["backpay_paid"]]
     chart = grouped_hbar_chart(
         "chart-outcomes", "各检查项目已停发、已追回与已补发金额（元）", [check_name(row["check_code"]) for row in charted],
@@ -453,7 +488,7 @@ def render_outcomes_section(outcomes: list[dict] | None, deadline_days: object =
         totals=list(outcome_values(total | {"check_code": "合计"})), formats=[formats.get(column.kind) for column in columns],
     )
     notes = "".join(f'<p class="note">{esc(text)}</p>' for text in outcome_notes(deadline_days))
-    return f'{heading}<div class="cards">{html_cards}</div><div class="charts">{chart}</div>{table}{notes}</section>'
+    return f'{heading}{render_cards(cards)}<div class="charts">{chart}</div>{table}{notes}{screens}</section>'
 
 
 def render_trend_section(history: list[dict], run_id: str, timezone: str | None = None) -> str:
@@ -969,6 +1004,7 @@ table.data .evidence {{ min-width: 20em; font-size: 12px; }}
 #table-top-findings td:nth-child(3) {{ white-space: nowrap; }}
 #outcomes .cards {{ margin-bottom: 16px; }}
 #table-outcomes td:nth-child(n+2), #table-outcomes tfoot th:nth-child(n+2) {{ text-align: right; }}
+#table-prevented td:nth-child(n+3), #table-prevented tfoot th:nth-child(n+3) {{ text-align: right; }}
 table.data .code {{ font-family: ui-monospace, "DejaVu Sans Mono", monospace; font-size: 12px; }}
 table.data tr.current {{ font-weight: 700; background: #fff9db; }}
 table.data tr.warn td {{ background: #fff4e6; }}

@@ -38,7 +38,11 @@ its own with a hash of the real one):
   and their rates, cases open past `outcomes.verdict_deadline_days`, money
   stopped a month, recovered and back-paid, read from `chk.outcome_summary`
   (audit/outcomes.py `read_outcome_summary`, which the report reads too);
-  without that table, a line saying there are none yet.
+  without that table, a line saying there are none yet. Below it, once a
+  screen has stopped a payment, 发放前拦截: per screen verdict and reason,
+  the payments screens blocked or held, their verdicts, the yuan involved
+  and the yuan prevented (阻止发放: blocked and confirmed 属实 or 已整改),
+  from `chk.prevented_summary` (`prevented_summary`, as the report reads it).
 
 A check sheet whose findings have money to recover adds 追回金额 after
 核查结论: the amount recovered so far, a number ≥ 0 (data validation), which
@@ -120,7 +124,7 @@ from hecha.audit.feedback import (
     NOTE_HEADER,
     RECOVERED_HEADER,
 )
-from hecha.audit.outcomes import outcome_totals, read_outcome_summary
+from hecha.audit.outcomes import outcome_totals, prevented_summary, prevented_totals, read_outcome_summary
 from hecha.checks.catalogue import BY_CODE, CATALOGUE, describe_check
 from hecha.checks.labels import COUNTY_BOOK, STATUS_LABELS
 from hecha.extracts.declarations import BY_STEM, PERSON_STATUS, SEX
@@ -293,6 +297,21 @@ OUTCOME_FIELDS: tuple[tuple[str, Column], ...] = (
 )
 NO_RATE = "—"  # no 属实 or 不属实 yet: nothing measured
 
+# 发放前拦截 (below the 核查成效 table, in its columns): chk.prevented_summary's field under each column.
+PREVENTED_TITLE = "发放前拦截"
+PREVENTED_FIELDS: tuple[tuple[str, Column], ...] = (
+    ("reason", Column("拦截原因", 22, "text")),
+    ("verdict_label", Column("处理", 6, "text")),
+    ("lines", Column("笔数", 6, "integer")),
+    ("true_count", Column("属实", 7, "integer")),
+    ("not_true_count", Column("不属实", 7, "integer")),
+    ("rectified_count", Column("已整改", 7, "integer")),
+    ("no_verdict_count", Column("待核查", 8, "integer")),
+    ("true_rate", Column("属实率", 11, "rate")),
+    ("amount", Column("涉及金额（元）", 15, "amount")),
+    ("prevented_amount", Column("阻止发放（元）", 12, "amount")),
+)
+
 CHOICES = {CONCLUSION_HEADER: CONCLUSIONS, LINK_DECISION_HEADER: LINK_ANSWERS}
 CONFIRM_EVIDENCE_MIN_WIDTH = 28  # 待确认 prints the candidates' facts beside the evidence: it gets less room
 
@@ -368,6 +387,7 @@ def write_workbooks(con: duckdb.DuckDBPyConnection, folder: Path, *, run_id: str
     resolved = read_resolved(con)
     reviews = read_reviews(con)
     outcomes = read_outcome_summary(con)
+    prevented = prevented_summary(con)
     townships = sorted({row["township"] for row in findings if row["township"]})
     lines = _Lines(policy.get("identity"))
     paths = []
@@ -392,7 +412,7 @@ def write_workbooks(con: duckdb.DuckDBPyConnection, folder: Path, *, run_id: str
         paths.append(path)
     county_path = folder / f"{COUNTY_BOOK}.xlsx"
     write_workbook(county_path, findings, resolved, reviews, meta=(county, run_id, as_of, COUNTY_BOOK), policy=policy,
-                   county_book=True, warnings=warnings, made=made, outcomes=outcomes, lines=lines)
+                   county_book=True, warnings=warnings, made=made, outcomes=outcomes, lines=lines, prevented=prevented)
     paths.append(county_path)
     return paths
 
@@ -1145,11 +1165,12 @@ def _money(rows: list[dict], column: str) -> float:
 def write_workbook(path: Path, findings: list[dict], resolved: list[dict], reviews: list[dict], *,
                    meta: tuple[str | None, str, str, str], policy: dict, county_book: bool = False,
                    warnings: Sequence[str] = (), made: dt.datetime | None = None, outcomes: list[dict] | None = None,
-                   lines: _Lines | None = None) -> Path:
+                   lines: _Lines | None = None, prevented: list[dict] | None = None) -> Path:
     """One workbook for one township (or, with county_book, the county) from rows already read and sorted.
 
     The county book adds a table by township and the 核查成效 sheet (`outcomes`, as `read_outcome_summary`
-    gives them; None: none yet); a township called 全县 still gets a township's book.
+    gives them; None: none yet) with the payments screens stopped below it (`prevented`, as `prevented_summary`
+    gives them); a township called 全县 still gets a township's book.
     `warnings` open the summary and the answer sheets. `made` (UTC) is when: the summary says it on the
     county's clock, and it is the file's creation time, so the books of a run carry one time and the same
     rows and moment give the same file.
@@ -1180,7 +1201,8 @@ def write_workbook(path: Path, findings: list[dict], resolved: list[dict], revie
         _write_summary(summary, formats, findings, resolved, reviews, codes, sheet_names, meta, policy, county_book,
                        warnings=warnings, made_at=local_time_text(made, policy.get("timezone")))
         if county_book:
-            _write_outcomes(book.add_worksheet(OUTCOME_SHEET), formats, outcomes, meta, policy, warnings=warnings)
+            _write_outcomes(book.add_worksheet(OUTCOME_SHEET), formats, outcomes, meta, policy, warnings=warnings,
+                            prevented=prevented)
 
         for code, name in sheet_names.items():
             of_check = [row for row in listed if row["check_code"] == code]
@@ -1336,9 +1358,59 @@ NO_OUTCOMES = "暂无核查成效：本次运行没有跟踪核查结果。"
 NO_OUTCOME_CASES = "暂无核查成效：尚无问题线索。"
 
 
+def _write_total_row(sheet, row: int, columns: Sequence[Column], values: Sequence[object], formats: _Formats,
+                     widths: Sequence[float]) -> None:
+    """A table's 合计 line: bold on grey, numbers kept numbers, as tall as its text wraps."""
+    shown = []
+    for col, (column, value) in enumerate(zip(columns, values)):
+        value, text = _cell_value(value, column.kind)
+        fmt = {"amount": formats.total_amount, "rate": formats.total_rate}.get(column.kind, formats.total)
+        if isinstance(value, (int, float)):
+            sheet.write_number(row, col, value, fmt)
+        else:
+            sheet.write_string(row, col, value or "", fmt)
+        shown.append(text)
+    sheet.set_row(row, row_points(shown, widths))
+
+
+def prevented_values(row: dict) -> tuple:
+    """One line of the 发放前拦截 table in PREVENTED_FIELDS order: a rate not yet measured as —."""
+    return tuple(NO_RATE if field.endswith("_rate") and row.get(field) is None else row.get(field)
+                 for field, _ in PREVENTED_FIELDS)
+
+
+def prevented_notes() -> list[str]:
+    """What the 发放前拦截 figures mean, under its table in the county workbook and the report."""
+    return [
+        "发放前拦截：发放前筛查拦截或暂缓的发放行，同一案件编号、同一发放年月只计一次（同一批次多次筛查时以最近一次为准）；"
+        "属实、不属实、已整改、待核查：按拦截清单案件编号的最新核查结论计的笔数。",
+        "阻止发放：拦截后核为属实或已整改的发放行金额，即因拦截而未错发的资金；暂缓的发放行待人工核实后可能补发或调整金额，不计入。",
+    ]
+
+
+def _write_prevented(sheet, formats: _Formats, prevented: list[dict] | None, first_row: int,
+                     widths: Sequence[float]) -> int:
+    """发放前拦截 from `first_row`, in the 核查成效 table's columns (`widths`): a title, a line per verdict and reason,
+    合计, what the figures mean. Returns the last row written (first_row - 1: nothing, when no screen stopped a line)."""
+    if not prevented:
+        return first_row - 1
+    columns = [column for _, column in PREVENTED_FIELDS]
+    widths = list(widths[:len(columns)])
+    sheet.write_string(first_row, 0, PREVENTED_TITLE, formats.subtitle)
+    last_row = _write_table(sheet, first_row + 1, columns, _table_lines(columns, [prevented_values(row) for row in prevented]),
+                            formats, validate=False, widths=widths)
+    total = prevented_totals(prevented) | {"reason": "合计", "verdict_label": ""}
+    _write_total_row(sheet, last_row + 1, columns, prevented_values(total), formats, widths)
+    row = last_row + 3
+    for text in prevented_notes():
+        _full_width_line(sheet, row, text, formats.note, widths)
+        row += 1
+    return row - 1
+
+
 def _write_outcomes(sheet, formats: _Formats, outcomes: list[dict] | None, meta, policy: dict, *,
-                    warnings: Sequence[str] = ()) -> None:
-    """The county's 核查成效 sheet: a line per check, 合计, what the figures mean; printed as the summary is."""
+                    warnings: Sequence[str] = (), prevented: list[dict] | None = None) -> None:
+    """The county's 核查成效 sheet: a line per check, 合计, what the figures mean, then 发放前拦截; printed as the summary is."""
     county, run_id, as_of, township = meta
     columns = [column for _, column in OUTCOME_FIELDS]
     widths = [column.width for column in columns]
@@ -1353,27 +1425,21 @@ def _write_outcomes(sheet, formats: _Formats, outcomes: list[dict] | None, meta,
     header_row = top + 3
     if not outcomes:
         _full_width_line(sheet, header_row, NO_OUTCOMES if outcomes is None else NO_OUTCOME_CASES, formats.subtitle, widths)
-        _print_setup(sheet, columns, last_row=header_row, repeat=(top, top), title=f"{township}　{OUTCOME_SHEET}", as_of=as_of)
+        last_row = max(header_row, _write_prevented(sheet, formats, prevented, header_row + 2, widths))
+        _print_setup(sheet, columns, last_row=last_row, repeat=(top, top), title=f"{township}　{OUTCOME_SHEET}", as_of=as_of)
         return
     last_row = _write_table(sheet, header_row, columns, _table_lines(columns, [outcome_values(row) for row in outcomes]),
                             formats, validate=False)
     total_row = last_row + 1
-    shown = []
-    for col, (column, value) in enumerate(zip(columns, outcome_values(outcome_totals(outcomes) | {"check_code": "合计"}))):
-        value, text = _cell_value(value, column.kind)
-        fmt = {"amount": formats.total_amount, "rate": formats.total_rate}.get(column.kind, formats.total)
-        if isinstance(value, (int, float)):
-            sheet.write_number(total_row, col, value, fmt)
-        else:
-            sheet.write_string(total_row, col, value or "", fmt)
-        shown.append(text)
-    sheet.set_row(total_row, row_points(shown, widths))
+    _write_total_row(sheet, total_row, columns, outcome_values(outcome_totals(outcomes) | {"check_code": "合计"}), formats,
+                     widths)
     row = total_row + 2
     for text in outcome_notes((policy.get("outcomes") or {}).get("verdict_deadline_days")):
         _full_width_line(sheet, row, text, formats.note, widths)
         row += 1
+    last_row = max(row - 1, _write_prevented(sheet, formats, prevented, row + 1, widths))
     sheet.freeze_panes(header_row + 1, 0)
-    _print_setup(sheet, columns, last_row=row - 1, repeat=(header_row, header_row), title=f"{township}　{OUTCOME_SHEET}",
+    _print_setup(sheet, columns, last_row=last_row, repeat=(header_row, header_row), title=f"{township}　{OUTCOME_SHEET}",
                  as_of=as_of)
 
 

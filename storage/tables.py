@@ -183,8 +183,8 @@ FINDING = Table(
 )
 
 # ---------------------------------------------------------------------------------------------- audit.*
-# An output folder's history (audit.duckdb), written by audit/history.py, audit/feedback.py and
-# audit/outcomes.py, read by the next runs and the reports.
+# An output folder's history (audit.duckdb), written by audit/history.py, audit/feedback.py,
+# audit/outcomes.py and audit/screens.py, read by the next runs and the reports.
 
 RUN_ID = TableColumn("run_id", "varchar", "the run (its folder's name)")
 CASE_KEY = TableColumn("case_key", "varchar", "the case (chk.finding.case_key)")
@@ -324,8 +324,56 @@ AUDIT_RECOVERY = Table(
     persistent=True,
 )
 
+SCREEN_ID = TableColumn("screen_id", "varchar", "the screen (its folder's name under `screens/`: `YYYY-MM_<UTC stamp>`)")
+
+AUDIT_SCREEN = Table(
+    "audit", "screen", "one row per screen published in the folder (`<out>/screens/<screen_id>/`)",
+    (
+        SCREEN_ID,
+        TableColumn("batch_month", "date", "the batch month (the 1st): the month its lines pay, as the screen took it"),
+        TableColumn("county", "varchar", "the county the screen was run for"),
+        TableColumn("night_run", "varchar", "the published run whose state the batch was screened against"),
+        TableColumn("batch_name", "varchar", "the batch file's name"),
+        TableColumn("batch_sha256", "varchar", "the batch file's SHA-256: the same batch screened twice has the same"),
+        TableColumn("published_at", "timestamp", "when the screen finished (UTC)"),
+        TableColumn("screen_dir", "varchar", "the folder the screen was published to"),
+        TableColumn("lines", "integer", "lines of the batch, read or not"),
+        TableColumn("block_lines", "integer", "lines blocked (拦截)"),
+        TableColumn("hold_lines", "integer", "lines held (暂缓)"),
+        TableColumn("pass_lines", "integer", "lines passed (通过)"),
+        TableColumn("block_amount", "decimal(18,2)", "yuan of the lines blocked"),
+        TableColumn("hold_amount", "decimal(18,2)", "yuan of the lines held"),
+        TableColumn("pass_amount", "decimal(18,2)", "yuan of the lines passed"),
+    ),
+    description="The folder's published screens of payment batches (`hecha screen`), counted from their screen.line.",
+    primary_key=("screen_id",),
+    persistent=True,
+)
+
+AUDIT_SCREEN_LINE = Table(
+    "audit", "screen_line", "one row per line a screen blocked or held",
+    (
+        SCREEN_ID,
+        TableColumn("source_row", "integer", "the line's row number in the batch file (screen.line.source_row)"),
+        TableColumn("case_key", "varchar", "the verdict's key across screens (screen.line.case_key): inspectors' 核查结论 are recorded by it"),
+        TableColumn("verdict", "varchar", "`block` (拦截) or `hold` (暂缓)"),
+        TableColumn("reason_code", "varchar", "the reason that decided the verdict (screen/reasons.py)"),
+        TableColumn("programme", "varchar", "项目 as a code"),
+        TableColumn("case_no", "varchar", "证号"),
+        TableColumn("paid_month", "date", "发放年月, the 1st; null when it could not be read"),
+        TableColumn("amount", "decimal(18,2)", "金额, yuan; null when it could not be read"),
+        TableColumn("township", "varchar", "乡镇(街道) as the batch wrote it"),
+        TableColumn("person_id", "varchar", "the payee the line is linked to; null: nobody"),
+    ),
+    description="The lines each screen stopped, with their verdict's key: a blocked line confirmed 属实 or 已整改 is money "
+                "prevented (阻止发放, audit/outcomes.py). No names or citizen numbers: the screen's folder keeps them.",
+    primary_key=("screen_id", "source_row"),
+    persistent=True,
+)
+
 STATE_TABLES = (AUDIT_RUN, AUDIT_CASE, AUDIT_CASE_RUN, AUDIT_DISPOSITION, AUDIT_LINK_DECISION)
 OUTCOME_TABLES = (AUDIT_OUTCOME, AUDIT_RECOVERY)
+SCREEN_HISTORY_TABLES = (AUDIT_SCREEN, AUDIT_SCREEN_LINE)
 
 # ---------------------------------------------------------------------------------------------- screen.line
 # A payment batch screened before it is paid (`hecha screen --batch`), in the screen's own screen.duckdb.
@@ -368,7 +416,7 @@ LABEL = Table(
     description="Labels of the codes hecha itself writes (checks/labels.py); the extracts' vocabularies are in stg.vocabulary.",
 )
 
-TABLES = (*LINK_TABLES, FINDING, *STATE_TABLES, *OUTCOME_TABLES, SCREEN_LINE, LABEL)
+TABLES = (*LINK_TABLES, FINDING, *STATE_TABLES, *OUTCOME_TABLES, *SCREEN_HISTORY_TABLES, SCREEN_LINE, LABEL)
 BY_NAME = {table.qualified_name: table for table in TABLES}
 
 
