@@ -64,6 +64,7 @@ from openpyxl.utils import get_column_letter
 
 from hecha.audit.history import STATE, basis_hash_sql, evidence_hash_sql, open_state, transaction
 from hecha.audit.outcomes import OUTCOME_DDL, RecoveryError, record_recovered, recovered_value, recovery_problem
+from hecha.audit.screens import SCREEN_DATABASE, SCREEN_RECORD, SCREENS_FOLDER
 from hecha.checks.labels import COUNTY_BOOK
 from hecha.storage.database import attached
 from hecha.storage.masking import mask_text
@@ -99,9 +100,6 @@ LINK_DECISION_HEADER = "身份确认"
 META_SHEET = "_meta"
 # A screen's 拦截清单 (screen/outputs.py) says `kind` = screen in _meta; its run_id is the screen id.
 SCREEN_KIND = "screen"
-SCREENS_FOLDER = "screens"  # <out>/screens/<screen_id>/: a published screen
-SCREEN_RECORD = "screen.json"
-SCREEN_DATABASES = ("hecha.duckdb", "screen.duckdb")  # the screen's database, holding screen.line
 ANSWER_HEADERS = (CASE_KEY_HEADER, CONCLUSION_HEADER, NOTE_HEADER, RECOVERED_HEADER, LINK_KEY_HEADER, LINK_DECISION_HEADER)
 
 
@@ -311,9 +309,9 @@ def _screen_cases(folder: Path | None, meta: dict[str, str], out: Path, file: st
     record = json.loads((folder / SCREEN_RECORD).read_text(encoding="utf-8"))
     if meta.get("county") != (record.get("county") or ""):
         problems.append(f"{file}: workbook of county {meta.get('county')!r}, but screen {screen_id} is county {record.get('county')!r}")
-    database = next((folder / name for name in SCREEN_DATABASES if (folder / name).is_file()), None)
+    database = folder / SCREEN_DATABASE if (folder / SCREEN_DATABASE).is_file() else None
     if database is None:
-        problems.append(f"{file}: screen {screen_id} keeps no database ({' or '.join(SCREEN_DATABASES)}) to check its lines against")
+        problems.append(f"{file}: screen {screen_id} keeps no database ({SCREEN_DATABASE}) to check its lines against")
         return {}, {}
     con = duckdb.connect()
     try:

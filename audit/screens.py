@@ -1,7 +1,7 @@
 """Screens in the case history: each published screen of a payment batch, and the lines it stopped.
 
 `hecha screen --batch FILE` publishes a screen into `<out>/screens/<screen_id>/`
-(its `screen.json` record and `screen.duckdb`, whose `screen.line` holds a
+(its `screen.json` record and `hecha.duckdb`, whose `screen.line` holds a
 verdict per batch line). The folder's history (`<out>/audit.duckdb`, see
 audit/history.py) keeps, declared in storage/tables.py:
 
@@ -39,7 +39,7 @@ from hecha.storage.database import attach, use
 from hecha.storage.tables import AUDIT_SCREEN, AUDIT_SCREEN_LINE, SCREEN_HISTORY_TABLES, ddl
 
 SCREENS_FOLDER = "screens"  # <out>/screens/<screen_id>/
-SCREEN_DATABASE = "screen.duckdb"
+SCREEN_DATABASE = "hecha.duckdb"  # as a run's; not screen.duckdb: a catalog named `screen` clashes with the schema
 SCREEN_RECORD = "screen.json"
 
 SCREEN_HISTORY_DDL = ("create schema if not exists audit", *(ddl(table) for table in SCREEN_HISTORY_TABLES))
@@ -73,9 +73,9 @@ def record_screen_in(con: duckdb.DuckDBPyConnection, *, record: dict, screen_dir
     transaction (`transaction`), so recording is all or nothing and can share
     it with the folder's rename. `record` is the screen's screen.json;
     `screen_dir` where the screen is published (`<out>/screens/<screen_id>`,
-    kept in audit.screen). `database` is the screen.duckdb to read — the
+    kept in audit.screen). `database` is the screen's database to read — the
     work folder's, when the screen is recorded before its folder is renamed
-    into place (default: `screen_dir/screen.duckdb`). It is read through a
+    into place (default: `screen_dir/hecha.duckdb`). It is read through a
     connection of its own, read only: whoever wrote it must have closed it.
     The counts and yuan are those of its `screen.line`. A screen already
     recorded is left as it is.
@@ -86,7 +86,7 @@ def record_screen_in(con: duckdb.DuckDBPyConnection, *, record: dict, screen_dir
     if is_recorded(con, screen_id):
         return
     screen_dir = Path(screen_dir)
-    # attached under another name: a file called screen.duckdb is a catalog "screen", which clashes with the schema
+    # attached under a name of its own, never a catalog that clashes with the schema `screen`
     source = duckdb.connect()
     try:
         attach(source, Path(database) if database is not None else screen_dir / SCREEN_DATABASE, "screened", read_only=True)

@@ -392,6 +392,17 @@ def screen_command(args: argparse.Namespace) -> int:
         traceback.clear_frames(error.__traceback__)
         print(f"hecha: input error: {error}", file=sys.stderr)
         return EXIT_INPUT_ERROR
+    except KeyboardInterrupt:
+        print("hecha: screen cancelled; nothing was published", file=sys.stderr)
+        return EXIT_CANCELLED
+    except Exception as error:  # the screen's record has the stage and the error
+        from hecha.storage.database import DatabaseBusy
+
+        if isinstance(error, DatabaseBusy):
+            raise
+        print(f"hecha: screen failed: {type(error).__name__}: {error} (see the screen.json of its "
+              f"{Path(args.out) / 'screens'}/.work- folder)", file=sys.stderr)
+        return EXIT_FAILED
     print((screen_dir / "summary.txt").read_text(encoding="utf-8"), end="")
     return 0
 

@@ -36,14 +36,13 @@ from pathlib import Path
 
 import duckdb
 
+from hecha.audit.screens import SCREEN_DATABASE, SCREEN_RECORD, SCREENS_FOLDER
 from hecha.extracts.errors import DropError
 from hecha.extracts.read import SUFFIXES, Manifest, read_manifest
+from hecha.flows.run import DATABASE as RUN_DATABASE
 from hecha.storage.files import make_private_dir, owner_only, restrict_tree, write_text_atomic
 from hecha.storage.secret import install_keyed_hash, load_or_create_secret, secret_root
 
-SCREENS = "screens"
-DATABASE = "hecha.duckdb"  # not screen.duckdb: a catalog named `screen` would make `screen.line` ambiguous
-RECORD = "screen.json"
 WORK_PREFIX = ".work-"
 
 
@@ -61,7 +60,7 @@ class Screen:
 
     @property
     def folder(self) -> Path:
-        return self.out / SCREENS
+        return self.out / SCREENS_FOLDER
 
     @property
     def work_dir(self) -> Path:
@@ -74,7 +73,7 @@ class Screen:
     @property
     def con(self) -> duckdb.DuckDBPyConnection:
         if self._con is None:
-            self._con = duckdb.connect(str(self.work_dir / DATABASE))
+            self._con = duckdb.connect(str(self.work_dir / SCREEN_DATABASE))
             install_keyed_hash(self._con, load_or_create_secret(secret_root(self.out)))
         return self._con
 
@@ -94,7 +93,7 @@ class Screen:
 
     def write_record(self) -> Path:
         folder = self.work_dir if self.work_dir.exists() or not self.final_dir.exists() else self.final_dir
-        path = folder / RECORD
+        path = folder / SCREEN_RECORD
         write_text_atomic(path, json.dumps(self.record, ensure_ascii=False, indent=2, default=str))
         return path
 
@@ -180,34 +179,28 @@ def judge(screen: Screen) -> None:
 
     with screen.stage("judge"):
         steps: dict[str, float] = {}
-        judge_lines(screen.con, screen.night / DATABASE, screen.month, screen.policy, steps)
+        judge_lines(screen.con, screen.night / RUN_DATABASE, screen.month, screen.policy, steps)
         screen.record["judge_timings_seconds"] = steps
-        rows = screen.con.execute(
-            "select verdict, count(*), coalesce(sum(amount), 0) from screen.line group by verdict").fetchall()
-        counts = {verdict: 0 for verdict in ("block", "hold", "pass")} | {verdict: lines for verdict, lines, _ in rows}
-        amounts = {verdict: 0.0 for verdict in ("block", "hold", "pass")} | {verdict: round(float(amount), 2) for verdict, _, amount in rows}
-        screen.record["counts"] = {"lines": sum(counts.values())} | counts
-        screen.record["amounts"] = amounts
-        screen.record["by_reason"] = [
-            {"verdict": verdict, "reason_code": code, "reason": label, "lines": lines, "amount": round(float(amount), 2)}
-            for verdict, code, label, lines, amount in screen.con.execute(
-                """
-                select line.verdict, line.reason_code, reason.label, count(*), coalesce(sum(line.amount), 0)
-                from screen.line as line
-                inner join screen_reason as reason
-                    on line.reason_code = reason.code
-                group by all
-                order by any_value(reason.rank)
-                """
-            ).fetchall()
-        ]
+
+
+def name_by_month(screen: Screen) -> None:
+    """A screen begun without --as-of takes its lines' month into its id, before anything names the id."""
+    if screen.screen_id[:7] == f"{screen.month:%Y-%m}":
+        return
+    screen.close()
+    renamed = f"{screen.month:%Y-%m}_{screen.screen_id}"
+    os.replace(screen.work_dir, screen.folder / f"{WORK_PREFIX}{renamed}")
+    screen.screen_id = screen.record["screen_id"] = renamed
+    screen.write_record()
 
 
 def write_outputs(screen: Screen) -> None:
     from hecha.screen.outputs import write_screen_outputs
 
     with screen.stage("write_outputs"):
-        write_screen_outputs(screen.con, screen.work_dir, record=screen.record, batch_path=screen.batch, policy=screen.policy)
+        figures = write_screen_outputs(screen.con, screen.work_dir, record=screen.record, batch_path=screen.batch,
+                                       policy=screen.policy)
+        screen.record |= figures  # counts, amounts and by_reason, as summary.txt and the 拦截清单 give them
 
 
 def publish(screen: Screen) -> Path:
@@ -223,7 +216,7 @@ def publish(screen: Screen) -> Path:
     screen.write_record()
     restrict_tree(screen.work_dir)
     with open_state(screen.out / AUDIT_DATABASE) as con, transaction(con):
-        record_screen_in(con, record=screen.record, screen_dir=screen.work_dir)
+        record_screen_in(con, record=screen.record, screen_dir=screen.final_dir, database=screen.work_dir / SCREEN_DATABASE)
         os.replace(screen.work_dir, screen.final_dir)
     return screen.final_dir
 
@@ -236,7 +229,7 @@ def fail_screen(screen: Screen, error: BaseException) -> None:
 
 
 def screen_stages():
-    return [load_batch, judge, write_outputs]
+    return [load_batch, judge, name_by_month, write_outputs]
 
 
 def run_screen(screen: Screen) -> Path:
@@ -245,11 +238,6 @@ def run_screen(screen: Screen) -> Path:
     try:
         for stage in screen_stages():
             stage(screen)
-        if screen.screen_id[:7] != f"{screen.month:%Y-%m}":
-            screen.close()
-            renamed = f"{screen.month:%Y-%m}_{screen.screen_id}"
-            os.replace(screen.work_dir, screen.folder / f"{WORK_PREFIX}{renamed}")
-            screen.screen_id = screen.record["screen_id"] = renamed
         screen.record["timings_seconds"]["screen"] = round(time.perf_counter() - started, 3)
         screen.record["peak_bytes"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024  # Linux: kilobytes
         return publish(screen)
