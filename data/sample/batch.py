@@ -108,6 +108,8 @@ SCENARIOS = {
     "moved_out": ("planted", "block", "moved_out", "moved out before M (register 迁出); the last ledger line carried on"),
     "dibao_stopped": ("planted", "block", "case_stopped", "dibao case 停保 before M, its last line carried on"),
     "tekun_ended": ("planted", "block", "case_stopped", "tekun support 终止 before M, its last line carried on"),
+    "tekun_ended_recorded_late": ("planted", "block", "case_stopped",
+                                  "tekun support 终止 in as_of, recorded in the extract of early M; its carried line"),
     "certificate_expired": ("planted", "block", "certificate_invalid", "subsidy on a certificate expired before M, not renewed"),
     "care_grade_3_4": ("planted", "block", "certificate_invalid", "care subsidy on a valid grade 3-4 certificate"),
     "repeated_same": ("planted", "block", "repeated_line", "a carried line entered again, same amount"),
@@ -119,11 +121,13 @@ SCENARIOS = {
     "death_in_month_cremation": ("near_miss", "pass", "", "the beneficiary dies in M (cremation record only)"),
     "move_out_in_month": ("near_miss", "pass", "", "the beneficiary moves out in M: M is paid correctly"),
     "certificate_renewed": ("near_miss", "pass", "", "certificate expired in as_of, renewal issued in M"),
+    "certificate_renewed_resumed": ("near_miss", "pass", "",
+                                    "certificate expired 1-2 months before as_of, renewal issued in M, its last line carried on"),
     "namesake_dead": ("near_miss", "pass", "", "a namesake (someone else) died before M"),
     "not_covered_member_died": ("near_miss", "pass", "", "a member of the case not covered (否) died before M"),
 }
 INSERTED = ("dead_register", "dead_cremation_no_number", "moved_out", "dibao_stopped", "tekun_ended", "certificate_expired",
-            "care_grade_3_4", "repeated_same", "repeated_other_amount", "nobody")
+            "care_grade_3_4", "repeated_same", "repeated_other_amount", "nobody", "certificate_renewed_resumed")
 SURNAMES = "王李张刘陈杨赵黄周吴徐孙胡朱高林何郭马罗"
 GIVEN = "建国秀英桂兰淑珍玉梅志强海燕春华文明德福丽娟金凤永红立新振宇"
 
@@ -466,8 +470,7 @@ def make_batch(sample: Path, seed: int = 1) -> dict:
 
     def take(scenario: str, candidates: list, count: int = per_scenario) -> list:
         chosen = rng.sample(candidates, min(count, len(candidates)))
-        if len(chosen) < count:
-            short[scenario] = count - len(chosen)
+        short[scenario] = count - len(chosen)  # what is still missing; zeros are dropped at the end
         return chosen
 
     # -- events in M: the near misses and the tekun admissions ------------------------------
@@ -506,19 +509,40 @@ def make_batch(sample: Path, seed: int = 1) -> dict:
                     county.moves[person] = month
             for i in single_bens[person]:
                 _mark(base[i], "near_miss", scenario, f"{_what(scenario)} {day:%Y-%m-%d}")
-    # renewals: certificates that expired in as_of, paid in as_of, renewed in M
-    renewable: dict[str, list[int]] = defaultdict(list)
+    # renewals: certificates that expired in as_of, paid in as_of, renewed in M; when too few, also certificates
+    # that expired one or two months earlier, their last line carried on (inserted)
+    inserted: list[_Line] = []
+
+    def lapsed(programme: str, number: str, payee: str) -> int | None:
+        """The month the certificate expired when that alone makes the line invalid in M."""
+        certs = county.certs.get(number, ())
+        if (programme in SUBSIDIES and payee and payee not in used and certs
+                and county.judge(programme, number, payee)[0] == ["certificate_invalid"]
+                and all(c.status != "注销" for c in certs)
+                and (programme == LIVING or max(c.grade for c in certs) in CARE_GRADES)):
+            return max((c.valid or 0) for c in certs)
+        return None
+
+    renewable: dict[str, list] = defaultdict(list)  # number → base line indexes, or template lines
     for i, line in enumerate(base):
-        number = _strip(line.values["证号"])
-        if (_strip(line.values["项目"]) in SUBSIDIES and line.kind == "base" and line.payee not in used
-                and county.judge(_strip(line.values["项目"]), number, line.payee)[0] == ["certificate_invalid"]
-                and max((c.valid or 0) for c in county.certs[number]) == as_of
-                and all(c.status != "注销" for c in county.certs[number])
-                and (_strip(line.values["项目"]) == LIVING or max(c.grade for c in county.certs[number]) in CARE_GRADES)):
-            renewable[number].append(i)
+        if line.kind == "base" and lapsed(_strip(line.values["项目"]), _strip(line.values["证号"]), line.payee) == as_of:
+            renewable[_strip(line.values["证号"])].append(i)
+    earlier: dict[str, list] = defaultdict(list)
+    for *fields, last_paid, payee in templates.filter(pl.col("_programme").is_in(SUBSIDIES)).select(
+            *LINE_COLUMNS[1:], "_month", "true_id").iter_rows():
+        number = _strip(fields[1])
+        if number not in renewable and as_of - 2 <= (lapsed(_strip(fields[0]), number, payee) or 0) < as_of:
+            line = _Line(dict(zip(LINE_COLUMNS, (month_compact(month), *fields))), payee, note=[f"last paid {last_paid}"])
+            earlier[number].append(line)
     renewals: list[dict] = []
     disability = frames["disability"]
-    for number in take("certificate_renewed", sorted(renewable)):
+    renewed = take("certificate_renewed", sorted(renewable))
+    if len(renewed) < per_scenario:  # the two together make one scenario's count
+        renewed += take("certificate_renewed_resumed", sorted(earlier), per_scenario - len(renewed))
+        renewable.update(earlier)
+        short.pop("certificate_renewed_resumed")
+        short["certificate_renewed"] = per_scenario - len(renewed)
+    for number in renewed:
         day = dt.date(month // 12, month % 12 + 1, rng.randint(1, 5))
         old = disability.filter(pl.col("残疾人证号").str.strip_chars() == number).sort("row").row(-1, named=True)
         until = dt.date(day.year + 10, day.month, day.day) - dt.timedelta(days=1)
@@ -527,8 +551,12 @@ def make_batch(sample: Path, seed: int = 1) -> dict:
         cert = county.certs[number][0]
         county.certs[number].append(_Cert(cert.person, cert.grade, month, parse_month(f"{until:%Y-%m}"), "正常", parse_month(f"{until:%Y-%m}")))
         used.add(cert.person)
+        expired = month_text(max((c.valid or 0) for c in county.certs[number][:-1]))
         for i in renewable[number]:
-            _mark(base[i], "near_miss", "certificate_renewed", f"certificate expired {month_text(as_of)}, renewed {day:%Y-%m-%d}")
+            if isinstance(i, _Line):
+                inserted.append(_mark(i, "near_miss", "certificate_renewed_resumed", f"certificate expired {expired}, renewed {day:%Y-%m-%d}"))
+            else:
+                _mark(base[i], "near_miss", "certificate_renewed", f"certificate expired {expired}, renewed {day:%Y-%m-%d}")
     # tekun admissions in M for the only covered member of an active carried dibao case
     admissible = []
     for i in clean:
@@ -558,7 +586,6 @@ def make_batch(sample: Path, seed: int = 1) -> dict:
         _mark(line, "planted", "dibao_single_on_tekun", f"{tekun_no} starts {month_text(month)}; the case is not stopped")
 
     # -- inserted lines ------------------------------------------------------------------------
-    inserted: list[_Line] = []
     candidates: dict[str, list[_Line]] = defaultdict(list)
     for *fields, last_paid, payee in templates.select(*LINE_COLUMNS[1:], "_month", "true_id").iter_rows():
         if not payee or payee in used:
@@ -606,13 +633,13 @@ def make_batch(sample: Path, seed: int = 1) -> dict:
     if missing:
         endable = [i for i in clean if _strip(base[i].values["项目"]) == TEKUN and base[i].kind == "base"
                    and base[i].payee not in used and base[i].payee not in county.true_gone]
-        for i in take("tekun_ended", endable, missing):
+        for i in take("tekun_ended_recorded_late", endable, missing):
             line, case_no = base[i], _strip(base[i].values["证号"])
             person, start, _ = county.tekun_case[case_no]
             county.tekun_case[case_no] = (person, start, as_of)
             ended.append(case_no)
             used.add(person)
-            _mark(line, "planted", "tekun_ended", f"{case_no} 终止 {month_text(as_of)}, recorded after the drop; the line is carried on")
+            _mark(line, "planted", "tekun_ended_recorded_late", f"{case_no} 终止 {month_text(as_of)}, recorded after the drop; the line is carried on")
     # care subsidy on grade 3-4: a holder of a valid certificate not paid care in the batch
     care_paid = {line.payee for line in base if _strip(line.values["项目"]) == CARE}
     township_of = {p: (county.people.get(p) or ("", "", None))[1] for p in wanted}
