@@ -9,9 +9,13 @@ the manifest's as_of + 1 month. Writes DIR/batch/:
   a few deaths and move-outs dated in the first days of M (register rows
   changed to 死亡/迁出 in place, or a cremation row appended with the
   register's number), a renewal row for some certificates that expired in
-  as_of (issued in M, same 残疾人证号), and a tekun support starting in M
-  for the only covered member of some active dibao cases. Nothing else
-  changes; files keep their formats and encodings. The night is run on it.
+  as_of (issued in M, same 残疾人证号), a tekun support starting in M for
+  the only covered member of some active dibao cases, and — only when too
+  few supports ended before M with their person living (the generator ends
+  tekun only at a death or move-out) — supports ended in as_of (终止,
+  终止年月 = as_of) recorded after the drop. Nothing else changes;
+  summary.json `added` lists every changed and appended row; files keep
+  their formats and encodings. The night is run on it.
 - `发放名册_<YYYYMM>.csv` — the batch: every ledger line of as_of carried
   to M as written (项目, 证号, 姓名, 身份证号, 金额, 乡镇), in ledger order,
   with planted lines mixed in at seeded positions. Encoding as the drop's
@@ -46,14 +50,19 @@ case stopped before M; tekun support ended before M; a subsidy on a
 certificate that expired before M; a care subsidy on a grade 3–4
 certificate; a line repeated (identical, or with another amount: the second
 is blocked); a payee who is nobody (a name and a valid number no source
-holds: held). The carried 低保金 line of a one-member case whose member
-enters tekun in M is also `planted` (other_programme). A 低保金 line of a
+holds, on the 证号 of a tekun support: held). Carried lines whose truth an
+added event makes are `planted` too: the 低保金 line of a one-member case
+whose member enters tekun in M (other_programme), the tekun line of a
+support ended in as_of and recorded late (`tekun_ended_recorded_late`,
+case_stopped). A 低保金 line of a
 case of which some covered members are gone is only ever a carried line (the
 generator's partial deaths and move-outs are paid through as_of, so another
 line for the case would be a repeat): its kind is `base`.
 
 Near misses (expected pass): a carried line whose beneficiary dies or moves
-out in M itself; whose certificate expired in as_of and was renewed in M;
+out in M itself; whose certificate expired in as_of and was renewed in M
+(when too few did, an inserted line on a certificate that expired one or
+two months earlier and was renewed in M: `certificate_renewed_resumed`);
 whose beneficiary has a namesake (same name and township, or an outsider
 cremated here) whose death the drop shows; a 低保金 case of which a member
 not covered (否) died. A carried line whose beneficiary truly died or moved
