@@ -63,8 +63,9 @@ Near misses (expected pass): a carried line whose beneficiary dies or moves
 out in M itself; whose certificate expired in as_of and was renewed in M
 (when too few did, an inserted line on a certificate that expired one or
 two months earlier and was renewed in M: `certificate_renewed_resumed`);
-whose beneficiary has a namesake (same name and township, or an outsider
-cremated here) whose death the drop shows; a 低保金 case of which a member
+whose beneficiary has a namesake (someone else of the same name and sex, in
+the same village or an outsider cremated here) whose death in the 24 months
+before M the drop shows; a 低保金 case of which a member
 not covered (否) died. A carried line whose beneficiary truly died or moved
 out before M without the drop showing it is `unknowable` (expected pass:
 nothing the night holds can block it).
@@ -103,6 +104,7 @@ SUBSIDIES = (LIVING, CARE)
 CARE_GRADES = (1, 2)
 GRADES = {"一级": 1, "二级": 2, "三级": 3, "四级": 4}
 MAX_AGE = 110
+WINDOW = 24  # months before M in which a namesake's death makes a near miss
 RATE = 0.0008  # planted lines per scenario and household
 LEAST = 3
 TRUTH_COLUMNS = ("line", "expected", "reason_code", "kind", "scenario", "true_id_number", "note")
@@ -285,24 +287,23 @@ class _County:
                 if person in self.deaths:
                     ends.append(self.deaths[person][0])
                 cert.through = min(min(ends), cert.valid) if ends and cert.valid is not None else None
-        # people: name, township, birth of everyone on a roster or the ledger; who truly left; who is old
-        self.people: dict[str, tuple[str, str, dt.date | None]] = {}
+        # people: name, township, birth, sex, village of everyone on a roster or the ledger; who truly left
+        self.people: dict[str, tuple[str, str, dt.date | None, str, str]] = {}
         self.true_gone: dict[str, str] = {}  # true id → "died YYYY-MM" / "moved out YYYY-MM" before M
-        for true_id, name, township, birth, death, move in persons.select(
-                "true_id_number", "name", "township", "birth_date", "death_date", "move_out_date").iter_rows():
-            self.people[true_id] = (name, township, _date(birth))
+        for true_id, name, township, birth, death, move, sex, village in persons.select(
+                "true_id_number", "name", "township", "birth_date", "death_date", "move_out_date", "sex", "village").iter_rows():
+            self.people[true_id] = (name, township or "", _date(birth), sex or "", village or "")
             gone = [(m, what) for m, what in ((_month(death), "died"), (_month(move), "moved out")) if m is not None and m < month]
             if gone:
                 m, what = min(gone)
                 self.true_gone[true_id] = f"{what} {month_text(m)}"
-        # names of the dead the drop shows before M: (name, township) of register people, names of outsiders
-        self.dead_names: dict[tuple[str, str], set[str]] = defaultdict(set)
+        # the dead the drop shows in the window before M, by what a careless link would go on: name, sex and
+        # village of register people; name and sex of outsiders (cremated here, registered elsewhere)
+        self.dead_names: dict[tuple[str, str, str, str], set[str]] = defaultdict(set)
         for person, (m, _, _) in self.deaths.items():
-            if m < month and person in self.people:
-                name, township, _ = self.people[person]
-                self.dead_names[(name, township)].add(person)
-                if not township:
-                    self.dead_names[(name, "*")].add(person)
+            if month - WINDOW <= m < month and person in self.people:
+                name, township, _, sex, village = self.people[person]
+                self.dead_names[(name, sex, township, village) if township else (name, sex, "*", "*")].add(person)
 
     def _died(self, person: str, month: int, source: str, usable: bool) -> None:
         known = self.deaths.get(person)
@@ -336,7 +337,7 @@ class _County:
                    for c in self.certs.get(number, ()))
 
     def age(self, person: str) -> int | None:
-        birth = self.people.get(person, ("", "", None))[2]
+        birth = self.people[person][2] if person in self.people else None
         return full_age(birth, last_day(self.month)) if birth else None
 
     def beneficiaries(self, programme: str, case_no: str, payee: str) -> list[str]:
@@ -486,7 +487,10 @@ def make_batch(sample: Path, seed: int = 1) -> dict:
     register = frames["household_register"]
     register_row = {true_id: row for true_id, row, status in register.select("true_id", "row", "人员状态").iter_rows()
                     if _strip(status) == "正常"}
-    clean = [i for i, line in enumerate(base) if line.expected == "pass" and line.payee and line.kind == "base"]
+    # lines of a key the as-of ledger already repeats stay out of every scenario
+    keys = Counter(_repeat_key(line) for line in base)
+    clean = [i for i, line in enumerate(base)
+             if line.expected == "pass" and line.payee and line.kind == "base" and keys[_repeat_key(line)] == 1]
     single_bens: dict[str, list[int]] = defaultdict(list)  # a beneficiary → base lines paying only them
     for i in clean:
         line = base[i]
@@ -558,12 +562,14 @@ def make_batch(sample: Path, seed: int = 1) -> dict:
         renewals.append({**{k: v for k, v in old.items() if k not in ("row", "true_id")},
                          "发证日期": f"{day:%Y-%m-%d}", "有效期至": f"{until:%Y-%m-%d}", "证件状态": "正常"})
         cert = county.certs[number][0]
-        county.certs[number].append(_Cert(cert.person, cert.grade, month, parse_month(f"{until:%Y-%m}"), "正常", parse_month(f"{until:%Y-%m}")))
+        through = parse_month(f"{until:%Y-%m}")
+        county.certs[number].append(_Cert(cert.person, cert.grade, month, through, "正常", through))
         used.add(cert.person)
         expired = month_text(max((c.valid or 0) for c in county.certs[number][:-1]))
         for i in renewable[number]:
             if isinstance(i, _Line):
-                inserted.append(_mark(i, "near_miss", "certificate_renewed_resumed", f"certificate expired {expired}, renewed {day:%Y-%m-%d}"))
+                inserted.append(_mark(i, "near_miss", "certificate_renewed_resumed",
+                                      f"certificate expired {expired}, renewed {day:%Y-%m-%d}"))
             else:
                 _mark(base[i], "near_miss", "certificate_renewed", f"certificate expired {expired}, renewed {day:%Y-%m-%d}")
     # tekun admissions in M for the only covered member of an active carried dibao case
@@ -586,9 +592,11 @@ def make_batch(sample: Path, seed: int = 1) -> dict:
         county.tekun_numbers[prefix] = county.tekun_numbers.get(prefix, 0) + 1
         tekun_no = f"{prefix}{county.tekun_numbers[prefix]:05d}"
         row = case.rows[0]
-        tekun_rows.append({"供养证号": tekun_no, "姓名": row["成员姓名"], "身份证号": row["成员身份证号"], "性别": row["性别"],
-                           "出生日期": row["出生日期"], "乡镇(街道)": row["乡镇(街道)"], "村(社区)": row["村(社区)"],
-                           "供养方式": "分散", "月供养金": standard, "开始年月": month_text(month), "状态": "在供", "终止年月": None})
+        tekun_rows.append({
+            "供养证号": tekun_no, "姓名": row["成员姓名"], "身份证号": row["成员身份证号"], "性别": row["性别"],
+            "出生日期": row["出生日期"], "乡镇(街道)": row["乡镇(街道)"], "村(社区)": row["村(社区)"], "供养方式": "分散",
+            "月供养金": standard, "开始年月": month_text(month), "状态": "在供", "终止年月": None,
+        })
         county.tekun_case[tekun_no] = (member, month, None)
         county.tekun_of[member].append(tekun_no)
         used.add(member)
@@ -648,10 +656,11 @@ def make_batch(sample: Path, seed: int = 1) -> dict:
             county.tekun_case[case_no] = (person, start, as_of)
             ended.append(case_no)
             used.add(person)
-            _mark(line, "planted", "tekun_ended_recorded_late", f"{case_no} 终止 {month_text(as_of)}, recorded after the drop; the line is carried on")
+            _mark(line, "planted", "tekun_ended_recorded_late",
+                  f"{case_no} 终止 {month_text(as_of)}, recorded after the drop; the line is carried on")
     # care subsidy on grade 3-4: a holder of a valid certificate not paid care in the batch
     care_paid = {line.payee for line in base if _strip(line.values["项目"]) == CARE}
-    township_of = {p: (county.people.get(p) or ("", "", None))[1] for p in wanted}
+    township_of = {p: county.people[p][1] for p in wanted if p in county.people}
     grade34 = []
     for number, person, name, written in disability.select("残疾人证号", "true_id", "姓名", "身份证号").unique(
             subset=["残疾人证号"], keep="last", maintain_order=True).iter_rows():
@@ -666,7 +675,7 @@ def make_batch(sample: Path, seed: int = 1) -> dict:
         used.add(line.payee)
         inserted.append(_mark(line, "planted", "care_grade_3_4", SCENARIOS["care_grade_3_4"][3]))
     # repeats (on carried lines that pass) and nobody (on the 证号 of a passing tekun line)
-    plain = [i for i, line in enumerate(base) if line.kind == "base" and line.expected == "pass" and line.payee]
+    plain = [i for i in clean if base[i].kind == "base"]
     for scenario in ("repeated_same", "repeated_other_amount"):
         for i in take(scenario, [i for i in plain if base[i].payee not in used]):
             used.add(base[i].payee)
@@ -694,8 +703,7 @@ def make_batch(sample: Path, seed: int = 1) -> dict:
     seen_keys: set[tuple] = set()
     for line in lines:
         _judge(county, line)
-        programme = _strip(line.values["项目"])
-        key = (programme, _strip(line.values["证号"])) if programme == DIBAO else (programme, line.payee)
+        key = _repeat_key(line)
         if line.payee and key in seen_keys:
             reasons = sorted({*line.reasons, "repeated_line"}, key=ORDER.get)
             line.expected, line.reason = verdict_of(reasons)
@@ -777,6 +785,12 @@ def _judge(county: _County, line: _Line) -> None:
     line.expected, line.reason = verdict_of(line.reasons)
 
 
+def _repeat_key(line: _Line) -> tuple[str, str]:
+    """What a repeat is a repeat of: the case for 低保金, else the true payee, with the 项目."""
+    programme = _strip(line.values["项目"])
+    return (programme, _strip(line.values["证号"])) if programme == DIBAO else (programme, line.payee)
+
+
 def _mark(line: _Line, kind: str, scenario: str, note: str) -> _Line:
     line.kind, line.scenario = kind, scenario
     line.note.insert(0, note)
@@ -791,10 +805,13 @@ def _what(scenario: str) -> str:
 def _near(county: _County, line: _Line, bens: list[str]) -> None:
     """A passing carried line a careless check would block: a dead namesake, a dead member not covered."""
     for b in bens:
-        name, township, _ = county.people.get(b, ("", "", None))
-        others = (county.dead_names.get((name, township), set()) | county.dead_names.get((name, "*"), set())) - {b}
+        if b not in county.people:
+            continue
+        name, township, _, sex, village = county.people[b]
+        others = (county.dead_names.get((name, sex, township, village), set())
+                  | county.dead_names.get((name, sex, "*", "*"), set())) - {b}
         if others:
-            where = "an outsider cremated here" if any(not county.people[o][1] for o in others) else "same township"
+            where = "an outsider cremated here" if any(not county.people[o][1] for o in others) else "same village"
             _mark(line, "near_miss", "namesake_dead", f"{name}: a namesake ({where}) died before M")
             return
     if _strip(line.values["项目"]) == DIBAO:
@@ -818,7 +835,8 @@ def _cremation_row(register: pl.DataFrame, row: int, person: str, county: _Count
     birth = county.people[person][2] or _date(values["出生日期"])
     prefix = f"HH{day.year}"
     seq = numbers[prefix] = numbers.get(prefix, 0) + 1
-    return {"火化编号": f"{prefix}{seq:05d}", "逝者姓名": values["姓名"], "身份证号": values["身份证号"], "性别": values["性别"],
+    return {"火化编号": f"{prefix}{seq:05d}", "逝者姓名": values["姓名"], "身份证号": values["身份证号"],
+            "性别": values["性别"],
             "年龄": str(full_age(birth, day)) if birth else None, "死亡日期": f"{day:%Y%m%d}",
             "火化日期": f"{day + dt.timedelta(days=rng.randint(1, 3)):%Y%m%d}",
             "户籍地址": f"{COUNTY_NAME}{values['乡镇(街道)']}{values['村(社区)']}", "殡仪馆": f"{COUNTY_NAME}殡仪馆"}
@@ -844,7 +862,8 @@ def _nobodies(rng: random.Random, count: int, persons: pl.DataFrame, sources: li
                     held |= set(frame.filter(pl.col(column).str.strip_chars().is_in(forms))[column].str.strip_chars())
         taken = {number for _, number in found} | {name for name, _ in found}
         for name, number in drawn:
-            if len(found) < count and not ({number, to_15(number)} & held) and (name not in named or rounds > 20) and not {name, number} & taken:
+            fresh = not ({number, to_15(number)} & held) and not {name, number} & taken
+            if len(found) < count and fresh and (name not in named or rounds > 20):
                 found.append((name, number))
                 taken |= {name, number}
     return found
