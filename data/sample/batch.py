@@ -93,7 +93,7 @@ from pathlib import Path
 import polars as pl
 
 from data.sample.county import COUNTY_CODE, COUNTY_NAME
-from data.sample.events import FORMATS, as_of_year_month, read_any, write_any
+from data.sample.events import as_of_year_month, read_any, write_any
 from data.sample.ids import check_char, normalize, to_15
 from data.sample.model import full_age, last_day, month_compact, month_text, parse_month
 from hecha.extracts.writer import write_extract
@@ -138,6 +138,7 @@ SCENARIOS = {
     "namesake_dead": ("near_miss", "pass", "", "a namesake (someone else) died before M"),
     "not_covered_member_died": ("near_miss", "pass", "", "a member of the case not covered (否) died before M"),
 }
+# the scenarios whose lines the batch adds; every other line is an as-of ledger line carried to M
 INSERTED = ("dead_register", "dead_cremation_no_number", "moved_out", "dibao_stopped", "tekun_ended", "certificate_expired",
             "care_grade_3_4", "repeated_same", "repeated_other_amount", "nobody", "certificate_renewed_resumed")
 SURNAMES = "王李张刘陈杨赵黄周吴徐孙胡朱高林何郭马罗"
