@@ -1,12 +1,13 @@
 """Generate a realistic county drop with its ground truth, seeded and deterministic.
 
     python -m data.sample.generate --out DIR [--seed N] [--households N] [--noise X] [--number-noise X] [--as-of YYYY-MM]
-                                   [--shard-households N] [--county-households N]
+                                   [--shard-households N] [--county-households N] [--batch]
 
 writes `DIR/drop/` (the seven extracts and manifest.yaml, in the formats the
 extracts' own writer gives) and `DIR/truth/` (records.csv, findings.csv,
 persons.csv, pairs.csv, summary.json). The same arguments give byte-identical
-files. The stages live in their own modules: `households` (people and
+files. `--batch` also writes `DIR/batch/`: next month's payment batch with
+the verdict each line should get (`data.sample.batch`, seeded with --seed). The stages live in their own modules: `households` (people and
 events), `programmes` (rosters), `plant` (planted deceased / moved-out
 findings and near misses), `scenarios` (the other checks' findings and near
 misses), `rows` (extract rows and the ledger), `noise`, `truth`.
@@ -330,6 +331,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="households made at once: a larger county is made shard by shard, in bounded memory")
     parser.add_argument("--county-households", type=int, default=COUNTY_HOUSEHOLDS,
                         help="households living in one group of townships: a larger drop gets further groups of its own")
+    parser.add_argument("--batch", action="store_true",
+                        help="also write DIR/batch/: next month's payment batch and its truth (data.sample.batch)")
     args = parser.parse_args(argv)
     if not re.fullmatch(r"\d{4}-\d{2}", args.as_of):
         parser.error(f"--as-of {args.as_of!r}: expected YYYY-MM")
@@ -347,6 +350,13 @@ def main(argv: list[str] | None = None) -> int:
     elapsed = time.perf_counter() - started
     print(json.dumps(summary, ensure_ascii=False, indent=2, sort_keys=True))
     print(f"generated in {elapsed:.1f} s", file=sys.stderr)
+    if args.batch:
+        from data.sample.batch import make_batch
+
+        started = time.perf_counter()
+        batch = make_batch(args.out, seed=args.seed)
+        print(f"batch {batch['file']}: {batch['lines']} lines ({batch['base_lines']} carried), "
+              f"expected {batch['expected']}, in {time.perf_counter() - started:.1f} s", file=sys.stderr)
     return 0
 
 
