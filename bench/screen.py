@@ -108,9 +108,9 @@ def main(argv: list[str] | None = None) -> int:
         lines.append(f"verdicts: {record['counts']['block']:,} blocked ({record['amounts']['block']:,.2f} yuan), "
                      f"{record['counts']['hold']:,} held ({record['amounts']['hold']:,.2f} yuan), {record['counts']['pass']:,} passed")
         if truth.is_file():
-            from bench.screen_quality import format_score, score
+            from bench.screen_quality import render, score
 
-            lines.append(format_score(score(screen_dir, truth)))
+            lines.append(render(score(screen_dir, truth)))
         print("\n".join(lines), flush=True)
     return 0
 
