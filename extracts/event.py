@@ -54,10 +54,20 @@ class EventRows:
 
 @contextmanager
 def staged_as(path: Path, extract: Extract) -> Iterator[Path]:
-    """A folder holding `path` under the name a drop gives `extract`'s file (the loader reads drops)."""
+    """A folder holding `path` under the name a drop gives `extract`'s file (the loader reads drops).
+
+    An input error inside names the file by its own name, not the staged one.
+    """
+    staged = f"{extract.stem}{path.suffix.lower()}"
     with tempfile.TemporaryDirectory(prefix="hecha-event-") as folder:
-        (Path(folder) / f"{extract.stem}{path.suffix.lower()}").symlink_to(path.resolve())
-        yield Path(folder)
+        (Path(folder) / staged).symlink_to(path.resolve())
+        try:
+            yield Path(folder)
+        except DropError as error:
+            if staged == path.name:
+                raise
+            renamed = DropError(str(error).replace(staged, path.name), file=path.name, row=error.row, column=error.column)
+            raise renamed from None
 
 
 def event_extract(path: Path, manifest: Manifest) -> Extract:

@@ -162,6 +162,7 @@ def start_screen(batch: Path, out: Path, as_of: str | None = None) -> Screen:
 
 
 def load_batch(screen: Screen) -> None:
+    from hecha.config import add_months
     from hecha.screen.judge import load_batch as load
 
     with screen.stage("load_batch"):
@@ -170,7 +171,8 @@ def load_batch(screen: Screen) -> None:
                                    "rows_quarantined": counts["rows_quarantined"], "encoding": counts.get("encoding")}
         if screen.month is None:
             latest = screen.con.execute("select max(paid_month) from stg.payments").fetchall()[0][0]
-            screen.month = latest or dt.date.fromisoformat(f"{screen.record['night_as_of']}-01")
+            # a batch of no line is for the month after the night's
+            screen.month = latest or add_months(dt.date.fromisoformat(f"{screen.record['night_as_of']}-01"), 1)
             screen.record["month"] = f"{screen.month:%Y-%m}"
 
 
