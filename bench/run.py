@@ -32,7 +32,7 @@ from pathlib import Path
 
 from bench.linkage import PERSONS_PER_HOUSEHOLD, peak_rss_bytes, reset_peak_rss
 
-def measure_run(drop: Path, out: Path, full: bool = True) -> dict:
+def measure_run(drop: Path, out: Path, full: bool = True, accept_unusable_ids: bool = False) -> dict:
     """One nightly run in this process (a full rebuild unless `full` is false): seconds and peak bytes per stage,
     for the whole run, and its mode."""
     from hecha.flows.run import start_run
@@ -54,7 +54,7 @@ def measure_run(drop: Path, out: Path, full: bool = True) -> dict:
 
     progress = Measured()
     started = time.perf_counter()
-    run = start_run(drop, None, out, full=full)
+    run = start_run(drop, None, out, full=full, accept_unusable_ids=accept_unusable_ids)
     run_stages(run, nightly_stages(), progress)
     return {"seconds": time.perf_counter() - started, "peak_bytes": progress.peak, "stages": progress.stages,
             "mode": run.record["mode"]}

@@ -63,18 +63,21 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sample", type=Path, required=True, help="a generator output folder with its batch/")
     parser.add_argument("--repeat", type=int, default=3, help="screens after the night")
     parser.add_argument("--cold", type=int, default=2, help="screens from a cold start (night run first)")
+    parser.add_argument("--accept-unusable-ids", action="store_true",
+                        help="run the night although a file's numbers are unusable beyond the policy's share (noisy drops)")
     parser.add_argument("--measure", choices=("night",), help=argparse.SUPPRESS)  # child process entry
     parser.add_argument("--work", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     drop, batch, truth = batch_files(args.sample)
     if args.measure == "night":
-        print(json.dumps(measure_run(drop, args.work)))
+        print(json.dumps(measure_run(drop, args.work, accept_unusable_ids=args.accept_unusable_ids)))
         return 0
     with tempfile.TemporaryDirectory(prefix="hecha-bench-screen-") as tmp:
         work = Path(tmp)
         print("night…", file=sys.stderr, flush=True)
+        accept = ["--accept-unusable-ids"] if args.accept_unusable_ids else []
         finished = subprocess.run([sys.executable, "-m", "bench.screen", "--sample", str(args.sample), "--measure", "night",
-                                   "--work", str(work / "out")], capture_output=True, text=True, check=True)
+                                   "--work", str(work / "out"), *accept], capture_output=True, text=True, check=True)
         night = json.loads(finished.stdout.strip().splitlines()[-1])
         after, records = [], []
         for attempt in range(args.repeat):
@@ -86,7 +89,7 @@ def main(argv: list[str] | None = None) -> int:
         cold = []
         for attempt in range(args.cold):
             out = work / f"cold-{attempt}"
-            seconds = hecha("screen", "--batch", str(batch), "--out", str(out), "--drop", str(drop))
+            seconds = hecha("screen", "--batch", str(batch), "--out", str(out), "--drop", str(drop), *accept)
             cold.append(seconds)
             print(f"  {attempt + 1}/{args.cold}: cold screen {seconds:.1f} s", file=sys.stderr, flush=True)
             shutil.rmtree(out)

@@ -72,6 +72,10 @@ def build_parser() -> argparse.ArgumentParser:
     screen.add_argument("--out", type=Path, default=Path("out"), help="output folder whose last run the batch is screened against "
                                                                      "(default: out); the screen goes to <out>/screens/")
     screen.add_argument("--drop", type=Path, help="run the night on this drop first (a cold start: no run to screen against yet)")
+    screen.add_argument("--policy", type=Path, help="with --drop: " + POLICY_HELP + " (a screen runs under its night's policy)")
+    screen.add_argument("--accept-unusable-ids", action="store_true",
+                        help="with --drop: run the night although a file's citizen numbers are unusable beyond "
+                             "inputs.max_unusable_id_share")
     serve = commands.add_parser("serve", help="serve the nightly flow on a schedule and the campaign flow on demand (Prefect)")
     serve.add_argument("--drop", required=True, type=Path, help="the folder each night's drop is delivered to")
     serve.add_argument("--out", type=Path, default=Path("out"), help="output folder (default: out)")
@@ -386,7 +390,8 @@ def screen_command(args: argparse.Namespace) -> int:
 
             if not Path(args.batch).is_file():  # refused before the night is run for nothing
                 raise DropError(f"batch file not found: {args.batch}", file=str(args.batch))
-            run_stages(start_run(args.drop, None, args.out), nightly_stages())
+            run_stages(start_run(args.drop, None, args.out, policy_file=args.policy,
+                                 accept_unusable_ids=args.accept_unusable_ids), nightly_stages())
         screen_dir = run_screen(start_screen(args.batch, args.out, args.as_of))
     except DropError as error:
         traceback.clear_frames(error.__traceback__)
