@@ -82,6 +82,7 @@ def track_outcomes(con: duckdb.DuckDBPyConnection, *, state: Path, run_id: str, 
     read = {}
     with open_state(Path(state), read_only=True) as history:
         add_missing_outcome_tables(history)
+        history.execute(f"create or replace temp view verdict_in_force as {read_sql(OUTCOME_SQL / 'verdict_in_force.sql')}")
         for table in HISTORY_TABLES:
             sql = read_sql(OUTCOME_SQL / f"{table}.sql")
             read[table] = history.sql(sql, params=bind(sql, parameters, f"outcomes/{table}.sql")).to_arrow_table()

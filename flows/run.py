@@ -53,8 +53,46 @@ EVENTS_ROOT_ENV = "HECHA_EVENTS_ROOT"  # the watched folder event files are drop
 BATCHES_ROOT_ENV = "HECHA_BATCHES_ROOT"  # the watched folder payment batches are dropped into
 
 
+class WorkFolder:
+    """What a run and a screen share: a work folder published by renaming it to `final_dir`, a database there
+    keyed with the deployment's secret, a JSON record, timed stages. Subclasses give `out`, `record`, `_con`,
+    `work_dir`, `final_dir` and the names below."""
+
+    database_name = DATABASE
+    record_name = "run.json"
+
+    @property
+    def con(self) -> duckdb.DuckDBPyConnection:
+        if self._con is None:
+            self._con = duckdb.connect(str(self.work_dir / self.database_name))
+            # case keys and person ids are keyed with the deployment's secret (never stored in the database)
+            install_keyed_hash(self._con, load_or_create_secret(secret_root(self.out)))
+        return self._con
+
+    def close(self) -> None:
+        if self._con is not None:
+            self._con.close()
+            self._con = None
+
+    @contextmanager
+    def stage(self, name: str):
+        """Time a stage and record its outcome in the record."""
+        started = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.record.setdefault("timings_seconds", {})[name] = round(time.perf_counter() - started, 3)
+
+    def write_record(self) -> Path:
+        # once published, the record lives in the final folder
+        folder = self.work_dir if self.work_dir.exists() or not self.final_dir.exists() else self.final_dir
+        path = folder / self.record_name
+        write_text_atomic(path, json.dumps(self.record, ensure_ascii=False, indent=2, default=str))
+        return path
+
+
 @dataclass
-class Run:
+class Run(WorkFolder):
     run_id: str
     drop: Path
     as_of: dt.date
@@ -80,35 +118,6 @@ class Run:
     @property
     def parameters(self) -> dict[str, object]:
         return run_parameters(self.as_of, self.policy)
-
-    @property
-    def con(self) -> duckdb.DuckDBPyConnection:
-        if self._con is None:
-            self._con = duckdb.connect(str(self.work_dir / DATABASE))
-            # case keys and person ids are keyed with the deployment's secret (never stored in the database)
-            install_keyed_hash(self._con, load_or_create_secret(secret_root(self.out)))
-        return self._con
-
-    def close(self) -> None:
-        if self._con is not None:
-            self._con.close()
-            self._con = None
-
-    @contextmanager
-    def stage(self, name: str):
-        """Time a stage and record its outcome in the run record."""
-        started = time.perf_counter()
-        try:
-            yield
-        finally:
-            self.record.setdefault("timings_seconds", {})[name] = round(time.perf_counter() - started, 3)
-
-    def write_record(self) -> Path:
-        # once published, the record lives in the final folder
-        folder = self.work_dir if self.work_dir.exists() or not self.final_dir.exists() else self.final_dir
-        path = folder / "run.json"
-        write_text_atomic(path, json.dumps(self.record, ensure_ascii=False, indent=2, default=str))
-        return path
 
 
 def resolve_as_of(manifest: Manifest, as_of: str | None) -> dt.date:

@@ -30,7 +30,6 @@ import os
 import resource
 import socket
 import time
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -39,15 +38,14 @@ import duckdb
 from hecha.audit.screens import SCREEN_DATABASE, SCREEN_RECORD, SCREENS_FOLDER
 from hecha.extracts.errors import DropError
 from hecha.extracts.read import SUFFIXES, Manifest, read_manifest
-from hecha.flows.run import DATABASE as RUN_DATABASE
-from hecha.storage.files import make_private_dir, owner_only, restrict_tree, write_text_atomic
-from hecha.storage.secret import install_keyed_hash, load_or_create_secret, secret_root
+from hecha.flows.run import DATABASE as RUN_DATABASE, WorkFolder
+from hecha.storage.files import make_private_dir, owner_only, restrict_tree
 
 WORK_PREFIX = ".work-"
 
 
 @dataclass
-class Screen:
+class Screen(WorkFolder):
     screen_id: str
     batch: Path
     out: Path
@@ -57,6 +55,8 @@ class Screen:
     month: dt.date | None  # the batch month when given; else the latest month of its lines, once read
     record: dict = field(default_factory=dict)
     _con: duckdb.DuckDBPyConnection | None = None
+    database_name = SCREEN_DATABASE
+    record_name = SCREEN_RECORD
 
     @property
     def folder(self) -> Path:
@@ -69,33 +69,6 @@ class Screen:
     @property
     def final_dir(self) -> Path:
         return self.folder / self.screen_id
-
-    @property
-    def con(self) -> duckdb.DuckDBPyConnection:
-        if self._con is None:
-            self._con = duckdb.connect(str(self.work_dir / SCREEN_DATABASE))
-            install_keyed_hash(self._con, load_or_create_secret(secret_root(self.out)))
-        return self._con
-
-    def close(self) -> None:
-        if self._con is not None:
-            self._con.close()
-            self._con = None
-
-    @contextmanager
-    def stage(self, name: str):
-        started = time.perf_counter()
-        self.record["stage"] = name
-        try:
-            yield
-        finally:
-            self.record.setdefault("timings_seconds", {})[name] = round(time.perf_counter() - started, 3)
-
-    def write_record(self) -> Path:
-        folder = self.work_dir if self.work_dir.exists() or not self.final_dir.exists() else self.final_dir
-        path = folder / SCREEN_RECORD
-        write_text_atomic(path, json.dumps(self.record, ensure_ascii=False, indent=2, default=str))
-        return path
 
 
 def file_sha256(path: Path) -> str:
@@ -239,6 +212,7 @@ def run_screen(screen: Screen) -> Path:
     started = time.perf_counter()
     try:
         for stage in screen_stages():
+            screen.record["stage"] = stage.__name__  # a failure names it
             stage(screen)
         screen.record["timings_seconds"]["screen"] = round(time.perf_counter() - started, 3)
         screen.record["peak_bytes"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024  # Linux: kilobytes

@@ -48,17 +48,7 @@ DONE, FAILED = "done", "failed"
 @flow(name="watch_batches", log_prints=True)
 def watch_batches(inbox: Path, out: Path = Path("out")) -> list[str]:
     """Screen every payment batch dropped into `inbox`, oldest first; move each to `inbox/done/` or, refused, `inbox/failed/`."""
-    inbox = confine(inbox, BATCHES_ROOT_ENV)
-    screened = []
-    for path in arrived_files(inbox):
-        try:
-            screen_dir = screen(file=path, out=out)
-        except DropError as error:
-            settle(path, inbox / FAILED, reason=str(error))
-            continue
-        settle(path, inbox / DONE)
-        screened.append(Path(screen_dir).name)
-    return screened
+    return take_arrivals(confine(inbox, BATCHES_ROOT_ENV), lambda path: screen(file=path, out=out))
 
 
 @flow(name="watch_events", log_prints=True)
@@ -69,17 +59,21 @@ def watch_events(inbox: Path, out: Path = Path("out")) -> list[str]:
     schedule (every minute by default), so a file is screened within a minute
     of its arrival.
     """
-    inbox = confine(inbox, EVENTS_ROOT_ENV)
-    screened = []
+    return take_arrivals(confine(inbox, EVENTS_ROOT_ENV), lambda path: event(file=path, out=out))
+
+
+def take_arrivals(inbox: Path, handle) -> list[str]:
+    """`handle` each file arrived in `inbox`, oldest first, then move it to done/ (or failed/, refused); the folders made."""
+    made = []
     for path in arrived_files(inbox):
         try:
-            run_dir = event(file=path, out=out)
+            folder = handle(path)
         except DropError as error:
             settle(path, inbox / FAILED, reason=str(error))
             continue
         settle(path, inbox / DONE)
-        screened.append(Path(run_dir).name)
-    return screened
+        made.append(Path(folder).name)
+    return made
 
 
 def arrived_files(inbox: Path) -> list[Path]:

@@ -30,12 +30,7 @@ latest_lines as (
 ),
 
 latest_verdicts as (
-    select
-        case_key,
-        conclusion as verdict,
-        cast(recorded_at as date) as verdict_date
-    from audit.disposition
-    qualify row_number() over (partition by case_key order by recorded_at desc, source_row desc) = 1
+    select * from verdict_in_force
 )
 
 select
