@@ -45,18 +45,44 @@ beneficiaries as (
         or lines.case_no not in (select case_no from covered)
 ),
 
+elsewhere_deaths as (
+    -- deaths the register does not show, known only from cremation records whose 户籍地址 names
+    -- another county: the record says the deceased was registered elsewhere, and a namesake of
+    -- the county links to it as readily as the person. Enough for inspectors to look (the night's
+    -- finding), not to stop a payment: such a death is treated as unsure (held, never blocked).
+    select rec.person_id
+    from night.link.person_record as rec
+    left join night.link.record as record
+        on rec.source = record.source
+        and rec.source_row = record.source_row
+        and rec.role = record.role
+    inner join night.link.person as persons
+        on rec.person_id = persons.person_id
+    where rec.source = 'cremation'
+        and rec.role = 'subject'
+        and persons.person_status is distinct from 'dead'
+    group by rec.person_id
+    having bool_and(coalesce(record.outside_county, false))
+),
+
 departed as (
     select
         beneficiaries.source_row,
         beneficiaries.person_id,
         departure.departure_kind,
-        departure.evidence,
-        least(beneficiaries.confidence, departure.link_confidence) as confidence
+        departure.evidence || case when elsewhere.person_id is not null then '（火化记录户籍地址为外县，户籍未登记死亡）' else '' end
+            as evidence,
+        case
+            when departure.departure_kind = 'death' and elsewhere.person_id is not null then 0.0
+            else least(beneficiaries.confidence, departure.link_confidence)
+        end as confidence
     from beneficiaries
     inner join lines
         on beneficiaries.source_row = lines.source_row
     inner join night.int.person_departure as departure
         on beneficiaries.person_id = departure.person_id
+    left join elsewhere_deaths as elsewhere
+        on beneficiaries.person_id = elsewhere.person_id
     where is_after_event(lines.paid_month, departure.departure_month)
 ),
 

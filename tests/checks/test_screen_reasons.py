@@ -40,12 +40,15 @@ class Batch:
         return len(self.rows)  # the line's row number in the file
 
 
-def screen(county: County, batch: Batch) -> dict[int, SimpleNamespace]:
-    """The county's night, then the batch judged against it: source_row → the line's verdict."""
+def screen(county: County, batch: Batch, night_change: str | None = None) -> dict[int, SimpleNamespace]:
+    """The county's night (changed by the statement `night_change`), then the batch judged against it:
+    source_row → the line's verdict."""
     drop = county.write()
     night = county.folder / "night.duckdb"
     con = duckdb.connect(str(night))
     analyse_drop(con, drop, secret=TEST_SECRET)
+    if night_change:
+        con.execute(night_change)
     con.close()
     folder = county.folder / "batch"
     path = write_extract("payments", pl.DataFrame(batch.rows, schema={key: pl.String for key in batch.rows[0]}), folder)
@@ -284,3 +287,21 @@ def test_a_death_on_an_unsure_link_holds_the_line_instead_of_blocking_it(county)
     assert lines[held].verdict == "hold" and "死亡或迁出待确认" in lines[held].reason
     assert "受益人已死亡" not in lines[held].reason
     assert (lines[blocked].verdict, lines[blocked].reason_code) == ("block", "dead")
+
+
+def test_a_death_only_a_cremation_record_of_another_county_shows_holds_the_line(county):
+    from tests.unit.test_linking import villagers
+
+    villagers(county)  # enough people for the linker's model to weigh a record without a number
+    person = county.person(name="郝立琳", born="1954-08-12", sex="女")  # the register still says 正常
+    county.cremate(person, "2026-07-13", id_number=None, age=72)
+    county.tekun(person, case_no="TK-H")
+    county.pay(person, programme="tekun", months=("2026-05", "2026-07"), amount=700, case_no="TK-H")
+    batch = Batch()
+    row = batch.line(person, programme="tekun", case_no="TK-H", amount=700)
+    line = screen(county, batch)[row]
+    assert (line.verdict, line.reason_code) == ("block", "dead") and "概率匹配" in line.evidence
+    # the same link, had the record's 户籍地址 named another county (the linker then seldom links it, but may)
+    elsewhere = "update link.record set outside_county = true where source = 'cremation'"
+    line = screen(county, batch, night_change=elsewhere)[row]
+    assert (line.verdict, line.reason_code) == ("hold", "uncertain_event") and "外县" in line.evidence
