@@ -40,8 +40,6 @@ reading a filled-in 拦截清单 back (audit/feedback.py).
 from __future__ import annotations
 
 import datetime as dt
-import multiprocessing
-import os
 from collections.abc import Sequence
 from decimal import Decimal
 from pathlib import Path
@@ -306,15 +304,6 @@ def write_block_lists(folder: Path, lines: Sequence[dict], *, record: dict, poli
             stem = workbook_stem(township, hash_digits=64)
         taken.add(stem.lower())
         stems[township] = stem
-    county = folder / f"{COUNTY_BOOK}.xlsx"
-
-    def write_county_book() -> None:
-        write_block_list(county, lines, [shown[line["source_row"]] for line in listed], township=COUNTY_BOOK, record=record,
-                         policy=policy, made=made, book_names={township: f"{stem}.xlsx" for township, stem in stems.items()})
-
-    # the county's book holds every line the townships' books hold: written beside them, in a second process
-    # when there is a second core and enough lines to be worth one (xlsxwriter is Python, one core a process)
-    beside = in_second_process(write_county_book) if len(listed) >= SECOND_PROCESS_LINES else None
     paths = []
     for township in townships:
         path = folder / f"{stems[township]}.xlsx"
@@ -322,27 +311,11 @@ def write_block_lists(folder: Path, lines: Sequence[dict], *, record: dict, poli
                          [shown[line["source_row"]] for line in listed if line["township"] == township],
                          township=township, record=record, policy=policy, made=made)
         paths.append(path)
-    if beside is None:
-        write_county_book()
-    else:
-        beside.join()
-        if beside.exitcode != 0:
-            raise RuntimeError(f"{county.name}: writing the county's 拦截清单 failed (exit {beside.exitcode})")
-    paths.append(county)
+    path = folder / f"{COUNTY_BOOK}.xlsx"
+    write_block_list(path, lines, [shown[line["source_row"]] for line in listed], township=COUNTY_BOOK, record=record,
+                     policy=policy, made=made, book_names={township: f"{stem}.xlsx" for township, stem in stems.items()})
+    paths.append(path)
     return paths
-
-
-# Below this many blocked and held lines the county's book is written in this process: a second one costs more.
-SECOND_PROCESS_LINES = 2000
-
-
-def in_second_process(work) -> multiprocessing.process.BaseProcess | None:
-    """`work()` started in a forked process (it must touch no database, only files); None on one core or without fork."""
-    if (os.cpu_count() or 1) < 2 or "fork" not in multiprocessing.get_all_start_methods():
-        return None
-    process = multiprocessing.get_context("fork").Process(target=work, daemon=True)
-    process.start()
-    return process
 
 
 def write_block_list(path: Path, lines: Sequence[dict], listed: Sequence[_Line], *, township: str, record: dict, policy: dict,

@@ -441,19 +441,3 @@ def test_books_of_one_screen_carry_one_time(books):
     folder, _ = books
     made = {openpyxl.load_workbook(path).properties.created for path in folder.iterdir()}
     assert len(made) == 1 and isinstance(next(iter(made)), dt.datetime)
-
-
-def test_the_county_book_written_in_a_second_process_is_the_same_book(tmp_path, monkeypatch):
-    from hecha.screen import outputs
-
-    batch = tmp_path / "batch.xlsx"
-    xlsx_batch(batch)
-    con, folder = screened(tmp_path, batch)
-    books = {}
-    for threshold in (10**9, 0):  # in this process, then beside it
-        monkeypatch.setattr(outputs, "SECOND_PROCESS_LINES", threshold)
-        written = write_outputs(con, folder / str(threshold), batch)
-        with zipfile.ZipFile(folder / str(threshold) / BOOKS_FOLDER / "全县.xlsx") as archive:  # the sheets, not when made
-            books[threshold] = {name: archive.read(name) for name in archive.namelist() if name.startswith("xl/")}
-        assert written["counts"]["lines"] == len(LINES)
-    assert books[0] == books[10**9] and any("拦截".encode() in xml for xml in books[0].values())
