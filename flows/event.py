@@ -57,6 +57,24 @@ def last_run(out: Path) -> Path:
     return runs[-1]
 
 
+def night_of(out: Path, what: str) -> tuple[Path, dict, Manifest]:
+    """The night `what` (an event, a batch) is screened against: the folder's last run, its record and its drop's
+    manifest; refused in one line when it was run by other rules (after an upgrade, the night is run again first)."""
+    from hecha.checks.slice import rules_fingerprint
+
+    recover_out(out)
+    night = last_run(out)
+    record = json.loads((night / "run.json").read_text(encoding="utf-8"))
+    if record.get("rules_sha256") != rules_fingerprint():
+        raise DropError(f"{night.name}: run by another version of hecha's rules; run `hecha run` once, then screen the {what}",
+                        file=str(night / "run.json"))
+    parameters = record["parameters"]
+    drop = Path(parameters["drop"])
+    manifest = read_manifest(drop) if (drop / "manifest.yaml").is_file() else Manifest(
+        county=parameters.get("county"), as_of=parameters["as_of"])
+    return night, record, manifest
+
+
 def start_event(event_file: Path, out: Path) -> Run:
     """The event run's work folder and record, on the last run of `out`; refused before anything is written.
 
@@ -71,18 +89,12 @@ def start_event(event_file: Path, out: Path) -> Run:
         raise DropError(f"event file not found: {event_file}", file=str(event_file))
     owner_only()
     out = make_private_dir(Path(out))
-    recover_out(out)
-    night = last_run(out)
-    night_record = json.loads((night / "run.json").read_text(encoding="utf-8"))
+    night, night_record, manifest = night_of(out, "event")
     parameters = night_record["parameters"]
     drop = Path(parameters["drop"])
-    manifest = read_manifest(drop) if drop.is_dir() else Manifest(county=parameters.get("county"), as_of=parameters["as_of"])
     month = resolve_as_of(manifest, parameters["as_of"])
     source = event_extract(event_file, manifest).stem  # a file of neither kind is refused here, before a run is begun
     rules = rules_fingerprint()
-    if night_record.get("rules_sha256") != rules:
-        raise DropError(f"{night.name}: run by another version of hecha's rules; run `hecha run` once, then screen the event",
-                        file=str(night / "run.json"))
     policy = night_record["policy"]
     run_id = f"{month:%Y-%m}_{dt.datetime.now(dt.timezone.utc):%Y%m%dT%H%M%S%f}"
     run = Run(run_id=run_id, drop=drop, as_of=month, out=out, manifest=manifest, policy=policy)

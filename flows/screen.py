@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import json
 import os
 import resource
 import socket
@@ -37,7 +36,7 @@ import duckdb
 
 from hecha.audit.screens import SCREEN_DATABASE, SCREEN_RECORD, SCREENS_FOLDER
 from hecha.extracts.errors import DropError
-from hecha.extracts.read import SUFFIXES, Manifest, read_manifest
+from hecha.extracts.read import SUFFIXES, Manifest
 from hecha.flows.run import DATABASE as RUN_DATABASE, WorkFolder
 from hecha.storage.files import make_private_dir, owner_only, restrict_tree
 
@@ -81,10 +80,8 @@ def file_sha256(path: Path) -> str:
 
 def start_screen(batch: Path, out: Path, as_of: str | None = None) -> Screen:
     """The screen's work folder and record, against the last run of `out`; refused before anything is written."""
-    from hecha.checks.slice import rules_fingerprint
     from hecha.config import parse_month
-    from hecha.flows.event import last_run
-    from hecha.flows.run import recover_out
+    from hecha.flows.event import night_of
 
     batch = Path(batch)
     if not batch.is_file():
@@ -101,16 +98,8 @@ def start_screen(batch: Path, out: Path, as_of: str | None = None) -> Screen:
     out = Path(out)
     if not out.is_dir():
         raise DropError(f"{out}: no such output folder; run `hecha run` first, or give --drop", file=str(out))
-    recover_out(out)
-    night = last_run(out)
-    night_record = json.loads((night / "run.json").read_text(encoding="utf-8"))
-    if night_record.get("rules_sha256") != rules_fingerprint():
-        raise DropError(f"{night.name}: run by another version of hecha's rules; run `hecha run` once, then screen the batch",
-                        file=str(night / "run.json"))
+    night, night_record, manifest = night_of(out, "batch")
     parameters = night_record["parameters"]
-    drop = Path(parameters["drop"])
-    manifest = read_manifest(drop) if (drop / "manifest.yaml").is_file() else Manifest(
-        county=parameters.get("county"), as_of=parameters["as_of"])
     stamp = f"{dt.datetime.now(dt.timezone.utc):%Y%m%dT%H%M%S%f}"
     screen_id = f"{month:%Y-%m}_{stamp}" if month else stamp  # named by its lines' month once read
     screen = Screen(screen_id=screen_id, batch=batch, out=out, night=night, manifest=manifest,
