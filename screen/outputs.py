@@ -288,6 +288,14 @@ def _listing_order(line: dict) -> tuple:
     return (_reason_order(line["reason_code"]), line["township"] or "", line["village"] or "", line["source_row"])
 
 
+def by_township(lines: Sequence[dict]) -> dict[str | None, list[dict]]:
+    """The lines of each township (None: lines without one), each in the order given."""
+    grouped: dict[str | None, list[dict]] = {}
+    for line in lines:
+        grouped.setdefault(line["township"], []).append(line)
+    return grouped
+
+
 def write_block_lists(folder: Path, lines: Sequence[dict], *, record: dict, policy: dict) -> list[Path]:
     """`<乡镇>.xlsx` for each township with a line blocked or held, and `全县.xlsx`; their paths, the county's last."""
     folder = Path(folder)
@@ -304,11 +312,11 @@ def write_block_lists(folder: Path, lines: Sequence[dict], *, record: dict, poli
             stem = workbook_stem(township, hash_digits=64)
         taken.add(stem.lower())
         stems[township] = stem
+    of_township, listed_of = by_township(lines), by_township(listed)  # each line's township looked at once
     paths = []
     for township in townships:
         path = folder / f"{stems[township]}.xlsx"
-        write_block_list(path, [line for line in lines if line["township"] == township],
-                         [shown[line["source_row"]] for line in listed if line["township"] == township],
+        write_block_list(path, of_township[township], [shown[line["source_row"]] for line in listed_of[township]],
                          township=township, record=record, policy=policy, made=made)
         paths.append(path)
     path = folder / f"{COUNTY_BOOK}.xlsx"
@@ -433,8 +441,9 @@ def _write_block_summary(sheet, formats: _Formats, lines: Sequence[dict], *, tow
         if any(not line["township"] for line in lines):
             towns.append(None)
         kinds = [kind for _, kind in TOWNSHIP_TABLE]
+        lines_of = by_township(lines)
         for town in towns:
-            of_town = _tally([line for line in lines if line["township"] == town])
+            of_town = _tally(lines_of.get(town, []))
             if town is None:
                 book = COUNTY_ONLY if of_town["block"][0] or of_town["hold"][0] else NO_BOOK
             else:
