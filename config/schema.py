@@ -232,9 +232,11 @@ class DisabilitySubsidy(Section):
 class Identity(Section):
     review_threshold: Threshold
     link_threshold: Threshold
+    stop_threshold: Threshold
     max_age: Age
 
     link_below_review = below("link_threshold", "review_threshold", "identity.review_threshold")
+    review_below_stop = below("review_threshold", "stop_threshold", "identity.stop_threshold")
 
 
 class Inputs(Section):

@@ -3,8 +3,7 @@
 -- night's linker linked it (with its confidence: the same linker, the same model); a line of a new
 -- identity whose well-formed number (or 15-digit number upgraded) is a person's of the night is
 -- linked on the number, as the linker's exact step does. The rest are linked to nobody: a person
--- looks at them before they are paid. `link_by_number`: the number the line wrote is the person's
--- (the night linked it exact, upgraded, repaired or confirmed), not a likeness of name and place. An identity the night linked to two persons is as unsure as
+-- looks at them before they are paid. An identity the night linked to two persons is as unsure as
 -- its least sure row, and keeps the surer person.
 with lines as (
     select source_row, id_number, id_number_raw, id_number_status, name
@@ -41,8 +40,6 @@ night_identities as (
         name_key,
         arg_max(person_id, (confidence, person_id)) as person_id,
         arg_max(explanation, (confidence, person_id)) as explanation,
-        -- whether the number as written is the person's (exact, upgraded, repaired, confirmed), every row alike
-        bool_and(method in ('exact', 'upgraded', 'repaired', 'confirmed')) and count(distinct person_id) = 1 as by_number,
         case when count(distinct person_id) > 1 then min(confidence) else max(confidence) end as confidence
     from night_rows
     group by number_key, name_key
@@ -68,7 +65,6 @@ select
         when known.person_id is not null then known.confidence
         when by_number.person_id is not null then 1.0
     end as link_confidence,
-    coalesce(known.by_number, by_number.person_id is not null) as link_by_number,
     case
         when known.person_id is not null then known.explanation
         when by_number.person_id is not null then

@@ -6,8 +6,8 @@
 -- in the month or of a grade the subsidy does not pay; a second line of the same 项目 and month for
 -- the same beneficiary is not due, nor 低保金 for members tekun (or an earlier-started case)
 -- already supports. `confidence` is the least sure link a reason rests on: screen/line.sql
--- blocks only on sure ones, and a reason about the payee is sure only when the number the line
--- wrote is the payee's (a line linked by name and place alone is held for a look). The reason codes are screen/reasons.py's.
+-- blocks only on sure ones, and a reason about the payee only when the payee's link is at least
+-- $identity_stop_threshold sure (a line linked by a likeness less sure is held for a look). The reason codes are screen/reasons.py's.
 with lines as (
     select
         pay.source_row,
@@ -19,7 +19,6 @@ with lines as (
         pay.name,
         person.person_id,
         person.link_confidence,
-        person.link_by_number,
         person.link_explanation
     from stg.payments as pay
     inner join line_person as person
@@ -35,15 +34,15 @@ covered as (
 beneficiaries as (
     -- 低保金: the case's covered members (a member of no linked person counts, as nobody known);
     -- every other line, and a 低保金 line of a case the roster does not cover: the payee.
-    -- `by_number`: who the beneficiary is does not rest on a likeness of name and place alone (the
-    -- roster names the members; a payee, when the number the line wrote is theirs)
-    select lines.source_row, covered.person_id, covered.confidence, true as by_number
+    -- `is_sure_payee`: false for a payee linked less surely than $identity_stop_threshold (the
+    -- roster names a case's members: who they are is the roster's, not the line's)
+    select lines.source_row, covered.person_id, covered.confidence, true as is_sure_payee
     from lines
     inner join covered
         on lines.case_no = covered.case_no
     where lines.programme = 'dibao'
     union all
-    select lines.source_row, lines.person_id, lines.link_confidence, lines.link_by_number
+    select lines.source_row, lines.person_id, lines.link_confidence, lines.link_confidence >= $identity_stop_threshold
     from lines
     where lines.programme <> 'dibao'
         or lines.case_no not in (select case_no from covered)
@@ -76,12 +75,13 @@ departed as (
         departure.departure_kind,
         departure.evidence
             || case when elsewhere.person_id is not null then '（火化记录户籍地址为外县，户籍未登记死亡）' else '' end
-            || case when not beneficiaries.by_number then '（发放行的身份证号不是此人的号码，按姓名等关联）' else '' end
+            || case when not beneficiaries.is_sure_payee then format('（领取人关联可信度 {:.2f}，低于拦截所需的 {}）',
+                beneficiaries.confidence, $identity_stop_threshold) else '' end
             as evidence,
-        -- a payment is stopped on a person only when the line names them by their number
+        -- a payment is stopped on its payee only when the line is surely theirs
         case
             when departure.departure_kind = 'death' and elsewhere.person_id is not null then 0.0
-            when not beneficiaries.by_number then 0.0
+            when not beneficiaries.is_sure_payee then 0.0
             else least(beneficiaries.confidence, departure.link_confidence)
         end as confidence
     from beneficiaries
@@ -266,7 +266,6 @@ line_keys as (
         programme,
         paid_month,
         link_confidence,
-        link_by_number,
         case
             when programme = 'dibao' then 'case:' || case_no
             when person_id is not null then 'person:' || person_id
@@ -295,7 +294,8 @@ repeat_reasons as (
     select
         source_row,
         'repeated_line' as reason_code,
-        case when payment_key like 'case:%' then 1.0 when link_by_number then link_confidence else 0.0 end as confidence,
+        case when payment_key like 'case:%' then 1.0 when link_confidence >= $identity_stop_threshold then link_confidence
+            else 0.0 end as confidence,
         format('与本批次第 {} 行重复：同一{}、同一{}、同为 {}', first_row,
             case when programme = 'dibao' then '低保证号' else '领取人' end,
             vocabulary_label('programme', programme), month_text(paid_month)) as evidence
@@ -309,7 +309,8 @@ repeat_reasons as (
     select
         line_keys.source_row,
         'repeated_line',
-        case when line_keys.payment_key like 'case:%' then 1.0 when line_keys.link_by_number then line_keys.link_confidence else 0.0 end,
+        case when line_keys.payment_key like 'case:%' then 1.0
+            when line_keys.link_confidence >= $identity_stop_threshold then line_keys.link_confidence else 0.0 end,
         format('{} 的{}已发放（发放明细第 {} 行）', month_text(line_keys.paid_month),
             vocabulary_label('programme', line_keys.programme),
             string_agg(night_keys.ledger_row::varchar, '、' order by night_keys.ledger_row))
@@ -318,8 +319,7 @@ repeat_reasons as (
         on line_keys.payment_key = night_keys.payment_key
         and line_keys.programme = night_keys.programme
         and line_keys.paid_month = night_keys.paid_month
-    group by line_keys.source_row, line_keys.payment_key, line_keys.programme, line_keys.paid_month, line_keys.link_confidence,
-        line_keys.link_by_number
+    group by line_keys.source_row, line_keys.payment_key, line_keys.programme, line_keys.paid_month, line_keys.link_confidence
 ),
 
 covered_members as (

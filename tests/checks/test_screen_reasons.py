@@ -307,15 +307,17 @@ def test_a_death_only_a_cremation_record_of_another_county_shows_holds_the_line(
     assert (line.verdict, line.reason_code) == ("hold", "uncertain_event") and "外县" in line.evidence
 
 
-def test_a_death_is_blocked_on_a_line_only_when_its_number_is_the_dead_persons(county):
+def test_a_death_is_blocked_on_a_line_only_when_the_payee_is_linked_surely_enough(county):
     person = county.person(died="2026-08-08")
     county.tekun(person, case_no="TK-P")
     county.pay(person, programme="tekun", months=("2026-01", "2026-08"), amount=700, case_no="TK-P")
     batch = Batch()
     row = batch.line(person, programme="tekun", case_no="TK-P", amount=700)
     assert (screen(county, batch)[row].verdict, screen(county, batch)[row].reason_code) == ("block", "dead")
-    # the night had linked the ledger's identity by name and place, surely but not by its number
-    by_likeness = "update link.person_record set method = 'probabilistic', confidence = 0.97 where source = 'payments'"
-    line = screen(county, batch, night_change=by_likeness)[row]
+    # the night had linked the ledger's identity by name and place: at 0.97 a fact, not sure enough to stop a payment
+    by_likeness = "update link.person_record set method = 'probabilistic', confidence = {} where source = 'payments'"
+    line = screen(county, batch, night_change=by_likeness.format(0.97))[row]
     assert (line.verdict, line.reason_code) == ("hold", "uncertain_event")
-    assert "不是此人的号码" in line.evidence
+    assert "低于拦截所需的 0.99" in line.evidence
+    line = screen(county, batch, night_change=by_likeness.format(0.995))[row]
+    assert (line.verdict, line.reason_code) == ("block", "dead")
