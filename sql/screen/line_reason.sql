@@ -270,7 +270,9 @@ line_keys as (
             when programme = 'dibao' then 'case:' || case_no
             when person_id is not null then 'person:' || person_id
             else 'identity:' || coalesce(id_number_raw, '') || '|' || coalesce(name, '')
-        end as payment_key
+        end as payment_key,
+        -- the payee as the line wrote them: two lines alike in it pay one payee, whoever the link says that is
+        coalesce(id_number_raw, '') || '|' || coalesce(name, '') as identity_key
     from lines
 ),
 
@@ -294,13 +296,21 @@ repeat_reasons as (
     select
         source_row,
         'repeated_line' as reason_code,
-        case when payment_key like 'case:%' then 1.0 when link_confidence >= $identity_stop_threshold then link_confidence
-            else 0.0 end as confidence,
+        case
+            when payment_key like 'case:%' or same_identity then 1.0
+            when link_confidence >= $identity_stop_threshold then link_confidence
+            else 0.0
+        end as confidence,
         format('与本批次第 {} 行重复：同一{}、同一{}、同为 {}', first_row,
-            case when programme = 'dibao' then '低保证号' else '领取人' end,
+            case when programme = 'dibao' then '低保证号' when same_identity then '领取人姓名和身份证号' else '领取人' end,
             vocabulary_label('programme', programme), month_text(paid_month)) as evidence
     from (
-        select *, first_value(source_row) over same_payment as first_row, row_number() over same_payment as nth
+        select
+            *,
+            first_value(source_row) over same_payment as first_row,
+            row_number() over same_payment as nth,
+            -- the first line of the payment wrote the payee as this one does
+            first_value(identity_key) over same_payment = identity_key as same_identity
         from line_keys
         window same_payment as (partition by payment_key, programme, paid_month order by source_row)
     )

@@ -321,3 +321,17 @@ def test_a_death_is_blocked_on_a_line_only_when_the_payee_is_linked_surely_enoug
     assert "低于拦截所需的 0.99" in line.evidence
     line = screen(county, batch, night_change=by_likeness.format(0.995))[row]
     assert (line.verdict, line.reason_code) == ("block", "dead")
+
+
+def test_a_line_written_twice_alike_is_a_repeat_however_unsure_its_payee(county):
+    person = county.person()
+    county.tekun(person, case_no="TK-Q")
+    county.pay(person, programme="tekun", months=("2026-01", "2026-08"), amount=700, case_no="TK-Q")
+    batch = Batch()
+    first = batch.line(person, programme="tekun", case_no="TK-Q", amount=700)
+    again = batch.line(person, programme="tekun", case_no="TK-Q", amount=700)
+    unsure = "update link.person_record set method = 'probabilistic', confidence = 0.97 where source = 'payments'"
+    lines = screen(county, batch, night_change=unsure)
+    assert lines[first].verdict == "pass"
+    assert (lines[again].verdict, lines[again].reason_code) == ("block", "repeated_line")
+    assert "姓名和身份证号" in lines[again].evidence
