@@ -379,37 +379,19 @@ def show_progress() -> None:
     logger.propagate = False
 
 
-def screen_command(args: argparse.Namespace) -> int:
-    """`hecha screen`: the batch judged against the last run (run first on --drop); the summary printed."""
+def screen_here(args: argparse.Namespace) -> Path:
+    """`hecha screen`: the night run first on --drop, then the batch judged against the last run; the screen's folder."""
     from hecha.flows.screen import run_screen, start_screen
 
-    try:
-        if args.drop is not None:
-            from hecha.flows.stages import nightly_stages, run_stages
-            from hecha.flows.run import start_run
+    if args.drop is not None:
+        from hecha.flows.run import start_run
+        from hecha.flows.stages import nightly_stages, run_stages
 
-            if not Path(args.batch).is_file():  # refused before the night is run for nothing
-                raise DropError(f"batch file not found: {args.batch}", file=str(args.batch))
-            run_stages(start_run(args.drop, None, args.out, policy_file=args.policy,
-                                 accept_unusable_ids=args.accept_unusable_ids), nightly_stages())
-        screen_dir = run_screen(start_screen(args.batch, args.out, args.as_of))
-    except DropError as error:
-        traceback.clear_frames(error.__traceback__)
-        print(f"hecha: input error: {error}", file=sys.stderr)
-        return EXIT_INPUT_ERROR
-    except KeyboardInterrupt:
-        print("hecha: screen cancelled; nothing was published", file=sys.stderr)
-        return EXIT_CANCELLED
-    except Exception as error:  # the screen's record has the stage and the error
-        from hecha.storage.database import DatabaseBusy
-
-        if isinstance(error, DatabaseBusy):
-            raise
-        print(f"hecha: screen failed: {type(error).__name__}: {error} (see the screen.json of its "
-              f"{Path(args.out) / 'screens'}/.work- folder)", file=sys.stderr)
-        return EXIT_FAILED
-    print((screen_dir / "summary.txt").read_text(encoding="utf-8"), end="")
-    return 0
+        if not Path(args.batch).is_file():  # refused before the night is run for nothing
+            raise DropError(f"batch file not found: {args.batch}", file=str(args.batch))
+        run_stages(start_run(args.drop, None, args.out, policy_file=args.policy,
+                             accept_unusable_ids=args.accept_unusable_ids), nightly_stages())
+    return run_screen(start_screen(args.batch, args.out, args.as_of))
 
 
 def recover_command(args: argparse.Namespace) -> int:
@@ -448,8 +430,6 @@ def main(argv: list[str] | None = None) -> int:
                 return EXIT_INPUT_ERROR
         if args.command == "recover":
             return recover_command(args)
-        if args.command == "screen":
-            return screen_command(args)
         if args.command == "serve":
             quiet_prefect()
             quiet_input_errors()
@@ -465,7 +445,9 @@ def main(argv: list[str] | None = None) -> int:
         show_progress()
         stop_on_sigterm()
         try:
-            if os.environ.get("PREFECT_API_URL"):
+            if args.command == "screen":  # a screen runs here: seconds, and the bank waits for its result
+                run_dir = screen_here(args)
+            elif os.environ.get("PREFECT_API_URL"):
                 run_dir = run_as_flow(args)
             else:
                 # without PREFECT_API_URL no Prefect server is started: nothing can outlive this command
@@ -483,7 +465,8 @@ def main(argv: list[str] | None = None) -> int:
             print(f"hecha: input error: {error}", file=sys.stderr)
             return EXIT_INPUT_ERROR
         except KeyboardInterrupt:
-            print("hecha: run cancelled; nothing was published (its .work- folder's run.json says where it stopped)", file=sys.stderr)
+            print(f"hecha: {args.command} cancelled; nothing was published (the record in its .work- folder says where it "
+                  f"stopped)", file=sys.stderr)
             return EXIT_CANCELLED
         except Exception as error:  # the run record has the stage, the error and its traceback
             if isinstance(error, DatabaseBusy):
@@ -491,7 +474,8 @@ def main(argv: list[str] | None = None) -> int:
             if isinstance(error, ValueError) and os.environ.get("PREFECT_API_URL"):
                 print(f"hecha: {error}", file=sys.stderr)  # refused when the flow started (name, check code, policy)
                 return EXIT_INPUT_ERROR
-            print(f"hecha: run failed: {type(error).__name__}: {error} (see the run.json of the run's .work- folder)", file=sys.stderr)
+            print(f"hecha: {args.command} failed: {type(error).__name__}: {error} (see the record in its .work- folder)",
+                  file=sys.stderr)
             return EXIT_FAILED
     except DatabaseBusy as error:
         print(f"hecha: {error}", file=sys.stderr)
@@ -499,7 +483,8 @@ def main(argv: list[str] | None = None) -> int:
     except BrokenPipeError:  # the reader went away (`hecha explain … | head`): nothing left to say to it
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
-    print(summarize(run_dir))
+    print((run_dir / "summary.txt").read_text(encoding="utf-8") if args.command == "screen" else summarize(run_dir),
+          end="" if args.command == "screen" else "\n")
     return 0
 
 
