@@ -26,12 +26,11 @@ import datetime as dt
 import json
 import os
 import shutil
-import socket
 from pathlib import Path
 
 from hecha.extracts.errors import DropError
 from hecha.extracts.read import Manifest, read_manifest
-from hecha.flows.run import DATABASE, Run, recover_out, resolve_as_of
+from hecha.flows.run import DATABASE, Run, recover_out, resolve_as_of, running_now
 from hecha.flows.stages import (
     Stage,
     apply_history,
@@ -102,9 +101,7 @@ def start_event(event_file: Path, out: Path) -> Run:
     run.record = {
         "run_id": run_id,
         "kind": "event",
-        "status": "running",
-        "started_at": dt.datetime.now(dt.timezone.utc).isoformat(),
-        "process": {"pid": os.getpid(), "host": socket.gethostname()},
+        **running_now(),
         "parameters": {key: parameters.get(key) for key in ("drop", "as_of", "county", "accept_unusable_ids")}
         | {"out": str(out.resolve()), "event_file": str(event_file.resolve()), "night_run": night.name},
         "mode": {"kind": "event", "since": night.name, "reason": "a death file between nights"},

@@ -140,6 +140,12 @@ def confine(path: Path, root_env: str) -> Path:
     return path
 
 
+def running_now() -> dict:
+    """A record's first state: running, since now, in this process on this host (`recover_out` reads the last two)."""
+    return {"status": "running", "started_at": dt.datetime.now(dt.timezone.utc).isoformat(),
+            "process": {"pid": os.getpid(), "host": socket.gethostname()}}
+
+
 def start_run(drop: Path, as_of: str | None, out: Path, scope: dict[str, object] | None = None, *,
               policy_file: Path | None = None, accept_unusable_ids: bool = False, full: bool = False) -> Run:
     """Create the run's work folder and record.
@@ -173,9 +179,7 @@ def start_run(drop: Path, as_of: str | None, out: Path, scope: dict[str, object]
         "run_id": run_id,
         "mode": mode,
         "rules_sha256": rules,
-        "status": "running",
-        "started_at": dt.datetime.now(dt.timezone.utc).isoformat(),
-        "process": {"pid": os.getpid(), "host": socket.gethostname()},
+        **running_now(),
         "parameters": {
             "drop": str(drop.resolve()), "as_of": f"{month:%Y-%m}", "out": str(out.resolve()), "county": manifest.county,
             "accept_unusable_ids": bool(accept_unusable_ids),
@@ -280,9 +284,9 @@ def recover_out(out: Path, status: str = "interrupted") -> dict[str, list[str]]:
 
     - a published run missing from the case history is recorded (as any
       opening of the history for writing does, see audit/history.py);
-    - a work folder still `running` whose process is gone is marked
-      `interrupted` (or `status`: `hecha serve` stopping says `cancelled`),
-      naming the stage it was in.
+    - a work folder still `running` whose process is gone — a run's, or a
+      screen's under `screens/` — is marked `interrupted` (or `status`:
+      `hecha serve` stopping says `cancelled`), naming the stage it was in.
     """
     from hecha.audit.history import open_state, record_unrecorded_runs
 
@@ -294,7 +298,8 @@ def recover_out(out: Path, status: str = "interrupted") -> dict[str, list[str]]:
         with open_state(out / AUDIT_DATABASE, repair=False) as con:
             done["recorded"] = record_unrecorded_runs(con, out)
     host = socket.gethostname()
-    for run_json in sorted(out.glob(f"{WORK_PREFIX}*/run.json")):
+    records = [*out.glob(f"{WORK_PREFIX}*/run.json"), *out.glob(f"screens/{WORK_PREFIX}*/screen.json")]  # runs, screens
+    for run_json in sorted(records):
         try:
             record = json.loads(run_json.read_text(encoding="utf-8"))
         except ValueError:

@@ -27,7 +27,6 @@ import datetime as dt
 import hashlib
 import os
 import resource
-import socket
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -37,7 +36,7 @@ import duckdb
 from hecha.audit.screens import SCREEN_DATABASE, SCREEN_RECORD, SCREENS_FOLDER
 from hecha.extracts.errors import DropError
 from hecha.extracts.read import SUFFIXES, Manifest
-from hecha.flows.run import DATABASE as RUN_DATABASE, WorkFolder
+from hecha.flows.run import DATABASE as RUN_DATABASE, WorkFolder, running_now
 from hecha.storage.files import make_private_dir, owner_only, restrict_tree
 
 WORK_PREFIX = ".work-"
@@ -109,9 +108,7 @@ def start_screen(batch: Path, out: Path, as_of: str | None = None) -> Screen:
     screen.record = {
         "screen_id": screen_id,
         "kind": "screen",
-        "status": "running",
-        "started_at": dt.datetime.now(dt.timezone.utc).isoformat(),
-        "process": {"pid": os.getpid(), "host": socket.gethostname()},
+        **running_now(),
         "month": f"{month:%Y-%m}" if month else None,
         "night_run": night.name,
         "night_as_of": parameters["as_of"],
@@ -201,7 +198,8 @@ def run_screen(screen: Screen) -> Path:
     started = time.perf_counter()
     try:
         for stage in screen_stages():
-            screen.record["stage"] = stage.__name__  # a failure names it
+            screen.record["stage"] = stage.__name__  # a failure, or a kill (recover_out reads the file), names it
+            screen.write_record()
             stage(screen)
         screen.record["timings_seconds"]["screen"] = round(time.perf_counter() - started, 3)
         screen.record["peak_bytes"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024  # Linux: kilobytes
