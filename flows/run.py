@@ -320,7 +320,8 @@ def recover_out(out: Path, status: str = "interrupted") -> dict[str, list[str]]:
 
 
 def apply_retention(out: Path, retention: dict) -> dict[str, list[str]]:
-    """Remove run databases beyond the newest `run_databases` runs, and failed work folders older than `work_days`.
+    """Remove run databases beyond the newest `run_databases` runs, and failed work folders (runs' and screens')
+    older than `work_days`.
 
     A run database holds every raw extract with full citizen numbers; the
     published findings, workbooks and report stay. A work folder of a run
@@ -332,9 +333,11 @@ def apply_retention(out: Path, retention: dict) -> dict[str, list[str]]:
         (folder / DATABASE).unlink(missing_ok=True)
         removed["databases"].append(folder.name)
     cutoff = time.time() - float(retention["work_days"]) * 86400
-    for work in Path(out).glob(f"{WORK_PREFIX}*"):
+    works = [(work, "run.json") for work in Path(out).glob(f"{WORK_PREFIX}*")]
+    works += [(work, "screen.json") for work in Path(out).glob(f"screens/{WORK_PREFIX}*")]  # a failed screen's too
+    for work, record in works:
         try:
-            status = json.loads((work / "run.json").read_text(encoding="utf-8")).get("status")
+            status = json.loads((work / record).read_text(encoding="utf-8")).get("status")
         except (OSError, ValueError):
             status = None
         if status != "running" and work.stat().st_mtime < cutoff:

@@ -36,7 +36,7 @@ import duckdb
 from hecha.audit.screens import SCREEN_DATABASE, SCREEN_RECORD, SCREENS_FOLDER
 from hecha.extracts.errors import DropError
 from hecha.extracts.read import SUFFIXES, Manifest
-from hecha.flows.run import DATABASE as RUN_DATABASE, WorkFolder, running_now
+from hecha.flows.run import DATABASE as RUN_DATABASE, WorkFolder, apply_retention, running_now
 from hecha.storage.files import make_private_dir, owner_only, restrict_tree
 
 WORK_PREFIX = ".work-"
@@ -179,6 +179,7 @@ def publish(screen: Screen) -> Path:
     with open_state(screen.out / AUDIT_DATABASE) as con, transaction(con):
         record_screen_in(con, record=screen.record, screen_dir=screen.final_dir, database=screen.work_dir / SCREEN_DATABASE)
         os.replace(screen.work_dir, screen.final_dir)
+    apply_retention(screen.out, screen.policy["retention"])
     return screen.final_dir
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import socket
 import subprocess
 import sys
 import textwrap
@@ -257,13 +258,16 @@ def test_retention_removes_old_run_databases_and_stale_work_folders(tmp_path):
         (run_dir / "hecha.duckdb").write_text("db")
         (run_dir / "exceptions.csv").write_text("rows")
     stale, running, fresh = (out / f".work-{name}" for name in ("stale", "running", "fresh"))
-    for work, status in ((stale, "failed"), (running, "running"), (fresh, "interrupted")):
-        work.mkdir()
-        (work / "run.json").write_text(json.dumps({"status": status}))
-    for work in (stale, running):
+    stale_screen, running_screen = (out / "screens" / f".work-screen-{name}" for name in ("stale", "running"))
+    for work, status in ((stale, "failed"), (running, "running"), (fresh, "interrupted"),
+                         (stale_screen, "failed"), (running_screen, "running")):
+        work.mkdir(parents=True)
+        (work / ("screen.json" if work.parent.name == "screens" else "run.json")).write_text(json.dumps({"status": status}))
+    for work in (stale, running, stale_screen, running_screen):
         os.utime(work, (time.time() - 30 * 86400,) * 2)
     removed = apply_retention(out, {"run_databases": 2, "work_days": 14})
-    assert removed == {"databases": ["2026-02_x", "2026-01_x"], "work_folders": [".work-stale"]}
+    assert removed == {"databases": ["2026-02_x", "2026-01_x"], "work_folders": [".work-stale", ".work-screen-stale"]}
+    assert running_screen.exists() and not stale_screen.exists()
     assert [p.parent.name for p in sorted(out.glob("*/hecha.duckdb"))] == ["2026-03_x", "2026-04_x"]
     assert len(list(out.glob("*/exceptions.csv"))) == 4  # findings stay
     assert running.exists() and fresh.exists() and not stale.exists()
@@ -295,3 +299,16 @@ def test_a_killed_run_not_yet_reaped_counts_as_dead(tmp_path):
         assert process_alive(os.getpid())
     finally:
         zombie.wait()
+
+
+def test_a_killed_screen_is_marked_interrupted_with_its_stage(tmp_path):
+    out = tmp_path / "out"
+    work = out / "screens" / ".work-2026-11_x"
+    work.mkdir(parents=True)
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    (work / "screen.json").write_text(json.dumps({"status": "running", "stage": "judge",
+                                                  "process": {"pid": dead.pid, "host": socket.gethostname()}}))
+    assert recover_out(out)["interrupted"] == [".work-2026-11_x"]
+    record = json.loads((work / "screen.json").read_text())
+    assert (record["status"], record["failed_stage"]) == ("interrupted", "judge")
