@@ -87,7 +87,7 @@ def build_parser() -> argparse.ArgumentParser:
                                                    "each is screened within a minute of arriving, as `hecha event` does")
     serve.add_argument("--batches", type=Path, help="a folder to watch for payment batches (发放名册): each is screened within "
                                                     "a minute of arriving, as `hecha screen` does")
-    recover = commands.add_parser("recover", help="put right what a killed run left: record published runs, mark dead runs interrupted")
+    recover = commands.add_parser("recover", help="put right what a killed run or screen left: record published runs, mark dead runs and screens interrupted")
     recover.add_argument("--out", type=Path, default=Path("out"), help="output folder (default: out); its campaigns too")
     feedback = commands.add_parser("feedback", help="inspectors' feedback")
     feedback_commands = feedback.add_subparsers(dest="feedback_command", required=True)
