@@ -175,9 +175,11 @@ def _yuan(amount: Decimal) -> float:
     return float(amount.quantize(FEN))
 
 
+REASON_ORDER = {reason.code: index for index, reason in enumerate(REASONS)}
+
+
 def _reason_order(code: str | None) -> int:
-    codes = [reason.code for reason in REASONS]
-    return codes.index(code) if code in codes else len(codes)
+    return REASON_ORDER.get(code, len(REASON_ORDER))
 
 
 def _reason_label(code: str | None) -> str:
