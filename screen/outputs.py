@@ -253,8 +253,8 @@ def write_batch_parts(con: duckdb.DuckDBPyConnection, folder: Path, batch_path: 
     if unknown:
         raise ScreenOutputError(f"screen.line: verdict {unknown[0]!r} is not one of {', '.join(PART_FOLDERS)}")
     read_rows = None
-    if table_columns(con, "raw", BATCH.stem):
-        present = set(table_columns(con, "raw", BATCH.stem))
+    present = set(table_columns(con, "raw", BATCH.stem))
+    if present:
         names = [column.name for column in BATCH.columns if column.name in present]
         read_rows = records(con, f"select {', '.join(names)} from raw.{BATCH.stem} order by source_row")
     paths = {verdict: folder / part / batch_path.name for verdict, part in PART_FOLDERS.items()}
