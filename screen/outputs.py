@@ -55,6 +55,7 @@ from hecha.reports.exceptions import spreadsheet_safe
 from hecha.reports.run_tables import confidence_band, evidence_in_words
 from hecha.reports.workbooks import (
     CONFIDENCE_HEADER,
+    META_LABELS,
     SUMMARY_SHEET,
     Column,
     _answer_sheet,
@@ -83,7 +84,7 @@ PART_FOLDERS = {"pass": CLEANED_FOLDER, "block": VERDICTS["block"], "hold": VERD
 BOOKS_FOLDER = "拦截清单"
 LISTED = ("block", "hold")  # the verdicts an officer looks at; each has its sheet
 SHEETS = {verdict: VERDICTS[verdict] for verdict in LISTED}
-META_LABELS = ("county", "run_id", "as_of", "township", "kind")
+SCREEN_META_LABELS = (*META_LABELS, "kind")  # a run's labels, and what kind of book
 NO_TOWNSHIP = "（未注明乡镇）"
 PROGRAMME_LABELS = {code: label for label, code in PROGRAMME.items()}
 FEN = Decimal("0.01")
@@ -361,7 +362,7 @@ def write_block_list(path: Path, figures: dict, listed: Sequence[_Line], *, town
             if of_verdict:
                 _answer_sheet(book, name, columns, of_verdict, formats, (), title=f"{shown_township}　{name}", as_of=month,
                               page_note=_page_note(record))
-        write_meta_sheet(book, meta, META_LABELS)
+        write_meta_sheet(book, meta, SCREEN_META_LABELS)
         summary.activate()
     finally:
         book.close()
