@@ -44,7 +44,7 @@ from pathlib import Path
 
 from openpyxl import load_workbook
 
-from hecha.extracts.read import UTF8_BOM, cell_text, detect_encoding, map_headers
+from hecha.extracts.read import cell_text, detect_encoding, map_headers
 from hecha.extracts.schema import Extract
 
 # Encodings whose code units are wider than a byte: a quote or line feed byte may sit inside a character.
