@@ -44,7 +44,7 @@ from pathlib import Path
 
 from openpyxl import load_workbook
 
-from hecha.extracts.read import UTF8_BOM, cell_text, detect_encoding, map_headers
+from hecha.extracts.read import cell_text, detect_encoding, map_headers
 from hecha.extracts.schema import Extract
 
 # Encodings whose code units are wider than a byte: a quote or line feed byte may sit inside a character.
@@ -241,8 +241,9 @@ def _check_xlsx_rows(file: str, sheet, last: int, extract: Extract, read_rows: S
         raise BatchCutError(f"{file}: {last - 1} data rows found on the first sheet, but the loader read {len(read_rows)}; "
                             "cannot cut it row for row")
     width = sheet.max_column
-    header = {column: cell.value for (row, column), cell in sheet._cells.items() if row == 1}
-    headers = [cell_text(header.get(column)) or f"column_{column}" for column in range(1, width + 1)]
+    header = [sheet._cells.get((1, column)) for column in range(1, width + 1)]  # not sheet.cell, which adds missing cells
+    headers = [(cell_text(cell.value) if cell is not None else None) or f"column_{column}"
+               for column, cell in enumerate(header, start=1)]
     mapping, _, _ = map_headers(extract, headers, file)
     for number, read in enumerate(read_rows, start=1):
         for position, name in mapping.items():

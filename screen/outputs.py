@@ -55,6 +55,7 @@ from hecha.reports.exceptions import spreadsheet_safe
 from hecha.reports.run_tables import confidence_band, evidence_in_words
 from hecha.reports.workbooks import (
     CONFIDENCE_HEADER,
+    META_LABELS,
     SUMMARY_SHEET,
     Column,
     _answer_sheet,
@@ -83,7 +84,7 @@ PART_FOLDERS = {"pass": CLEANED_FOLDER, "block": VERDICTS["block"], "hold": VERD
 BOOKS_FOLDER = "拦截清单"
 LISTED = ("block", "hold")  # the verdicts an officer looks at; each has its sheet
 SHEETS = {verdict: VERDICTS[verdict] for verdict in LISTED}
-META_LABELS = ("county", "run_id", "as_of", "township", "kind")
+SCREEN_META_LABELS = (*META_LABELS, "kind")  # a run's labels, and what kind of book
 NO_TOWNSHIP = "（未注明乡镇）"
 PROGRAMME_LABELS = {code: label for label, code in PROGRAMME.items()}
 FEN = Decimal("0.01")
@@ -145,7 +146,7 @@ def write_screen_outputs(con: duckdb.DuckDBPyConnection, folder: Path, *, record
     figures = screen_figures(lines)
     write_verdicts(con, folder / VERDICTS_FILE)
     write_batch_parts(con, folder, Path(batch_path), lines, encoding=encoding)
-    books = write_block_lists(folder / BOOKS_FOLDER, lines, record=record, policy=policy)
+    books = write_block_lists(folder / BOOKS_FOLDER, lines, figures, record=record, policy=policy)
     text = summary_text(record, figures, final_folder(folder, record), books=books)
     (folder / SUMMARY_FILE).write_text(text, encoding="utf-8")
     return figures
@@ -175,9 +176,11 @@ def _yuan(amount: Decimal) -> float:
     return float(amount.quantize(FEN))
 
 
+REASON_ORDER = {reason.code: index for index, reason in enumerate(REASONS)}
+
+
 def _reason_order(code: str | None) -> int:
-    codes = [reason.code for reason in REASONS]
-    return codes.index(code) if code in codes else len(codes)
+    return REASON_ORDER.get(code, len(REASON_ORDER))
 
 
 def _reason_label(code: str | None) -> str:
@@ -251,8 +254,8 @@ def write_batch_parts(con: duckdb.DuckDBPyConnection, folder: Path, batch_path: 
     if unknown:
         raise ScreenOutputError(f"screen.line: verdict {unknown[0]!r} is not one of {', '.join(PART_FOLDERS)}")
     read_rows = None
-    if table_columns(con, "raw", BATCH.stem):
-        present = set(table_columns(con, "raw", BATCH.stem))
+    present = set(table_columns(con, "raw", BATCH.stem))
+    if present:
         names = [column.name for column in BATCH.columns if column.name in present]
         read_rows = records(con, f"select {', '.join(names)} from raw.{BATCH.stem} order by source_row")
     paths = {verdict: folder / part / batch_path.name for verdict, part in PART_FOLDERS.items()}
@@ -292,12 +295,15 @@ def by_township(lines: Sequence[dict]) -> dict[str | None, list[dict]]:
     """The lines of each township (None: lines without one), each in the order given."""
     grouped: dict[str | None, list[dict]] = {}
     for line in lines:
-        grouped.setdefault(line["township"], []).append(line)
+        grouped.setdefault(line["township"] or None, []).append(line)
     return grouped
 
 
-def write_block_lists(folder: Path, lines: Sequence[dict], *, record: dict, policy: dict) -> list[Path]:
-    """`<乡镇>.xlsx` for each township with a line blocked or held, and `全县.xlsx`; their paths, the county's last."""
+def write_block_lists(folder: Path, lines: Sequence[dict], figures: dict, *, record: dict, policy: dict) -> list[Path]:
+    """`<乡镇>.xlsx` for each township with a line blocked or held, and `全县.xlsx`; their paths, the county's last.
+
+    `figures`: `screen_figures` of all `lines`, the county's book's; each township's are worked out here once.
+    """
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     made = dt.datetime.now(dt.timezone.utc)
@@ -312,7 +318,8 @@ def write_block_lists(folder: Path, lines: Sequence[dict], *, record: dict, poli
             stem = workbook_stem(township, hash_digits=64)
         taken.add(stem.lower())
         stems[township] = stem
-    of_township, listed_of = by_township(lines), by_township(listed)  # each line's township looked at once
+    listed_of = by_township(listed)  # each line's township looked at once
+    of_township = {township: screen_figures(of_town) for township, of_town in by_township(lines).items()}
     paths = []
     for township in townships:
         path = folder / f"{stems[township]}.xlsx"
@@ -320,17 +327,20 @@ def write_block_lists(folder: Path, lines: Sequence[dict], *, record: dict, poli
                          township=township, record=record, policy=policy, made=made)
         paths.append(path)
     path = folder / f"{COUNTY_BOOK}.xlsx"
-    write_block_list(path, lines, [shown[line["source_row"]] for line in listed], township=COUNTY_BOOK, record=record,
-                     policy=policy, made=made, book_names={township: f"{stem}.xlsx" for township, stem in stems.items()})
+    write_block_list(path, figures, [shown[line["source_row"]] for line in listed], township=COUNTY_BOOK, record=record,
+                     policy=policy, made=made, book_names={township: f"{stem}.xlsx" for township, stem in stems.items()},
+                     of_township=of_township)
     paths.append(path)
     return paths
 
 
-def write_block_list(path: Path, lines: Sequence[dict], listed: Sequence[_Line], *, township: str, record: dict, policy: dict,
-                     made: dt.datetime, book_names: dict[str, str] | None = None) -> Path:
-    """One 拦截清单: 汇总 of `lines` (all the book's batch lines), then 拦截 and 暂缓 with `listed` (in order).
+def write_block_list(path: Path, figures: dict, listed: Sequence[_Line], *, township: str, record: dict, policy: dict,
+                     made: dt.datetime, book_names: dict[str, str] | None = None,
+                     of_township: dict[str | None, dict] | None = None) -> Path:
+    """One 拦截清单: 汇总 of `figures` (`screen_figures` of all the book's batch lines), then 拦截 and 暂缓 with `listed`.
 
-    `book_names` (the county's book): each township's book, for the table by township.
+    The county's book: `book_names`, each township's book, and `of_township`, each township's figures (None: the
+    lines without one), for the table by township.
     """
     screen_id = record.get("screen_id") or ""
     month = record.get("month") or ""
@@ -344,14 +354,15 @@ def write_block_list(path: Path, lines: Sequence[dict], listed: Sequence[_Line],
                              "comments": cell_text(f"screen {screen_id}"), "created": made})
         formats = _Formats(book)
         summary = book.add_worksheet(SUMMARY_SHEET)
-        _write_block_summary(summary, formats, lines, township=shown_township, record=record, policy=policy,
-                             made_at=local_time_text(made, policy.get("timezone")), book_names=book_names)
+        _write_block_summary(summary, formats, figures, township=shown_township, record=record,
+                             made_at=local_time_text(made, policy.get("timezone")), book_names=book_names,
+                             of_township=of_township)
         for verdict, name in SHEETS.items():
             of_verdict = [line for line in listed if line.cells[VERDICT_HEADER][0] == VERDICTS[verdict]]
             if of_verdict:
                 _answer_sheet(book, name, columns, of_verdict, formats, (), title=f"{shown_township}　{name}", as_of=month,
                               page_note=_page_note(record))
-        write_meta_sheet(book, meta, META_LABELS)
+        write_meta_sheet(book, meta, SCREEN_META_LABELS)
         summary.activate()
     finally:
         book.close()
@@ -362,13 +373,11 @@ def _page_note(record: dict) -> str:
     return f"发放年月 {record.get('month') or ''}　筛查 {record.get('screen_id') or ''}"
 
 
-def _tally(lines: Sequence[dict]) -> dict[str, tuple[int, Decimal]]:
-    """Lines and yuan per verdict, and `lines` for all."""
-    found = {"lines": (len(lines), sum((_amount(line) for line in lines), Decimal(0)))}
-    for verdict in VERDICTS:
-        of_verdict = [line for line in lines if line["verdict"] == verdict]
-        found[verdict] = (len(of_verdict), sum((_amount(line) for line in of_verdict), Decimal(0)))
-    return found
+def _tally(figures: dict) -> dict[str, tuple[int, Decimal]]:
+    """Lines and yuan per verdict, and `lines` for all, from `screen_figures` (amounts to the fen, so exact)."""
+    counts, amounts = figures["counts"], figures["amounts"]
+    found = {verdict: (counts[verdict], Decimal(str(amounts[verdict]))) for verdict in VERDICTS}
+    return {"lines": (counts["lines"], sum((amount for _, amount in found.values()), Decimal(0))), **found}
 
 
 def _write_row(sheet, row: int, values: Sequence[object], kinds: Sequence[str], formats: _Formats, *, total: bool = False) -> None:
@@ -398,8 +407,8 @@ def _write_header(sheet, row: int, table: Sequence[tuple[str, str]], formats: _F
     sheet.set_row(row, row_points([header for header, _ in table], SUMMARY_WIDTHS[:len(table)], lines_at_least=2))
 
 
-def _write_block_summary(sheet, formats: _Formats, lines: Sequence[dict], *, township: str, record: dict, policy: dict,
-                         made_at: str, book_names: dict[str, str] | None) -> None:
+def _write_block_summary(sheet, formats: _Formats, figures: dict, *, township: str, record: dict, made_at: str,
+                         book_names: dict[str, str] | None, of_township: dict[str | None, dict] | None) -> None:
     """The 汇总 sheet: what the batch held and what the screen did with it, per reason; by township in the county's."""
     widths = list(SUMMARY_WIDTHS)
     for col, width in enumerate(widths):
@@ -410,7 +419,7 @@ def _write_block_summary(sheet, formats: _Formats, lines: Sequence[dict], *, tow
                                f"批次文件：{batch.get('name') or ''}　筛查编号：{record.get('screen_id') or ''}　"
                                f"核查依据：运行 {record.get('night_run') or '未注明'}" + (f"　生成时间：{made_at}" if made_at else ""),
                      formats.note, widths)
-    tally = _tally(lines)
+    tally = _tally(figures)
     scope = "本批次" if township == COUNTY_BOOK else f"本批次{township}"
     _full_width_line(sheet, 2, f"{scope}共 {tally['lines'][0]} 行，{tally['lines'][1]:.2f} 元；"
                      + "，".join(f"{VERDICTS[verdict]} {tally[verdict][0]} 行 {tally[verdict][1]:.2f} 元" for verdict in VERDICTS)
@@ -419,7 +428,6 @@ def _write_block_summary(sheet, formats: _Formats, lines: Sequence[dict], *, tow
     kinds = [kind for _, kind in REASON_TABLE]
     _write_header(sheet, header_row, REASON_TABLE, formats)
     row = header_row + 1
-    figures = screen_figures(lines)
     for verdict in VERDICTS:
         count, amount = tally[verdict]
         _write_row(sheet, row, (VERDICTS[verdict], "小计" if verdict in LISTED else "", count, amount), kinds, formats,
@@ -432,18 +440,17 @@ def _write_block_summary(sheet, formats: _Formats, lines: Sequence[dict], *, tow
     _write_row(sheet, row, ("合计", "", *tally["lines"]), kinds, formats, total=True)
     last_row = row
     row += 2
-    if book_names is not None:
+    if book_names is not None and of_township is not None:
         sheet.write_string(row, 0, "分乡镇", formats.subtitle)
         row += 1
         _write_header(sheet, row, TOWNSHIP_TABLE, formats)
         row += 1
-        towns = sorted({line["township"] for line in lines if line["township"]})
-        if any(not line["township"] for line in lines):
+        towns = sorted(town for town in of_township if town is not None)
+        if None in of_township:
             towns.append(None)
         kinds = [kind for _, kind in TOWNSHIP_TABLE]
-        lines_of = by_township(lines)
         for town in towns:
-            of_town = _tally(lines_of.get(town, []))
+            of_town = _tally(of_township[town])
             if town is None:
                 book = COUNTY_ONLY if of_town["block"][0] or of_town["hold"][0] else NO_BOOK
             else:
