@@ -315,7 +315,7 @@ def _screen_cases(folder: Path | None, meta: dict[str, str], out: Path, file: st
         return {}, {}
     con = duckdb.connect()
     try:
-        # attached, read only, under a name of its own: the history stays the connection's own catalog
+        # read only, on a connection of its own: a published screen's database is never written
         with attached(con, database, "screened", read_only=True):
             rows = con.execute(
                 f"select case_key, {evidence_hash_sql('evidence')}, {basis_hash_sql('evidence')}, township "
