@@ -96,6 +96,7 @@ from data.sample.county import COUNTY_CODE, COUNTY_NAME
 from data.sample.events import as_of_year_month, read_any, write_any
 from data.sample.ids import check_char, normalize, to_15
 from data.sample.model import full_age, last_day, month_compact, month_text, parse_month
+from hecha.extracts.read import detect_encoding
 from hecha.extracts.writer import write_extract
 from hecha.screen.reasons import BY_CODE, REASONS
 
@@ -164,27 +165,6 @@ def _date(text: str | None) -> dt.date | None:
 
 def _strip(text: str | None) -> str:
     return (text or "").strip()
-
-
-def _encoding(path: Path) -> str:
-    data = path.read_bytes()[:1 << 20]
-    if data.startswith(b"\xef\xbb\xbf"):
-        return "utf-8-sig"
-    try:
-        data.decode("utf-8")
-    except UnicodeDecodeError as error:
-        if error.start < len(data) - 4:  # a cut multi-byte character at the end is no proof
-            return "gb18030"
-    return "utf-8"
-
-
-def _read(drop: Path, stem: str) -> pl.DataFrame:
-    """A drop's extract as text columns under its Chinese headers; a UTF-8 file read straight from disk."""
-    path = drop / f"{stem}.csv"
-    if not path.exists() or _encoding(path) == "gb18030":
-        return read_any(drop, stem)
-    frame = pl.read_csv(path, infer_schema=False)
-    return frame.rename({frame.columns[0]: frame.columns[0].lstrip("\ufeff")})
 
 
 def _with_truth(frame: pl.DataFrame, records: Path, stem: str) -> pl.DataFrame:
@@ -454,7 +434,7 @@ def make_batch(sample: Path, seed: int = 1) -> dict:
     summary_in = json.loads((truth / "summary.json").read_text(encoding="utf-8"))
     per_scenario = max(LEAST, round(summary_in.get("households", 5000) * RATE))
 
-    frames = {stem: _with_truth(_read(drop, stem), truth / "records.csv", stem)
+    frames = {stem: _with_truth(read_any(drop, stem), truth / "records.csv", stem)
               for stem in ("household_register", "cremation", "dibao", "tekun", "disability", "payments")}
     payments = frames.pop("payments").with_columns(
         pl.col("发放年月").str.strip_chars().alias("_month"), pl.col("项目").str.strip_chars().alias("_programme"),
@@ -467,7 +447,7 @@ def make_batch(sample: Path, seed: int = 1) -> dict:
                  .join(paid_now, on=["_programme", "_case", "true_id"], how="anti"))
     templates = payments.join(templates.select("row"), on="row", how="semi").sort("row")
     ledger_numbers = payments.select(pl.col("身份证号").str.strip_chars().unique())
-    poor = _read(drop, "registered_poor")
+    poor = read_any(drop, "registered_poor")
     del payments
     wanted = set(base_frame["true_id"].drop_nulls()) | set(templates["true_id"].drop_nulls())
     wanted |= set(frames["dibao"]["true_id"].drop_nulls()) | set(frames["disability"]["true_id"].drop_nulls())
@@ -765,7 +745,7 @@ def make_batch(sample: Path, seed: int = 1) -> dict:
                          schema={c: pl.String for c in LINE_COLUMNS}, orient="col")
     headers = {column: stg for column, stg in zip(LINE_COLUMNS, (
         "paid_month", "programme", "case_no", "name", "id_number", "amount", "township"))}
-    encoding = _encoding(payments_file) if payments_file.suffix == ".csv" else "utf-8"
+    encoding = detect_encoding(payments_file.read_bytes()) if payments_file.suffix == ".csv" else "utf-8"
     (out / "export").mkdir()
     write_extract("payments", batch.rename(headers), out / "export", encoding=encoding).rename(out / name)
     (out / "export").rmdir()
