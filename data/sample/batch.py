@@ -93,9 +93,9 @@ from pathlib import Path
 import polars as pl
 
 from data.sample.county import COUNTY_CODE, COUNTY_NAME
-from data.sample.events import as_of_year_month, read_any, write_any
+from data.sample.events import as_of_year_month, copy_drop, read_any, write_any
 from data.sample.ids import check_char, normalize, to_15
-from data.sample.model import full_age, last_day, month_compact, month_text, parse_month
+from data.sample.model import first_day, full_age, last_day, month_compact, month_of, month_text
 from hecha.extracts.read import detect_encoding
 from hecha.extracts.writer import write_extract
 from hecha.screen.reasons import BY_CODE, REASONS
@@ -427,8 +427,7 @@ def make_batch(sample: Path, seed: int = 1) -> dict:
     """Write `sample/batch/` (see the module docstring); return the summary."""
     sample = Path(sample)
     drop, truth, out = sample / "drop", sample / "truth", sample / "batch"
-    year, mon = as_of_year_month(drop)
-    as_of = year * 12 + mon - 1
+    as_of = month_of(dt.date(*as_of_year_month(drop), 1))
     month = as_of + 1
     rng = random.Random(f"batch/{seed}")
     summary_in = json.loads((truth / "summary.json").read_text(encoding="utf-8"))
@@ -498,7 +497,7 @@ def make_batch(sample: Path, seed: int = 1) -> dict:
     for scenario in ("death_in_month", "move_out_in_month", "death_in_month_cremation"):
         for person in take(scenario, [p for p in eligible if p not in used]):
             used.add(person)
-            day = dt.date(month // 12, month % 12 + 1, rng.randint(1, 5))
+            day = first_day(month).replace(day=rng.randint(1, 5))
             if scenario == "death_in_month_cremation":
                 cremations.append(_cremation_row(register, register_row[person], person, county, day, rng, cremation_numbers))
                 county._died(person, month, "cremation", True)
@@ -545,13 +544,13 @@ def make_batch(sample: Path, seed: int = 1) -> dict:
         short.pop("certificate_renewed_resumed")
         short["certificate_renewed"] = per_scenario - len(renewed)
     for number in renewed:
-        day = dt.date(month // 12, month % 12 + 1, rng.randint(1, 5))
+        day = first_day(month).replace(day=rng.randint(1, 5))
         old = disability.filter(pl.col("残疾人证号").str.strip_chars() == number).sort("row").row(-1, named=True)
         until = dt.date(day.year + 10, day.month, day.day) - dt.timedelta(days=1)
         renewals.append({**{k: v for k, v in old.items() if k not in ("row", "true_id")},
                          "发证日期": f"{day:%Y-%m-%d}", "有效期至": f"{until:%Y-%m-%d}", "证件状态": "正常"})
         cert = county.certs[number][0]
-        through = parse_month(f"{until:%Y-%m}")
+        through = month_of(until)
         county.certs[number].append(_Cert(cert.person, cert.grade, month, through, "正常", through))
         used.add(cert.person)
         expired = month_text(max((c.valid or 0) for c in county.certs[number][:-1]))
@@ -717,8 +716,7 @@ def make_batch(sample: Path, seed: int = 1) -> dict:
 
     # -- write ------------------------------------------------------------------------------
     shutil.rmtree(out, ignore_errors=True)
-    target = out / "drop"
-    shutil.copytree(drop, target)
+    target = copy_drop(drop, out / "drop")
     if changes:
         status = pl.col("row").replace_strict(list(changes), [s for s, _ in changes.values()], default=pl.col("人员状态"))
         date = pl.col("row").replace_strict(list(changes), [d for _, d in changes.values()], default=pl.col("变动日期"))
