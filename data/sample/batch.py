@@ -96,15 +96,13 @@ from data.sample.county import COUNTY_CODE, COUNTY_NAME
 from data.sample.events import as_of_year_month, copy_drop, read_any, write_any
 from data.sample.ids import check_char, normalize, to_15
 from data.sample.model import first_day, full_age, last_day, month_compact, month_of, month_text
+from data.sample.truth import CARE, DIBAO, GRADES, LIVING, MAX_AGE, TEKUN
 from hecha.extracts.read import detect_encoding
 from hecha.extracts.writer import write_extract
 from hecha.screen.reasons import BY_CODE, REASONS
 
-DIBAO, TEKUN, LIVING, CARE = "低保金", "特困供养金", "困难残疾人生活补贴", "重度残疾人护理补贴"
 SUBSIDIES = (LIVING, CARE)
 CARE_GRADES = (1, 2)
-GRADES = {"一级": 1, "二级": 2, "三级": 3, "四级": 4}
-MAX_AGE = 110
 WINDOW = 24  # months before M in which a namesake's death makes a near miss
 NAMESAKE_YEARS = 5  # and how far apart the two may be born: a link on name, sex and age could take one for the other
 RATE = 0.0008  # planted lines per scenario and household
