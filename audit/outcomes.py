@@ -55,10 +55,9 @@ FEN = Decimal("0.01")
 
 OUTCOME_DDL = ("create schema if not exists audit", *(ddl(table) for table in OUTCOME_TABLES))
 # built in the run's database in this order, each from the ones before
-RUN_TABLES = ("outcome_case", "outcome", "outcome_summary")
-# read from the history (as case_history is), then summed in the run's database
+RUN_TABLES = ("outcome_case", "outcome", "outcome_summary", "prevented_summary")
+# read from the history, copied into the run's database before RUN_TABLES
 HISTORY_TABLES = ("case_history", "screen_history")
-PREVENTED_TABLES = ("prevented_summary",)
 
 
 class RecoveryError(ValueError):
@@ -92,7 +91,7 @@ def track_outcomes(con: duckdb.DuckDBPyConnection, *, state: Path, run_id: str, 
             con.execute(f"create or replace table chk.{table} as select * from {table}_rows")
         finally:
             con.unregister(f"{table}_rows")
-    for table in (*RUN_TABLES, *PREVENTED_TABLES):
+    for table in RUN_TABLES:
         sql = read_sql(OUTCOME_SQL / f"{table}.sql")
         con.execute(f"create or replace table chk.{table} as {sql}", bind(sql, parameters, f"outcomes/{table}.sql"))
     return summary_record(con, run_id, month, policy)

@@ -35,15 +35,12 @@ from pathlib import Path
 
 import duckdb
 
-from hecha.storage.database import attach, use
-from hecha.storage.tables import AUDIT_SCREEN, AUDIT_SCREEN_LINE, SCREEN_HISTORY_TABLES, ddl
+from hecha.storage.database import connect
+from hecha.storage.tables import AUDIT_SCREEN, AUDIT_SCREEN_LINE
 
 SCREENS_FOLDER = "screens"  # <out>/screens/<screen_id>/
 SCREEN_DATABASE = "hecha.duckdb"  # as a run's; not screen.duckdb: a catalog named `screen` clashes with the schema
 SCREEN_RECORD = "screen.json"
-
-SCREEN_HISTORY_DDL = ("create schema if not exists audit", *(ddl(table) for table in SCREEN_HISTORY_TABLES))
-STOPPED_VERDICTS = ("block", "hold")  # the lines a screen keeps in the history; passed lines are paid as usual
 
 
 def _published_at(record: dict) -> dt.datetime:
@@ -80,17 +77,12 @@ def record_screen_in(con: duckdb.DuckDBPyConnection, *, record: dict, screen_dir
     The counts and yuan are those of its `screen.line`. A screen already
     recorded is left as it is.
     """
-    for statement in SCREEN_HISTORY_DDL:  # a history written before screens were recorded gains the tables here too
-        con.execute(statement)
     screen_id = record["screen_id"]
     if is_recorded(con, screen_id):
         return
     screen_dir = Path(screen_dir)
-    # attached under a name of its own, never a catalog that clashes with the schema `screen`
-    source = duckdb.connect()
+    source = connect(Path(database) if database is not None else screen_dir / SCREEN_DATABASE, read_only=True)
     try:
-        attach(source, Path(database) if database is not None else screen_dir / SCREEN_DATABASE, "screened", read_only=True)
-        use(source, "screened")
         counts = source.execute(
             """
             select
@@ -146,8 +138,6 @@ def record_unrecorded_screens(con: duckdb.DuckDBPyConnection, out: Path) -> list
     folder = Path(out) / SCREENS_FOLDER
     if not folder.is_dir():
         return []
-    for statement in SCREEN_HISTORY_DDL:
-        con.execute(statement)
     recorded = {screen_id for (screen_id,) in con.execute("select screen_id from audit.screen").fetchall()}
     repaired = []
     for screen_json in sorted(folder.glob(f"*/{SCREEN_RECORD}")):

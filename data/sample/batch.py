@@ -93,17 +93,16 @@ from pathlib import Path
 import polars as pl
 
 from data.sample.county import COUNTY_CODE, COUNTY_NAME
-from data.sample.events import as_of_year_month, read_any, write_any
+from data.sample.events import as_of_year_month, copy_drop, read_any, write_any
 from data.sample.ids import check_char, normalize, to_15
-from data.sample.model import full_age, last_day, month_compact, month_text, parse_month
+from data.sample.model import first_day, full_age, last_day, month_compact, month_of, month_text
+from data.sample.truth import CARE, DIBAO, GRADES, LIVING, MAX_AGE, TEKUN
+from hecha.extracts.read import detect_encoding
 from hecha.extracts.writer import write_extract
 from hecha.screen.reasons import BY_CODE, REASONS
 
-DIBAO, TEKUN, LIVING, CARE = "低保金", "特困供养金", "困难残疾人生活补贴", "重度残疾人护理补贴"
 SUBSIDIES = (LIVING, CARE)
 CARE_GRADES = (1, 2)
-GRADES = {"一级": 1, "二级": 2, "三级": 3, "四级": 4}
-MAX_AGE = 110
 WINDOW = 24  # months before M in which a namesake's death makes a near miss
 NAMESAKE_YEARS = 5  # and how far apart the two may be born: a link on name, sex and age could take one for the other
 RATE = 0.0008  # planted lines per scenario and household
@@ -164,27 +163,6 @@ def _date(text: str | None) -> dt.date | None:
 
 def _strip(text: str | None) -> str:
     return (text or "").strip()
-
-
-def _encoding(path: Path) -> str:
-    data = path.read_bytes()[:1 << 20]
-    if data.startswith(b"\xef\xbb\xbf"):
-        return "utf-8-sig"
-    try:
-        data.decode("utf-8")
-    except UnicodeDecodeError as error:
-        if error.start < len(data) - 4:  # a cut multi-byte character at the end is no proof
-            return "gb18030"
-    return "utf-8"
-
-
-def _read(drop: Path, stem: str) -> pl.DataFrame:
-    """A drop's extract as text columns under its Chinese headers; a UTF-8 file read straight from disk."""
-    path = drop / f"{stem}.csv"
-    if not path.exists() or _encoding(path) == "gb18030":
-        return read_any(drop, stem)
-    frame = pl.read_csv(path, infer_schema=False)
-    return frame.rename({frame.columns[0]: frame.columns[0].lstrip("\ufeff")})
 
 
 def _with_truth(frame: pl.DataFrame, records: Path, stem: str) -> pl.DataFrame:
@@ -447,14 +425,13 @@ def make_batch(sample: Path, seed: int = 1) -> dict:
     """Write `sample/batch/` (see the module docstring); return the summary."""
     sample = Path(sample)
     drop, truth, out = sample / "drop", sample / "truth", sample / "batch"
-    year, mon = as_of_year_month(drop)
-    as_of = year * 12 + mon - 1
+    as_of = month_of(dt.date(*as_of_year_month(drop), 1))
     month = as_of + 1
     rng = random.Random(f"batch/{seed}")
     summary_in = json.loads((truth / "summary.json").read_text(encoding="utf-8"))
     per_scenario = max(LEAST, round(summary_in.get("households", 5000) * RATE))
 
-    frames = {stem: _with_truth(_read(drop, stem), truth / "records.csv", stem)
+    frames = {stem: _with_truth(read_any(drop, stem), truth / "records.csv", stem)
               for stem in ("household_register", "cremation", "dibao", "tekun", "disability", "payments")}
     payments = frames.pop("payments").with_columns(
         pl.col("发放年月").str.strip_chars().alias("_month"), pl.col("项目").str.strip_chars().alias("_programme"),
@@ -467,7 +444,7 @@ def make_batch(sample: Path, seed: int = 1) -> dict:
                  .join(paid_now, on=["_programme", "_case", "true_id"], how="anti"))
     templates = payments.join(templates.select("row"), on="row", how="semi").sort("row")
     ledger_numbers = payments.select(pl.col("身份证号").str.strip_chars().unique())
-    poor = _read(drop, "registered_poor")
+    poor = read_any(drop, "registered_poor")
     del payments
     wanted = set(base_frame["true_id"].drop_nulls()) | set(templates["true_id"].drop_nulls())
     wanted |= set(frames["dibao"]["true_id"].drop_nulls()) | set(frames["disability"]["true_id"].drop_nulls())
@@ -518,7 +495,7 @@ def make_batch(sample: Path, seed: int = 1) -> dict:
     for scenario in ("death_in_month", "move_out_in_month", "death_in_month_cremation"):
         for person in take(scenario, [p for p in eligible if p not in used]):
             used.add(person)
-            day = dt.date(month // 12, month % 12 + 1, rng.randint(1, 5))
+            day = first_day(month).replace(day=rng.randint(1, 5))
             if scenario == "death_in_month_cremation":
                 cremations.append(_cremation_row(register, register_row[person], person, county, day, rng, cremation_numbers))
                 county._died(person, month, "cremation", True)
@@ -565,13 +542,13 @@ def make_batch(sample: Path, seed: int = 1) -> dict:
         short.pop("certificate_renewed_resumed")
         short["certificate_renewed"] = per_scenario - len(renewed)
     for number in renewed:
-        day = dt.date(month // 12, month % 12 + 1, rng.randint(1, 5))
+        day = first_day(month).replace(day=rng.randint(1, 5))
         old = disability.filter(pl.col("残疾人证号").str.strip_chars() == number).sort("row").row(-1, named=True)
         until = dt.date(day.year + 10, day.month, day.day) - dt.timedelta(days=1)
         renewals.append({**{k: v for k, v in old.items() if k not in ("row", "true_id")},
                          "发证日期": f"{day:%Y-%m-%d}", "有效期至": f"{until:%Y-%m-%d}", "证件状态": "正常"})
         cert = county.certs[number][0]
-        through = parse_month(f"{until:%Y-%m}")
+        through = month_of(until)
         county.certs[number].append(_Cert(cert.person, cert.grade, month, through, "正常", through))
         used.add(cert.person)
         expired = month_text(max((c.valid or 0) for c in county.certs[number][:-1]))
@@ -737,8 +714,7 @@ def make_batch(sample: Path, seed: int = 1) -> dict:
 
     # -- write ------------------------------------------------------------------------------
     shutil.rmtree(out, ignore_errors=True)
-    target = out / "drop"
-    shutil.copytree(drop, target)
+    target = copy_drop(drop, out / "drop")
     if changes:
         status = pl.col("row").replace_strict(list(changes), [s for s, _ in changes.values()], default=pl.col("人员状态"))
         date = pl.col("row").replace_strict(list(changes), [d for _, d in changes.values()], default=pl.col("变动日期"))
@@ -765,7 +741,7 @@ def make_batch(sample: Path, seed: int = 1) -> dict:
                          schema={c: pl.String for c in LINE_COLUMNS}, orient="col")
     headers = {column: stg for column, stg in zip(LINE_COLUMNS, (
         "paid_month", "programme", "case_no", "name", "id_number", "amount", "township"))}
-    encoding = _encoding(payments_file) if payments_file.suffix == ".csv" else "utf-8"
+    encoding = detect_encoding(payments_file.read_bytes()) if payments_file.suffix == ".csv" else "utf-8"
     (out / "export").mkdir()
     write_extract("payments", batch.rename(headers), out / "export", encoding=encoding).rename(out / name)
     (out / "export").rmdir()

@@ -26,6 +26,7 @@ import polars as pl
 import yaml
 
 from hecha.extracts.declarations import BY_STEM
+from hecha.extracts.read import detect_encoding, utf8_bytes
 from hecha.extracts.writer import write_extract
 
 CREMATION_FILE = "火化新增.csv"
@@ -33,13 +34,9 @@ REGISTER_FILE = "户籍死亡.csv"
 
 
 def read_drop_file(drop: Path, stem: str) -> pl.DataFrame:
-    """A drop's .csv as text columns under its Chinese headers (GB18030 or UTF-8, BOM or not)."""
+    """A drop's .csv as text columns under its Chinese headers (GB18030 or UTF-8, BOM or not; UTF-8 is not re-decoded)."""
     data = (drop / f"{stem}.csv").read_bytes()
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        text = data.decode("gb18030")
-    return pl.read_csv(text.encode("utf-8"), infer_schema=False)
+    return pl.read_csv(utf8_bytes(data, detect_encoding(data), f"{stem}.csv"), infer_schema=False)
 
 
 def paid_register_persons(drop: Path, count: int, seed: int) -> pl.DataFrame:

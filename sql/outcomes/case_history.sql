@@ -14,10 +14,6 @@ with runs as (
     from audit.run
 ),
 
-latest_verdicts as (
-    select * from verdict_in_force
-),
-
 confirmations as (
     select
         disposition.case_key,
@@ -75,7 +71,7 @@ select
 from audit.case as cases
 left join runs as first_run
     on cases.first_seen_run = first_run.run_id
-left join latest_verdicts
+left join verdict_in_force as latest_verdicts
     on cases.case_key = latest_verdicts.case_key
 left join confirmations
     on cases.case_key = confirmations.case_key

@@ -27,10 +27,6 @@ latest_lines as (
     qualify dense_rank() over (
         partition by payment_key, paid_month order by published_at desc, screen_id desc
     ) = 1
-),
-
-latest_verdicts as (
-    select * from verdict_in_force
 )
 
 select
@@ -50,6 +46,6 @@ select
     latest_verdicts.verdict_date,
     latest_lines.verdict = 'block' and coalesce(latest_verdicts.verdict in ('属实', '已整改'), false) as is_prevented
 from latest_lines
-left join latest_verdicts
+left join verdict_in_force as latest_verdicts
     on latest_lines.case_key = latest_verdicts.case_key
 order by latest_lines.screen_id, latest_lines.source_row
