@@ -53,6 +53,7 @@ import datetime as dt
 import json
 import os
 import re
+import socket
 import time
 import traceback
 from pathlib import Path
@@ -173,6 +174,8 @@ def publish_province(con: duckdb.DuckDBPyConnection, out: Path, run_id: str, cou
         "kind": KIND,
         "status": "running",
         "started_at": record.get("started_at") or dt.datetime.now(dt.timezone.utc).isoformat(),
+        # as a county run's record: `hecha recover` marks a work folder whose process died interrupted
+        "process": {"pid": os.getpid(), "host": socket.gethostname()},
         "parameters": parameters | {"as_of": as_of, "out": str(out.resolve()), "county": None,
                                     "counties": [county["county"] for county in counties]},
         "counties_read": read,

@@ -319,7 +319,7 @@ def render_statuses(findings: list[dict], resolved: list[dict], names: dict[str,
     )
     since = (f"与上次省级运行 {esc(previous)} 相比" if previous else "首次省级运行，全部为新发现")
     return (f'<section id="status"><h2>与上次省级运行相比</h2><p class="note">{since}。</p><div class="charts">{chart}</div>'
-            f"{check_table}{county_table}</section>")
+            f"<h3>按跨县检查项目</h3>{check_table}<h3>按发放县</h3>{county_table}</section>")
 
 
 def render_top_findings(findings: list[dict], names: dict[str, str], identity: dict | None) -> str:
