@@ -90,11 +90,14 @@ class CountyExport:
         })
 
     def pay(self, person: Person, *, programme: str, months: tuple[str, str], amount: float, case_no: str | None = None,
-            covered: int = 1, start: str | None = None, confidence: float = 1.0) -> None:
-        """One ledger line a month, `amount` each; for 低保金 the person's share is amount / `covered`."""
+            covered: int = 1, start: str | None = None, confidence: float = 1.0, name: str | None = None) -> None:
+        """One ledger line a month, `amount` each; for 低保金 the person's share is amount / `covered`.
+
+        `name` is another name the county holds the person under (the same number, another record).
+        """
         for paid_month in months_between(*months):
             self.paid.append({
-                "id_number": person.id_number, "paid_month": month(paid_month), "programme": programme,
+                "id_number": person.id_number, "name": name or person.name, "paid_month": month(paid_month), "programme": programme,
                 "programme_label": PROGRAMME_LABEL[programme], "case_no": case_no or f"{programme}-{person.id_number[-6:]}",
                 "amount": amount / covered, "line_amount": amount, "covered_count": covered,
                 "link_confidence": confidence, "case_start_month": month(start or months[0]),
@@ -118,7 +121,7 @@ class CountyExport:
             place = self.places.get(person.id_number, {}) if held else {}
             known = own.get(person.id_number, {"death": [], "moved_out": []})
             paid.append({
-                **line, "person_id": f"P{person.id_number[-8:]}", "name": person.name, "sex": SEX_CODE[person.sex],
+                **line, "person_id": f"P{person.id_number[-8:]}", "sex": SEX_CODE[person.sex],
                 "birth_date": date(person.birth_date), "in_register": held is not None,
                 "person_status": held["person_status"] if held else None,
                 "status_date": changes[person.id_number]["event_date"] if person.id_number in changes else None,
