@@ -8,6 +8,7 @@ checks into `province.finding`:
     province.unnumbered_comparison  cremation records without a number beside the persons they could be
                                     (sql/province/unnumbered_pair.sql; levels from matching/compare.py)
     province.unnumbered_match       those tied to one person another county pays (unnumbered_match.sql)
+    province.line_after_event       the whole ledger against every event, on the number alone
     province.paid_event             each line paid after a death or move-out only another county records
     province.paid_after_event       per person and event: the money and the evidence
     province.finding                cross_deceased_paid, cross_moved_out_paid, cross_duplicate_benefit
@@ -43,7 +44,7 @@ PROVINCE_SQL = SQL_DIR / "province"
 # file reads a run's stg.vocabulary, which the province has not got).
 COUNTY_MACROS = ("label_of", "month_text", "yuan_text", "is_after_event", "months_text")
 # The shared facts, in the order they are built (each reads only those before it and the exports).
-FACTS = ("unnumbered_match", "paid_event", "paid_after_event")
+FACTS = ("unnumbered_match", "line_after_event", "paid_event", "paid_after_event")
 COMPARISON = f"{SCHEMA}.unnumbered_comparison"
 LABELS = {comparison.name: comparison.labels for comparison in COMPARISONS}
 # The levels of the county linker's comparisons (matching/compare.py) at which a cremation record
@@ -87,6 +88,11 @@ def run_cross(con: duckdb.DuckDBPyConnection, store: str, counties: list[str], p
     own). `timings`, when given, receives seconds per step.
     """
     timings = {} if timings is None else timings
+    catalog = con.execute("select current_database()").fetchall()[0][0]
+    if catalog == SCHEMA:
+        # SQL names province.paid; a database itself called province would make that ambiguous
+        raise ValueError(f"the cross-county stage cannot run in a database named {SCHEMA!r} (e.g. {SCHEMA}.duckdb): "
+                         "its tables live in the schema of that name; name the file otherwise")
     started = time.perf_counter()
     install_keyed_hash(con, secret)
     install_macros(con)
@@ -147,6 +153,7 @@ def compare_unnumbered(pairs: pl.DataFrame) -> pl.DataFrame:
     name, sex, age = name_levels(pairs), equality_levels("sex")(pairs), age_levels(pairs)
     compared = pairs.select(
         "event_county", "source", "source_row", "record_no", "funeral_home", "address", "event_month", "candidate_key",
+        "paying_county", "person_id", "id_number", "township", "village",
     ).with_columns(
         name.alias("name_level"), sex.alias("sex_level"), age.alias("age_level"),
     )

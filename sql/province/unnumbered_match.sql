@@ -10,14 +10,8 @@ with compared as (
 ),
 
 agreeing as (
-    -- one row per record and candidate: a person on two rows (a register and a ledger) agrees
-    -- through the surer of them
     select * from compared
     where agrees
-    qualify row_number() over (
-        partition by event_county, source_row, candidate_key
-        order by is_same_name desc, agreement
-    ) = 1
 ),
 
 single_candidates as (
@@ -27,36 +21,37 @@ single_candidates as (
     having count(distinct candidate_key) = 1
 ),
 
-paid_persons as (
-    select distinct
-        county,
-        person_id,
-        person_subject(id_number, county, person_id) as candidate_key,
-        township,
-        village
-    from province.paid
+placed as (
+    -- the one person, as a county other than the cremation's pays them, where the address places
+    -- them; of their rows (a register, ledgers) the surest name
+    select *
+    from agreeing
+    semi join single_candidates
+        on agreeing.event_county = single_candidates.event_county
+        and agreeing.source_row = single_candidates.source_row
+    where agreeing.paying_county is not null
+        and agreeing.paying_county <> agreeing.event_county
+        and contains(agreeing.address, agreeing.township)
+        and contains(agreeing.address, agreeing.village)
+    qualify row_number() over (
+        partition by event_county, source_row, paying_county
+        order by is_same_name desc, agreement
+    ) = 1
 )
 
 select
-    agreeing.event_county,
-    agreeing.source,
-    agreeing.source_row,
-    agreeing.record_no,
-    agreeing.funeral_home,
-    agreeing.event_month,
-    paid_persons.county,
-    paid_persons.person_id,
-    case when agreeing.is_same_name
+    event_county,
+    source,
+    source_row,
+    record_no,
+    funeral_home,
+    event_month,
+    paying_county as county,
+    person_id,
+    id_number,
+    case when is_same_name
         then $province_unnumbered_cremation_same_name_confidence
         else $province_unnumbered_cremation_same_sound_confidence end as link_confidence,
     format('火化记录无可用身份证号，{}，户籍地址含本人户籍所在{}{}，全省户籍和领取人员中仅此一人相符',
-        agreeing.agreement, paid_persons.township, paid_persons.village) as identity_evidence
-from agreeing
-semi join single_candidates
-    on agreeing.event_county = single_candidates.event_county
-    and agreeing.source_row = single_candidates.source_row
-inner join paid_persons
-    on agreeing.candidate_key = paid_persons.candidate_key
-where paid_persons.county <> agreeing.event_county
-    and contains(agreeing.address, paid_persons.township)
-    and contains(agreeing.address, paid_persons.village)
+        agreement, township, village) as identity_evidence
+from placed

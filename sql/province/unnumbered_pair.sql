@@ -25,26 +25,45 @@ with unnumbered as (
         and pinyin is not null
 ),
 
+spellings as (
+    select distinct pinyin_l as pinyin from unnumbered
+),
+
 candidates as (
-    -- a person is one candidate however many rows and counties hold them: their number, else
-    -- the paying county's person id
+    -- a person is one candidate however many rows and counties hold them: their number, else the
+    -- paying county's person id; a recipient also says which county pays them and where it places
+    -- them (the address must name that place)
     select distinct
-        person_subject(id_number, county, person_id) as candidate_key,
-        name as name_r,
-        pinyin as pinyin_r,
-        sex as sex_r,
-        birth_date as birth_date_r
-    from province.paid
-    where birth_date is not null
+        person_subject(paid.id_number, paid.county, paid.person_id) as candidate_key,
+        paid.county as paying_county,
+        paid.person_id,
+        paid.id_number,
+        paid.township,
+        paid.village,
+        paid.name as name_r,
+        paid.pinyin as pinyin_r,
+        paid.sex as sex_r,
+        paid.birth_date as birth_date_r
+    from province.paid as paid
+    semi join spellings
+        on paid.pinyin = spellings.pinyin
+    where paid.birth_date is not null
     union
     select distinct
-        id_number as candidate_key,
-        name as name_r,
-        pinyin as pinyin_r,
-        sex as sex_r,
-        birth_date as birth_date_r
-    from province.register
-    where birth_date is not null
+        register.id_number as candidate_key,
+        cast(null as varchar) as paying_county,
+        cast(null as varchar) as person_id,
+        register.id_number,
+        cast(null as varchar) as township,
+        cast(null as varchar) as village,
+        register.name as name_r,
+        register.pinyin as pinyin_r,
+        register.sex as sex_r,
+        register.birth_date as birth_date_r
+    from province.register as register
+    semi join spellings
+        on register.pinyin = spellings.pinyin
+    where register.birth_date is not null
 )
 
 select
@@ -57,4 +76,5 @@ inner join candidates
     -- an age at death (often 虚岁) puts the birth in one of three years
     and year(candidates.birth_date_r) between year(unnumbered.death_date_l) - unnumbered.age_at_death_l - 1
         and year(unnumbered.death_date_l) - unnumbered.age_at_death_l + 1
-order by unnumbered.event_county, unnumbered.source_row, candidates.candidate_key, candidates.name_r, candidates.birth_date_r
+order by unnumbered.event_county, unnumbered.source_row, candidates.candidate_key, candidates.paying_county,
+    candidates.name_r, candidates.birth_date_r
