@@ -290,7 +290,7 @@ def main() -> None:
             screens.append(seconds)
             seconds, rows = reference(store)
             references.append(seconds)
-        print(f"screen (paid_event + paid_after_event + cross_deceased_paid): {summary(screens)}, {findings:,} findings")
+        print(f"screen ({' + '.join(SCREEN_FILES)}): {summary(screens)}, {findings:,} findings")
         print(f"reference (raw join on the number): {summary(references)}, {rows:,} rows")
         print(f"screen / reference: {statistics.median(screens) / statistics.median(references):.2f}")
         if args.whole:

@@ -33,7 +33,7 @@ from hecha.checks.catalogue import CROSS_CATALOGUE
 from hecha.checks.labels import install_labels
 from hecha.config import flatten
 from hecha.matching.compare import COMPARISONS, age_levels, equality_levels, name_levels
-from hecha.province.store import SCHEMA, load_exports
+from hecha.province.store import SCHEMA, load_exports, verify_exports
 from hecha.storage.layers import SQL_DIR, bind, read_sql, write_frame
 from hecha.storage.masking import mask_text
 from hecha.storage.secret import install_keyed_hash
@@ -96,11 +96,15 @@ def run_cross(con: duckdb.DuckDBPyConnection, store: str, counties: list[str], p
     started = time.perf_counter()
     install_keyed_hash(con, secret)
     install_macros(con)
-    load_exports(con, store, counties, policy["province"]["export_wait_seconds"])
+    records = load_exports(con, store, counties, policy["province"]["export_wait_seconds"])
     timings["load"] = time.perf_counter() - started
     parameters = flatten(policy)
     build_facts(con, parameters, timings)
-    return run_checks(con, parameters, timings)
+    counts = run_checks(con, parameters, timings)
+    started = time.perf_counter()
+    verify_exports(con, store, records)
+    timings["verify"] = time.perf_counter() - started
+    return counts
 
 
 def install_macros(con: duckdb.DuckDBPyConnection) -> None:

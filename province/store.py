@@ -20,10 +20,12 @@ county linker does without spelling millions of names again; `sex` is `M`/`F`.
 
 Written so a reader never sees half an export: the tables are written under
 `<county>/.incoming-<token>/`, moved into place one by one, and `export.json`
-comes last. A reader (`load_exports`) reads each table once and checks that
-every row's `export_id` and each table's row count are those `export.json`
-names; while a county is being exported again the two disagree, and the reader
-waits (`province.export_wait_seconds`) for the new export to be complete. What
+comes last. A reader (`load_exports`) checks that every row's `export_id` and
+each table's row count are those `export.json` names; while a county is being
+exported again the two disagree, and the reader waits
+(`province.export_wait_seconds`) for the new export to be complete. Reading
+views over the files (a local store), it checks again at the end
+(`verify_exports`) that nothing changed while it read. What
 does not belong here: the checks that read the tables (province/cross.py,
 sql/province/cross_*.sql).
 """
@@ -46,7 +48,7 @@ from hecha.matching.id_number import normalize_id_numbers
 from hecha.matching.names import name_pinyin
 from hecha.storage.database import connect, sql_literal
 from hecha.storage.files import make_private_dir, restrict_file
-from hecha.storage.layers import SQL_DIR, read_sql
+from hecha.storage.layers import SQL_DIR, drop_other, read_sql
 from hecha.storage.tables import Table, TableColumn
 
 COUNTY_CODE = re.compile(r"\d{6}")
@@ -318,14 +320,18 @@ def read_record(fs, root: str, county: str) -> dict:
     return record
 
 
-def load_exports(con: duckdb.DuckDBPyConnection, store: str, counties: list[str], wait_seconds: float) -> list[dict]:
+def load_exports(con: duckdb.DuckDBPyConnection, store: str, counties: list[str], wait_seconds: float,
+                 materialize: bool | None = None) -> list[dict]:
     """`province.paid`, `province.event`, `province.register` and `province.county_export` from the counties' exports.
 
-    Each Parquet file is read once into a table; the tables are then checked
-    against each county's export.json (every row's export_id, every table's
-    rows). A county being exported meanwhile shows tables of two exports:
-    the read is repeated until it is whole, for up to `wait_seconds`.
-    Returns the export records read, by county code.
+    The tables are checked against each county's export.json (every row's
+    export_id, every table's rows); a county being exported meanwhile shows
+    tables of two exports, and the read is repeated until it is whole, for up
+    to `wait_seconds`. `materialize`: copy each file once into a table (the
+    default for a remote store, read once over the network), or keep views
+    over the files (the default for a local one: no copy of tens of millions
+    of rows; `verify_exports` then checks at the end that no file changed
+    while the stage read it). Returns the export records read.
     """
     counties = sorted(set(counties))
     bad = [county for county in counties if not COUNTY_CODE.fullmatch(str(county))]
@@ -334,13 +340,14 @@ def load_exports(con: duckdb.DuckDBPyConnection, store: str, counties: list[str]
     fs, root = fsspec.core.url_to_fs(store)
     if not is_local(fs):
         con.register_filesystem(fs)
+    materialize = not is_local(fs) if materialize is None else materialize
     con.execute(f"create schema if not exists {SCHEMA}")
     deadline = time.monotonic() + wait_seconds
     delay = 0.05
     while True:
         records = [read_record(fs, root, county) for county in counties]
         for table in EXPORT_TABLES:
-            read_table(con, fs, root, table, counties)
+            read_table(con, fs, root, table, counties, materialize)
         torn = torn_exports(con, records)
         if not torn:
             break
@@ -353,14 +360,30 @@ def load_exports(con: duckdb.DuckDBPyConnection, store: str, counties: list[str]
     return records
 
 
-def read_table(con: duckdb.DuckDBPyConnection, fs, root: str, table: Table, counties: list[str]) -> None:
+def verify_exports(con: duckdb.DuckDBPyConnection, store: str, records: list[dict]) -> None:
+    """Refuse a result read from exports that changed since `load_exports` (views read the files at every query).
+
+    A county exported again meanwhile has another export.json, or files of
+    another export in place: either way what the stage read may mix two
+    exports, and nothing it found is kept.
+    """
+    fs, root = fsspec.core.url_to_fs(store)
+    changed = [r["county"] for r in records if read_record(fs, root, r["county"]) != r] or torn_exports(con, records)
+    if changed:
+        raise ExportError(f"{root.rstrip('/')}/{changed[0]}: the export changed while the cross-county stage read it; "
+                          "run the stage again")
+
+
+def read_table(con: duckdb.DuckDBPyConnection, fs, root: str, table: Table, counties: list[str], materialize: bool) -> None:
     columns = ", ".join(table.column_names)
+    kind = "table" if materialize else "view"
+    drop_other(con, table.qualified_name, kind)
     if not counties:
-        con.execute(f"create or replace table {table.qualified_name} as "
+        con.execute(f"create or replace {kind} {table.qualified_name} as "
                     f"select {', '.join(f'cast(null as {c.sql_type}) as {c.name}' for c in table.columns)} limit 0")
         return
     paths = ", ".join(sql_literal(duckdb_path(fs, f"{root.rstrip('/')}/{county}/{table.name}.parquet")) for county in counties)
-    con.execute(f"create or replace table {table.qualified_name} as select {columns} from read_parquet([{paths}])")
+    con.execute(f"create or replace {kind} {table.qualified_name} as select {columns} from read_parquet([{paths}])")
 
 
 def torn_exports(con: duckdb.DuckDBPyConnection, records: list[dict]) -> list[str]:

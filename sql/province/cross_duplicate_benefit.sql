@@ -14,11 +14,18 @@ with paid as (
 ),
 
 shared_numbers as (
-    -- numbers more than one county pays (min and max differ: cheaper than counting distinct counties)
-    select id_number
+    -- numbers more than one county pays: grouped on the number's hash (a fixed-width key, far cheaper
+    -- over tens of millions of lines; a collision only adds a number the joins below then drop), and
+    -- min and max county differing rather than distinct counties counted
+    select distinct paid.id_number
     from paid
-    group by id_number
-    having min(county) <> max(county)
+    semi join (
+        select hash(id_number) as number_hash
+        from paid
+        group by number_hash
+        having min(county) <> max(county)
+    ) as shared_hashes
+        on hash(paid.id_number) = shared_hashes.number_hash
 ),
 
 normal_holders as (

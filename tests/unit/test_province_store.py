@@ -169,3 +169,14 @@ def test_export_refuses_a_run_that_did_not_succeed(run_dir, tmp_path):
 def test_reading_a_county_never_exported_names_it(tmp_path):
     with pytest.raises(ExportError, match=r"130599/export\.json: no export of county 130599"):
         load_exports(duckdb.connect(), str(tmp_path / "store"), ["130599"], 0)
+
+
+def test_a_stage_reading_an_export_replaced_under_it_is_refused(run_dir, tmp_path):
+    store = str(tmp_path / "store")
+    export_county(run_dir, store)
+    con = duckdb.connect()
+    records = load_exports(con, store, [COUNTY], 0)  # a local store: views over the files
+    store_module.verify_exports(con, store, records)  # nothing changed: accepted
+    export_county(run_dir, store)  # the county publishes again while the stage runs
+    with pytest.raises(ExportError, match=rf"{COUNTY}: the export changed while the cross-county stage read it"):
+        store_module.verify_exports(con, store, records)
