@@ -179,6 +179,51 @@ CATALOGUE: tuple[Check, ...] = (
 
 BY_CODE = {check.code: check for check in CATALOGUE}
 
+# The province's own checks, over every county's export (province/cross.py, sql/province/<code>.sql). Kept
+# beside the county catalogue, not in it: a county run never runs them, and the contract's eleven stay eleven.
+CROSS_CATALOGUE: tuple[Check, ...] = (
+    Check(
+        code="cross_deceased_paid",
+        name_zh="跨县死亡仍领取",
+        description_zh=(
+            "本县发放的人员，在外县户籍登记死亡或有外县火化记录（按身份证号且姓名一致或同音；火化记录无可用身份证号的，"
+            "按姓名、性别、死亡年龄和户籍地址中的本县乡镇、村，且全省仅一人相符），本县自己的数据并无其死亡记录，"
+            "死亡当月之后仍有发放。死亡当月的发放是正确的；之后各月的金额应予追回（低保金按保障人数分摊到本人）。"
+            "只计算各县最近 {window_months} 个月的发放明细。"
+        ),
+        policy_basis="《社会救助暂行办法》第十三条；《最低生活保障审核确认办法》第三十条",
+        severity="high",
+        params=("window_months", "province.unnumbered_cremation"),
+    ),
+    Check(
+        code="cross_moved_out_paid",
+        name_zh="跨县迁出仍领取",
+        description_zh=(
+            "本县发放的人员，外县户籍登记已迁出，全省各县（含本县）户籍均无其正常或死亡登记（已迁出本省），"
+            "本县自己的数据并无其迁出记录，迁出当月之后仍有发放。迁出当月的发放是正确的；之后各月的金额应予追回。"
+            "只计算各县最近 {window_months} 个月的发放明细。"
+        ),
+        policy_basis="《最低生活保障审核确认办法》第三十条",
+        severity="high",
+        params=("window_months",),
+    ),
+    Check(
+        code="cross_duplicate_benefit",
+        name_zh="跨县重复享受",
+        description_zh=(
+            "同一人（身份证号相同且姓名一致或同音）同一月份由两个县发放：两个低保案件、低保与特困，或同一项目两次。"
+            "低保与特困重叠的，特困保留，追回低保所在县该月低保金中本人份额；其他的，以保障开始月份较晚的一方为重复，"
+            "同月开始的以户籍不在该县的一方、再以县代码较大的一方为重复，追回重复一方的发放。"
+            "本县自己的重复发放由本县重复享受核查列出，不在此重复计算。"
+        ),
+        policy_basis="《社会救助暂行办法》第十四条；《特困人员认定办法》第十三条",
+        severity="high",
+        params=("window_months",),
+    ),
+)
+
+CROSS_BY_CODE = {check.code: check for check in CROSS_CATALOGUE}
+
 
 SEVERITY_ZH = {"high": "高（涉及追回或补发资金）", "medium": "中（资格认定）", "low": "低（数据质量）"}
 

@@ -133,6 +133,7 @@ Share = number(0, above=True, high=1, what="a share")
 Characters = integer(1, what="a number of characters")
 Runs = integer(1, what="a number of runs")
 Days = integer(0, what="a number of days")
+Seconds = integer(0, what="a number of seconds")
 ExtractStem = one_of(EXTRACT_STEMS, "an extract name")
 
 
@@ -262,6 +263,19 @@ class Incremental(Section):
     max_slice_share: Share
 
 
+class UnnumberedCremation(Section):
+    same_name_confidence: Threshold
+    same_sound_confidence: Threshold
+
+    # a name heard alike is never surer than one written alike
+    sound_below_name = below("same_sound_confidence", "same_name_confidence", "province.unnumbered_cremation.same_name_confidence")
+
+
+class Province(Section):
+    unnumbered_cremation: UnnumberedCremation
+    export_wait_seconds: Seconds
+
+
 class Policy(Section):
     """policy.yaml, top to bottom."""
 
@@ -276,6 +290,7 @@ class Policy(Section):
     retention: Retention
     outcomes: Outcomes
     incremental: Incremental
+    province: Province
 
 
 def policy_problems(policy: Any) -> list[str]:

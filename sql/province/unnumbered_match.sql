@@ -1,0 +1,57 @@
+-- unnumbered_match: cremation records without a usable citizen number tied to a person another
+-- county pays. Tied only when exactly one person of the whole province agrees with the record on
+-- name (written alike or alike in sound), sex and age at death (full years or 虚岁), that person is
+-- paid by a county other than the cremation's, and the record's 户籍地址 names the person's own
+-- township and village there (the county linker reads addresses the same way; a county's name is
+-- in no extract). A namesake anywhere leaves the record unmatched: a death is not guessed.
+-- The link's confidence is policy (province.unnumbered_cremation).
+with compared as (
+    select * from province.unnumbered_comparison
+),
+
+agreeing as (
+    select * from compared
+    where agrees
+),
+
+single_candidates as (
+    select event_county, source_row
+    from agreeing
+    group by event_county, source_row
+    having count(distinct candidate_key) = 1
+),
+
+placed as (
+    -- the one person, as a county other than the cremation's pays them, where the address places
+    -- them; of their rows (a register, ledgers) the surest name
+    select *
+    from agreeing
+    semi join single_candidates
+        on agreeing.event_county = single_candidates.event_county
+        and agreeing.source_row = single_candidates.source_row
+    where agreeing.paying_county is not null
+        and agreeing.paying_county <> agreeing.event_county
+        and contains(agreeing.address, agreeing.township)
+        and contains(agreeing.address, agreeing.village)
+    qualify row_number() over (
+        partition by event_county, source_row, paying_county
+        order by is_same_name desc, agreement
+    ) = 1
+)
+
+select
+    event_county,
+    source,
+    source_row,
+    record_no,
+    funeral_home,
+    event_month,
+    paying_county as county,
+    person_id,
+    id_number,
+    case when is_same_name
+        then $province_unnumbered_cremation_same_name_confidence
+        else $province_unnumbered_cremation_same_sound_confidence end as link_confidence,
+    format('火化记录无可用身份证号，{}，户籍地址含本人户籍所在{}{}，全省户籍和领取人员中仅此一人相符',
+        agreement, township, village) as identity_evidence
+from placed
