@@ -120,6 +120,8 @@ REGISTER = Table(
     SCHEMA, "register", "one row per distinct register record of the county with a valid citizen number",
     (
         COUNTY, ID_NUMBER, NAME, PINYIN, SEX, BIRTH_DATE,
+        TableColumn("township", "varchar", "the register row's township"),
+        TableColumn("village", "varchar", "the register row's village or community"),
         TableColumn("person_status", "varchar", "the register's 人员状态 (`normal`, `dead`, `moved_out`)"),
         EXPORT_ID,
     ),

@@ -68,7 +68,8 @@ class CountyExport:
         row = {"id_number": id_number or person.id_number, "name": name or person.name, "sex": SEX_CODE[person.sex],
                "birth_date": date(person.birth_date), "person_status": STATUS_CODE[status],
                "township": township, "village": village}
-        self.register.append({key: row[key] for key in ("id_number", "name", "sex", "birth_date", "person_status")})
+        self.register.append(
+            {key: row[key] for key in ("id_number", "name", "sex", "birth_date", "township", "village", "person_status")})
         if status != "正常":
             self.events.append({
                 "source": "household_register", "source_row": len(self.register), "id_number": row["id_number"],

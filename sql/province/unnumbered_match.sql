@@ -1,9 +1,11 @@
 -- unnumbered_match: cremation records without a usable citizen number tied to a person another
 -- county pays. Tied only when exactly one person of the whole province agrees with the record on
--- name (written alike or alike in sound), sex and age at death (full years or 虚岁), that person is
--- paid by a county other than the cremation's, and the record's 户籍地址 names the person's own
--- township and village there (the county linker reads addresses the same way; a county's name is
--- in no extract). A namesake anywhere leaves the record unmatched: a death is not guessed.
+-- name (written alike or alike in sound), sex and age at death (full years or 虚岁) and could be
+-- where the record's 户籍地址 says, that person is paid by a county other than the cremation's, and
+-- the address names the person's own township and village there (the county linker reads
+-- addresses the same way; a county's name is in no extract). A namesake the address may place
+-- (registered in a township and village it names, or with no known place) leaves the record
+-- unmatched: a death is not guessed. A namesake registered elsewhere is someone else.
 -- The link's confidence is policy (province.unnumbered_cremation).
 with compared as (
     select * from province.unnumbered_comparison
@@ -15,8 +17,11 @@ agreeing as (
 ),
 
 single_candidates as (
+    -- a candidate whose known township or village the address does not name lives elsewhere
     select event_county, source_row
     from agreeing
+    where township is null or village is null
+        or (contains(address, township) and contains(address, village))
     group by event_county, source_row
     having count(distinct candidate_key) = 1
 ),
@@ -52,6 +57,6 @@ select
     case when is_same_name
         then $province_unnumbered_cremation_same_name_confidence
         else $province_unnumbered_cremation_same_sound_confidence end as link_confidence,
-    format('火化记录无可用身份证号，{}，户籍地址含本人户籍所在{}{}，全省户籍和领取人员中仅此一人相符',
+    format('火化记录无可用身份证号，{}，户籍地址含本人户籍所在{}{}，全省户籍和领取人员中与户籍地址相符者仅此一人',
         agreement, township, village) as identity_evidence
 from placed
