@@ -38,6 +38,15 @@ the out folder's history like any workbook's, with the fingerprints of the
 line's evidence. `--out` is the nightly out folder the screen was published
 under.
 
+A province's county books of cross-county findings (province/publish.py:
+`<out>/<run_id>/counties/<code>/`, `_meta` county = the county's code) are
+imported with `--out` the province's out folder, like a county run's: the
+run's record says `kind: province` and lists its counties; the book's
+county must be one of them, and a book decides only the cases its county
+pays (the run database's province.finding). The verdicts are recorded in the
+province's history, `<out>/audit.duckdb`, which the next province
+publication reads.
+
 A workbook is checked against the history of the folder its run published
 to (the nightly out folder, or a campaign's); what the inspectors decided is
 recorded in the root out folder's history (`secret_root(out)/audit.duckdb`),
@@ -341,6 +350,7 @@ def import_feedback(path: Path, out: Path, *, inspector: str | None = None) -> F
     """
     path = Path(path)
     meta, cases, links, problems = read_workbook(path)
+    case_counties: dict[str, str] | None = None  # a province run's: the county that pays each case
     run_id = meta.get("run_id", "")
     township = meta.get("township", "")
     if not township:
@@ -365,9 +375,16 @@ def import_feedback(path: Path, out: Path, *, inspector: str | None = None) -> F
                 problems.append(f"{path.name}: {META_SHEET} names run {run_id!r}, which {out} has not published")
             else:
                 run_dir = run[0][0]
-                county = _run_county(Path(run_dir))
-                if meta.get("county") != (county or ""):
-                    problems.append(f"{path.name}: workbook of county {meta.get('county')!r}, but run {run_id} is county {county!r}")
+                province = _province_counties(Path(run_dir))
+                if province is not None:  # a county's book of a province's cross findings
+                    if meta.get("county") not in province:
+                        problems.append(f"{path.name}: workbook of county {meta.get('county')!r}, but province run {run_id} "
+                                        f"covers {', '.join(province) or 'no county'}")
+                    case_counties = _province_case_counties(Path(run_dir))
+                else:
+                    county = _run_county(Path(run_dir))
+                    if meta.get("county") != (county or ""):
+                        problems.append(f"{path.name}: workbook of county {meta.get('county')!r}, but run {run_id} is county {county!r}")
             # the fingerprints of the evidence and of its basis, as the inspector saw them in that run
             known = {key: (evidence, basis) for key, evidence, basis in con.execute(
                 "select case_key, evidence_hash, basis_hash from audit.case_run where run_id = ?", [run_id]).fetchall()}
@@ -381,6 +398,11 @@ def import_feedback(path: Path, out: Path, *, inspector: str | None = None) -> F
             problems.append(f"{where}: 核查结论 {mask_text(row.value)!r} is not one of {'/'.join(CONCLUSIONS)}")
         if row.key not in known:
             problems.append(f"{where}: 案件编号 {mask_text(row.key)!r} is not a finding of {of_what}")
+        elif case_counties is not None and case_counties.get(row.key) != meta.get("county"):
+            # a province's cross finding is decided by the county that pays it, in its own books
+            owner = case_counties.get(row.key)
+            problems.append(f"{where}: 案件编号 {row.key!r} is a case {f'of county {owner}' if owner else 'of no county'}, "
+                            f"not of {meta.get('county')}; only that county's workbooks may decide it")
         elif township and township != COUNTY_BOOK and case_townships.get(row.key) != township:
             # a township decides its own cases; the county workbook decides all
             owner = case_townships.get(row.key)
@@ -489,6 +511,29 @@ def _record(con: duckdb.DuckDBPyConnection, file: str, run_id: str, township: st
                     [source, signature, person_id, decision, who, now, run_id, file, row.row])
         result.link_decisions[decision] = result.link_decisions.get(decision, 0) + 1
     return result
+
+
+def _province_counties(run_dir: Path) -> list[str] | None:
+    """The counties a province run covers (its run.json says `kind: province`, province/publish.py); None for a county's run."""
+    try:
+        record = json.loads((run_dir / "run.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    if record.get("kind") != "province":
+        return None
+    return [str(code) for code in record.get("parameters", {}).get("counties") or []]
+
+
+def _province_case_counties(run_dir: Path) -> dict[str, str]:
+    """The county that pays each cross finding of a province run (its database's province.finding); none if it is gone."""
+    database = run_dir / "hecha.duckdb"
+    if not database.exists():
+        return {}
+    run = duckdb.connect(str(database), read_only=True)
+    try:
+        return dict(run.execute("select case_key, county from province.finding").fetchall())
+    finally:
+        run.close()
 
 
 def _run_county(run_dir: Path) -> str | None:

@@ -102,7 +102,7 @@ import hashlib
 import html
 import re
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import NamedTuple
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -125,7 +125,7 @@ from hecha.audit.feedback import (
     RECOVERED_HEADER,
 )
 from hecha.audit.outcomes import outcome_totals, prevented_summary, prevented_totals, read_outcome_summary
-from hecha.checks.catalogue import BY_CODE, CATALOGUE, describe_check
+from hecha.checks.catalogue import BY_CODE, Check, describe_check
 from hecha.checks.labels import COUNTY_BOOK, STATUS_LABELS
 from hecha.extracts.declarations import BY_STEM, PERSON_STATUS, SEX
 from hecha.reports.run_tables import (
@@ -374,10 +374,12 @@ GUIDE_HEADINGS = ("填写说明", "状态说明", "关联可信度说明")
 
 
 def write_workbooks(con: duckdb.DuckDBPyConnection, folder: Path, *, run_id: str, as_of: str, county: str | None,
-                    policy: dict, warnings: list[str] | None = None) -> list[Path]:
+                    policy: dict, warnings: list[str] | None = None, checks: Mapping[str, Check] | None = None) -> list[Path]:
     """Write `folder/<乡镇>.xlsx` for each township with findings and `folder/全县.xlsx`; return their paths.
 
-    `warnings` (see `override_warnings`) open every book's summary and answer sheets.
+    `warnings` (see `override_warnings`) open every book's summary and answer sheets. `checks`: the
+    catalogue entries of the codes the findings carry, in sheet order (the county catalogue when not given;
+    a province's cross-county checks give their own, province/publish.py).
     """
     warnings = [cell_text(mask_text(line)) for line in warnings or []]
     made = dt.datetime.now(dt.timezone.utc)
@@ -389,7 +391,8 @@ def write_workbooks(con: duckdb.DuckDBPyConnection, folder: Path, *, run_id: str
     outcomes = read_outcome_summary(con)
     prevented = prevented_summary(con)
     townships = sorted({row["township"] for row in findings if row["township"]})
-    lines = _Lines(policy.get("identity"))
+    checks = BY_CODE if checks is None else checks
+    lines = _Lines(policy.get("identity"), checks)
     paths = []
     taken = {COUNTY_BOOK}
     for township in townships:
@@ -408,11 +411,13 @@ def write_workbooks(con: duckdb.DuckDBPyConnection, folder: Path, *, run_id: str
             warnings=warnings,
             made=made,
             lines=lines,
+            checks=checks,
         )
         paths.append(path)
     county_path = folder / f"{COUNTY_BOOK}.xlsx"
     write_workbook(county_path, findings, resolved, reviews, meta=(county, run_id, as_of, COUNTY_BOOK), policy=policy,
-                   county_book=True, warnings=warnings, made=made, outcomes=outcomes, lines=lines, prevented=prevented)
+                   county_book=True, warnings=warnings, made=made, outcomes=outcomes, lines=lines, prevented=prevented,
+                   checks=checks)
     paths.append(county_path)
     return paths
 
@@ -964,8 +969,8 @@ def _month(value) -> str:
     return f"{value:%Y-%m}" if value is not None else ""
 
 
-def _check_name(code: str) -> str:
-    return BY_CODE[code].name_zh if code in BY_CODE else code
+def _check_name(code: str, checks: Mapping[str, Check] = BY_CODE) -> str:
+    return checks[code].name_zh if code in checks else code
 
 
 def _finding_values(row: dict, identity: dict | None) -> dict:
@@ -989,8 +994,8 @@ def _finding_values(row: dict, identity: dict | None) -> dict:
     }
 
 
-def _confirm_finding_values(row: dict, identity: dict | None) -> dict:
-    return {"类别": KIND_FINDING, "检查项目": _check_name(row["check_code"]), **_finding_values(row, identity)}
+def _confirm_finding_values(row: dict, identity: dict | None, checks: Mapping[str, Check] = BY_CODE) -> dict:
+    return {"类别": KIND_FINDING, "检查项目": _check_name(row["check_code"], checks), **_finding_values(row, identity)}
 
 
 def _place(*parts: object) -> str:
@@ -1096,8 +1101,9 @@ class _Lines:
     township's book shares with the county's); each is kept with its line, so its id stays its own.
     """
 
-    def __init__(self, identity: dict | None):
+    def __init__(self, identity: dict | None, checks: Mapping[str, Check] = BY_CODE):
         self.identity = identity
+        self.checks = checks
         self._made: dict[tuple[str, int], tuple[dict, list[_Line]]] = {}
 
     def _lines(self, kind: str, row: dict, make) -> list[_Line]:
@@ -1113,7 +1119,7 @@ class _Lines:
     def confirm_finding(self, row: dict) -> _Line:
         """A finding's line on 待确认 (its identity link is uncertain)."""
         return self._lines("confirm", row, lambda row: [
-            _Line(_confirm_finding_values(row, self.identity), ANSWER_KINDS)])[0]
+            _Line(_confirm_finding_values(row, self.identity, self.checks), ANSWER_KINDS)])[0]
 
     def links(self, row: dict) -> list[_Line]:
         """An uncertain link's lines on 待确认: the source row's own line before its best candidate, then the candidate's."""
@@ -1126,8 +1132,8 @@ class _Lines:
         return self._lines("links", row, make)
 
 
-def _ordered_codes(codes: set[str]) -> list[str]:
-    known = [check.code for check in CATALOGUE if check.code in codes]
+def _ordered_codes(codes: set[str], checks: Mapping[str, Check] = BY_CODE) -> list[str]:
+    known = [code for code in checks if code in codes]
     return known + sorted(codes - set(known))
 
 
@@ -1138,7 +1144,7 @@ def _sheet_name_cut(text: str, limit: int) -> str:
     return text
 
 
-def _sheet_names(codes: list[str]) -> dict[str, str]:
+def _sheet_names(codes: list[str], checks: Mapping[str, Check] = BY_CODE) -> dict[str, str]:
     """A valid, unique sheet name per check: its Chinese name cleaned and cut to 31 characters.
 
     Excel compares sheet names without case and refuses []:*?/\\, a leading or trailing apostrophe,
@@ -1147,7 +1153,7 @@ def _sheet_names(codes: list[str]) -> dict[str, str]:
     taken = {name.lower() for name in (SUMMARY_SHEET, OUTCOME_SHEET, CONFIRM_SHEET, META_SHEET, *RESERVED_SHEET_NAMES)}
     names = {}
     for code in codes:
-        cleaned = SHEET_NAME_FORBIDDEN.sub("_", _shown(_check_name(code))).strip("'") or "检查项目"
+        cleaned = SHEET_NAME_FORBIDDEN.sub("_", _shown(_check_name(code, checks))).strip("'") or "检查项目"
         base = _sheet_name_cut(cleaned, SHEET_NAME_MAX).strip("'")
         name, number = base, 2
         while name.lower() in taken:
@@ -1165,7 +1171,8 @@ def _money(rows: list[dict], column: str) -> float:
 def write_workbook(path: Path, findings: list[dict], resolved: list[dict], reviews: list[dict], *,
                    meta: tuple[str | None, str, str, str], policy: dict, county_book: bool = False,
                    warnings: Sequence[str] = (), made: dt.datetime | None = None, outcomes: list[dict] | None = None,
-                   lines: _Lines | None = None, prevented: list[dict] | None = None) -> Path:
+                   lines: _Lines | None = None, prevented: list[dict] | None = None,
+                   checks: Mapping[str, Check] | None = None) -> Path:
     """One workbook for one township (or, with county_book, the county) from rows already read and sorted.
 
     The county book adds a table by township and the 核查成效 sheet (`outcomes`, as `read_outcome_summary`
@@ -1174,16 +1181,17 @@ def write_workbook(path: Path, findings: list[dict], resolved: list[dict], revie
     `warnings` open the summary and the answer sheets. `made` (UTC) is when: the summary says it on the
     county's clock, and it is the file's creation time, so the books of a run carry one time and the same
     rows and moment give the same file.
-    `lines`: the run's answer-sheet lines, shared by the books of one run.
+    `lines`: the run's answer-sheet lines, shared by the books of one run. `checks`: as write_workbooks'.
     """
     county, run_id, as_of, township = meta
     meta = (county, run_id, as_of, _shown(township))  # the real name, masked and fit for a cell
-    lines = lines or _Lines(policy.get("identity"))
+    checks = BY_CODE if checks is None else checks
+    lines = lines or _Lines(policy.get("identity"), checks)
     shown = [row for row in findings if row["status"] != "suppressed"]
     listed = [row for row in shown if not row["needs_confirmation"]]
     to_confirm = [row for row in shown if row["needs_confirmation"]]
-    codes = _ordered_codes({row["check_code"] for row in findings} | {row["check_code"] for row in resolved})
-    sheet_names = _sheet_names([code for code in codes if any(row["check_code"] == code for row in listed)])
+    codes = _ordered_codes({row["check_code"] for row in findings} | {row["check_code"] for row in resolved}, checks)
+    sheet_names = _sheet_names([code for code in codes if any(row["check_code"] == code for row in listed)], checks)
     finding_columns = fit_columns(FINDING_COLUMNS)
     confirm_columns = fit_columns(CONFIRM_COLUMNS, rest_at_least=CONFIRM_EVIDENCE_MIN_WIDTH)
     recovery_columns = fit_columns(with_recovered_column(FINDING_COLUMNS))
@@ -1199,7 +1207,7 @@ def write_workbook(path: Path, findings: list[dict], resolved: list[dict], revie
         formats = _Formats(book)
         summary = book.add_worksheet(SUMMARY_SHEET)
         _write_summary(summary, formats, findings, resolved, reviews, codes, sheet_names, meta, policy, county_book,
-                       warnings=warnings, made_at=local_time_text(made, policy.get("timezone")))
+                       warnings=warnings, made_at=local_time_text(made, policy.get("timezone")), checks=checks)
         if county_book:
             _write_outcomes(book.add_worksheet(OUTCOME_SHEET), formats, outcomes, meta, policy, warnings=warnings,
                             prevented=prevented)
@@ -1209,7 +1217,7 @@ def write_workbook(path: Path, findings: list[dict], resolved: list[dict], revie
             # money to recover: the inspector may record what came back (追回金额)
             columns = recovery_columns if any(row["overpaid_amount"] for row in of_check) else finding_columns
             _answer_sheet(book, name, columns, [lines.finding(row) for row in of_check], formats, warnings,
-                          title=f"{meta[3]}　{_check_name(code)}", as_of=as_of)
+                          title=f"{meta[3]}　{_check_name(code, checks)}", as_of=as_of)
 
         confirm = [lines.confirm_finding(row) for row in to_confirm]
         confirm += [line for row in reviews for line in lines.links(row)]  # read_reviews sorts them by row and rank
@@ -1237,7 +1245,8 @@ def write_meta_sheet(book: xlsxwriter.Workbook, values: Sequence[object], labels
 
 
 def _write_summary(sheet, formats: _Formats, findings, resolved, reviews, codes, sheet_names, meta, policy,
-                   county_book: bool, *, warnings: Sequence[str] = (), made_at: str = "") -> None:
+                   county_book: bool, *, warnings: Sequence[str] = (), made_at: str = "",
+                   checks: Mapping[str, Check] = BY_CODE) -> None:
     county, run_id, as_of, township = meta
     columns = fit_columns(SUMMARY_COLUMNS, rest_at_least=0)
     widths = [column.width for column in columns]
@@ -1257,10 +1266,10 @@ def _write_summary(sheet, formats: _Formats, findings, resolved, reviews, codes,
     for code in codes:
         of_check = [row for row in findings if row["check_code"] == code]
         shown = [row for row in of_check if row["status"] != "suppressed"]
-        check = BY_CODE.get(code)
+        check = checks.get(code)
         description = "\n".join(line.strip() for line in describe_check(check, policy)[1:]) if check else ""
         rows.append((
-            _check_name(code),
+            _check_name(code, checks),
             len(shown),
             sum(1 for row in shown if row["needs_confirmation"]),
             _money(shown, "overpaid_amount"),
@@ -1275,7 +1284,7 @@ def _write_summary(sheet, formats: _Formats, findings, resolved, reviews, codes,
         if code in sheet_names:  # the check's name links to its sheet
             quoted = sheet_names[code].replace("'", "''")  # an apostrophe inside a quoted sheet name is doubled
             sheet.write_url(header_row + offset, 0, f"internal:'{quoted}'!A1", formats.link,
-                            string=_shown(_check_name(code)), tip="打开该检查项目的工作表")
+                            string=_shown(_check_name(code, checks)), tip="打开该检查项目的工作表")
     total_row = last_row + 1
     sheet.write_string(total_row, 0, "合计", formats.total)
     for col, column in enumerate(columns[1:-1], start=1):

@@ -11,16 +11,31 @@ shaped like group 0 — two 街道, six 镇, two 乡 and their villages — with
 own division codes (街道 001–099, 镇 100–199, 乡 200–299, as division codes
 number them) and its own names, so that persons per township and per village
 stay those of a real county at any size.
+
+A province of counties (`province.py`) makes each county in a process of its
+own, told by the environment variable `HECHA_SAMPLE_COUNTY` (a JSON file
+written by `county_config`) which county it is: its division code, name,
+funeral homes and townships. Such a county gives every person it registers a
+number with its own code, even a spouse who married in: counties made apart
+could otherwise issue one neighbour's number to two people, and so the
+neighbours' codes stay nobody's in the whole province (only bodies from
+outside it carry them). Unset, the county is 清河县, byte for byte.
 """
 
 from __future__ import annotations
 
+import json
+import os
 import random
 from dataclasses import dataclass
+from pathlib import Path
 
+COUNTY_ENV = "HECHA_SAMPLE_COUNTY"
 COUNTY_CODE = "130534"
 COUNTY_NAME = "清河县"
 FUNERAL_HOMES = ("清河县殡仪馆", "清河县殡仪馆", "清河县殡仪馆", "邢台市殡仪馆")
+# Whether people registered here may hold a neighbouring county's number (married in, moved in).
+ISSUES_OTHER_CODES = True
 
 # Other counties of the province: where spouses married in from, and where the
 # bodies of outside-county cremations were registered.
@@ -64,7 +79,12 @@ _VILLAGE_SUFFIX = ("庄", "村", "屯", "营", "寨", "洼", "店", "集", "堡"
 
 
 def build_townships(seed: int) -> tuple[Township, ...]:
-    """The county's townships with 8–14 villages each (rural) or 5–6 communities (urban)."""
+    """The county's townships with 8–14 villages each (rural) or 5–6 communities (urban).
+
+    A county of a province (`COUNTY_ENV`) has the townships its configuration lists, whatever the seed.
+    """
+    if _CONFIGURED_TOWNSHIPS is not None:
+        return _CONFIGURED_TOWNSHIPS
     rng = random.Random(f"{seed}:townships")
     townships = [Township(code, name, True, villages) for code, name, villages in _URBAN_TOWNSHIPS]
     for code, name in _RURAL_TOWNSHIPS:
@@ -136,6 +156,60 @@ def build_township_groups(seed: int, groups: int) -> tuple[tuple[Township, ...],
                 townships.append(Township(number, name, True, _draw_communities(rng)))
             else:
                 townships.append(Township(number, name, False, _draw_villages(rng, avoid=_NEIGHBOUR_ADDRESSES)))
+        built.append(tuple(townships))
+    return tuple(built)
+
+
+# Counties of the sample province (Xingtai and Hengshui, Hebei), none of them a neighbour above:
+# a neighbour's code is where people come from outside the province.
+PROVINCE_COUNTIES = (
+    ("130534", "清河县"), ("130530", "新河县"), ("130528", "宁晋县"), ("130525", "隆尧县"), ("130524", "柏乡县"),
+    ("130523", "内丘县"), ("130522", "临城县"), ("130582", "沙河市"), ("131126", "故城县"), ("131127", "景县"),
+    ("131121", "枣强县"), ("131122", "武邑县"), ("131128", "阜城县"), ("131124", "饶阳县"), ("131125", "安平县"),
+    ("131123", "武强县"),
+)
+_COMMUNITY_ENDINGS = ("", "路", "里", "苑", "园", "街", "新村")
+
+
+def build_province_townships(seed: int | str, counties: int) -> tuple[tuple[Township, ...], ...]:
+    """Townships for each of `counties` counties of a province, shaped like a county's own (`build_townships`).
+
+    Names are drawn from (seed, county) and apart across counties: no township, village or community name
+    of one county lies inside a name of another, nor inside a neighbour's address, so a cremation
+    record's 户籍地址 naming one county's places names no place of another (the linker reads an
+    address in which none of its county's places is found as someone from elsewhere).
+    """
+    if not 1 <= counties <= len(PROVINCE_COUNTIES):
+        raise ValueError(f"{counties} counties: expected 1 to {len(PROVINCE_COUNTIES)}")
+    others: list[str] = [name for _, name in PROVINCE_COUNTIES]
+    built = []
+    for index in range(counties):
+        rng = random.Random(f"{seed}:province-townships/{index}")
+        own: list[str] = []
+
+        def fresh(name: str) -> bool:
+            return (not any(name in text or text in name for text in others)
+                    and not any(name in text for text in _NEIGHBOUR_ADDRESSES))
+
+        townships = []
+        for code in _GROUP_CODES:
+            kind = code[0]
+            name = _draw_township_name(rng, kind, (*others, *own, *_NEIGHBOUR_ADDRESSES))
+            own.append(name)
+            places: list[str] = []
+            wanted = rng.randint(5, 6) if kind == "0" else rng.randint(8, 14)
+            while len(places) < wanted:
+                if kind == "0":
+                    stem, ending = rng.choice(_COMMUNITY_STEMS + _STREET_STEMS), rng.choice(_COMMUNITY_ENDINGS)
+                    place = stem + ("" if ending[:1] == stem[-1] else ending) + "社区"
+                else:
+                    place = rng.choice(_VILLAGE_PREFIX) + rng.choice(SURNAME_CHOICES[:60]) + rng.choice(_VILLAGE_SUFFIX)
+                    place += "" if place.endswith("村") else "村"
+                if place not in places and fresh(place):
+                    places.append(place)
+            own += places
+            townships.append(Township(code, name, kind == "0", tuple(places)))
+        others += own
         built.append(tuple(townships))
     return tuple(built)
 
@@ -241,3 +315,30 @@ CARE_SUBSIDY = {1: 100, 2: 80}
 def standard(table: dict[int, int], year: int) -> int:
     """The standard in force in `year` (the nearest year the table knows)."""
     return table[min(max(year, min(table)), max(table))]
+
+
+# -- a county of a province ---------------------------------------------------------------
+_CONFIGURED_TOWNSHIPS: tuple[Township, ...] | None = None
+
+
+def county_config(code: str, name: str, townships: tuple[Township, ...], funeral_homes: tuple[str, ...]) -> dict:
+    """The JSON-ready configuration `COUNTY_ENV` names: what makes a county of a province itself."""
+    return {
+        "code": code, "name": name, "funeral_homes": list(funeral_homes),
+        "townships": [{"code": t.code, "name": t.name, "urban": t.urban, "villages": list(t.villages)} for t in townships],
+    }
+
+
+def read_county_config(path: Path) -> tuple[str, str, tuple[str, ...], tuple[Township, ...]]:
+    """(code, name, funeral homes, townships) from a configuration file `county_config` wrote."""
+    config = json.loads(Path(path).read_text(encoding="utf-8"))
+    townships = tuple(Township(t["code"], t["name"], t["urban"], tuple(t["villages"])) for t in config["townships"])
+    code = config["code"]
+    if len(code) != 6 or not code.isdigit() or code in {c for c, *_ in NEIGHBOUR_COUNTIES}:
+        raise ValueError(f"{path}: county code {code!r}: expected 6 digits, not a neighbouring county's")
+    return code, config["name"], tuple(config["funeral_homes"]), townships
+
+
+if os.environ.get(COUNTY_ENV):
+    COUNTY_CODE, COUNTY_NAME, FUNERAL_HOMES, _CONFIGURED_TOWNSHIPS = read_county_config(Path(os.environ[COUNTY_ENV]))
+    ISSUES_OTHER_CODES = False

@@ -104,7 +104,9 @@ class _Builder:
         # spouses often married in from elsewhere in the province; a few older people too
         share = 0.3 if married_in else 0.04
         if self.rng.random() < share:
-            return self.rng.choice(county.NEIGHBOUR_COUNTIES)[0]
+            code = self.rng.choice(county.NEIGHBOUR_COUNTIES)[0]
+            # a county of a province issues its own numbers only: the same draws, so the rest of the county is unchanged
+            return code if county.ISSUES_OTHER_CODES else county.COUNTY_CODE
         return county.COUNTY_CODE
 
     def person(self, name: str, sex: str, birth: dt.date, relation: str, *, married_in: bool = False, minority: bool = False) -> Person:
