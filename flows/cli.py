@@ -434,6 +434,20 @@ def prefect_server_answers(url: str) -> str | None:
         return str(getattr(error, "reason", None) or error)
 
 
+class FailureWithoutTraceback(logging.Filter):
+    """A province that published nothing is said in one line; Prefect would log the flow's traceback too."""
+
+    def __init__(self, *kinds: type[BaseException]):
+        super().__init__()
+        self.kinds = kinds
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.exc_info and isinstance(record.exc_info[1], self.kinds):
+            record.exc_info = None
+            record.exc_text = None
+        return True
+
+
 def province_command(args: argparse.Namespace) -> int:
     """Every county on the pool's workers, the cross-county checks, the province published; a line per county."""
     url = os.environ.get("PREFECT_API_URL")
@@ -470,6 +484,8 @@ def province_command(args: argparse.Namespace) -> int:
         return EXIT_INPUT_ERROR
     quiet_prefect()
     quiet_input_errors()
+    for name in ("prefect.flow_runs", "prefect.flow_engine"):
+        logging.getLogger(name).addFilter(FailureWithoutTraceback(NoCountyPublished))
     try:
         result = province(drops=str(args.drops.resolve()), out=str(args.out.resolve()), store=args.store, as_of=args.as_of,
                           pool=args.pool, policy=str(args.policy.resolve()) if args.policy else None)

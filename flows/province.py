@@ -348,9 +348,12 @@ def province(drops: str, out: str, store: str | None = None, as_of: str | None =
     counties = wait_for_counties(flow_runs, drops_found, out_dir, store, month, report)
     counties = sorted(counties + refused, key=lambda county: county["county"])
     fan_out_seconds = round(time.perf_counter() - started, 3)
-    exported = [county["county"] for county in counties if county["status"] in ("published", "late")]
+    # a late county's data stops before the province's month: the cross stage reads the counties on time only
+    exported = [county["county"] for county in counties if county["status"] == "published"]
     if not exported:
-        raise NoCountyPublished(f"no county published ({len(counties)} failed): nothing to cross-check or publish")
+        late = sum(county["status"] == "late" for county in counties)
+        raise NoCountyPublished(f"no county published as of {month} ({len(counties) - late} failed, {late} late): "
+                                "nothing to cross-check or publish")
 
     con = duckdb.connect()
     try:
@@ -359,10 +362,10 @@ def province(drops: str, out: str, store: str | None = None, as_of: str | None =
         cross_seconds = round(time.perf_counter() - cross_started, 3)
         run_id = f"{month}_{dt.datetime.now(dt.timezone.utc):%Y%m%dT%H%M%S%f}"
         record = {
-            "run_id": run_id, "as_of": month, "status": "succeeded", "started_at": started_at, "finished_at": now_utc(),
-            "parameters": {"drops": str(Path(drops).resolve()), "out": str(out_dir), "store": store, "as_of": as_of,
+            "started_at": started_at,
+            "parameters": {"drops": str(Path(drops).resolve()), "out": str(out_dir), "store": store, "as_of": month,
                            "pool": pool, "policy": str(Path(policy).resolve()) if policy else None},
-            "findings": findings,
+            "policy": province_policy,
             "timings_seconds": {"counties": fan_out_seconds, "cross": cross_seconds},
         }
         publication = publish_stage(con, out_dir, run_id, counties, record)

@@ -36,6 +36,8 @@ BROKEN = "130599"  # the county whose payments file names 证号 twice
 WORKERS = ("worker-a", "worker-b")
 CITIZEN_NUMBER = re.compile(r"(?<![0-9])[0-9]{17}[0-9Xx](?![0-9])")
 PROVINCE_SECONDS = 240
+# Counties of a few hundred households: a handful of noisy numbers is more than 5% of a small roster
+POLICY = "inputs:\n  max_unusable_id_share: 0.25\n"
 
 
 def clean_environment(home: Path) -> dict[str, str]:
@@ -63,6 +65,7 @@ def make_province(root: Path) -> Path:
         subprocess.run([sys.executable, "-m", "data.sample.province", "--out", str(root), "--counties", "3",
                         "--households", "300", "--seed", "7"], cwd=ROOT, check=True, capture_output=True, timeout=300)
     first = sorted((root / "drops").iterdir())[0]
+    assert not (root / "drops" / BROKEN).exists()
     copy_county(first, root / "drops" / BROKEN, BROKEN)
     name_a_header_twice(root / "drops" / BROKEN / "payments.csv")
     return root / "drops"
@@ -109,7 +112,9 @@ def province(tmp_path_factory) -> Province:
     everyone: set[int] = set()
     try:
         started = time.monotonic()
-        command = [sys.executable, "-m", "hecha.flows.cli", "province", "--drops", str(drops), "--out", str(out)]
+        (root / "province.yaml").write_text(POLICY, encoding="utf-8")
+        command = [sys.executable, "-m", "hecha.flows.cli", "province", "--drops", str(drops), "--out", str(out),
+                   "--policy", str(root / "province.yaml")]
         result = subprocess.run(command, cwd=root, env=env, capture_output=True, text=True, timeout=PROVINCE_SECONDS)
         seconds = time.monotonic() - started
         flow_runs = read_flow_runs(url)
@@ -172,6 +177,7 @@ def test_province_publishes_every_county_but_the_broken_one_and_says_so_in_its_e
         (run_dir,) = runs
         record = json.loads((run_dir / "run.json").read_text(encoding="utf-8"))
         assert (record["status"], record["parameters"]["county"]) == ("succeeded", code)
+        assert record["policy"]["inputs"]["max_unusable_id_share"] == 0.25  # the province's policy reached the worker
         export = json.loads((province.out / "store" / code / "export.json").read_text(encoding="utf-8"))
         assert (export["county"], export["run_id"]) == (code, run_dir.name)
         assert all((province.out / "store" / code / f"{table}.parquet").is_file() for table in export["rows"])
@@ -220,10 +226,13 @@ def test_cross_findings_are_the_provinces_truth(province):
     if not truth_file.exists():
         pytest.skip("the province generator (data/sample/province.py) writes the cross-county truth")
     found = read_csv(publication(province) / "cross_findings.csv")
-    key = ("check_code", "county", "id_number", "period_start", "period_end", "overpaid_amount")
-    truth = {(row["check_code"], row["county"], row["true_id_number"], row["period_start"], row["period_end"],
-              f"{float(row['overpaid_amount']):.2f}") for row in read_csv(truth_file)}
-    listed = {tuple(row[column] for column in key[:-1]) + (f"{float(row['overpaid_amount']):.2f}",) for row in found}
+    def key(row: dict, id_column: str) -> tuple:
+        return (row["check_code"], row["county"], row["other_county"], row[id_column], row["period_start"],
+                row["period_end"], f"{float(row['overpaid_amount']):.2f}")
+
+    truth = {key(row, "true_id_number") for row in read_csv(truth_file)}
+    listed = {key(row, "id_number") for row in found}
+    assert len(listed) == len(found)  # one finding per paying county, person and other county
     assert truth, "the generator planted no cross-county finding"
     assert listed - truth == set()  # precision 1.0
     assert truth - listed == set()  # recall 1.0
