@@ -275,3 +275,71 @@ def test_province_refuses_a_missing_drops_folder_an_empty_one_and_an_unreachable
     assert "does not answer" in refusal(capsys, "--drops", str(operator_environment), "--out", str(tmp_path / "out"))
     assert "--as-of" in refusal(capsys, "--drops", str(operator_environment), "--out", str(tmp_path / "out"), "--as-of", "2026-13")
     assert not (tmp_path / "out").exists()
+
+
+# --- the counties a drops folder holds, and how a finished county run reads -------------------------------------------
+
+
+def test_county_drops_are_found_by_manifest_and_the_unreadable_ones_are_failed_counties_named_by_folder(tmp_path):
+    from hecha.flows.province import find_county_drops
+
+    drops = tmp_path / "drops"
+    copy_county(SAMPLE_DROP, drops / "a", "130501")
+    copy_county(SAMPLE_DROP, drops / "b", "130502")
+    copy_county(SAMPLE_DROP, drops / "same", "130501")  # a second drop of county 130501
+    copy_county(SAMPLE_DROP, drops / "broken", "130503")
+    (drops / "broken" / "manifest.yaml").write_text('county: "130503\nas_of: [', encoding="utf-8")
+    copy_county(SAMPLE_DROP, drops / "nameless", "130504")
+    (drops / "nameless" / "manifest.yaml").write_text('as_of: "2026-10"\n', encoding="utf-8")
+    (drops / "notes").mkdir()  # no drop in it: not a county
+    (drops / "notes" / "readme.txt").write_text("not a drop", encoding="utf-8")
+
+    found, refused = find_county_drops(drops)
+
+    assert [(drop.folder.name, drop.county, drop.as_of) for drop in found] == [("a", "130501", "2026-10"), ("b", "130502", "2026-10")]
+    assert {county["county"]: county["status"] for county in refused} == {"broken": "failed", "nameless": "failed",
+                                                                         "same": "failed"}
+    reasons = {county["county"]: county["error"] for county in refused}
+    assert "manifest.yaml" in reasons["broken"] and "YAML" in reasons["broken"]
+    assert "names no county" in reasons["nameless"]
+    assert "130501" in reasons["same"] and "another drop" in reasons["same"]
+
+
+class FlowRunSeen:
+    """What the province reads of a finished county flow run."""
+
+    def __init__(self, completed: bool, message: str | None = None):
+        from prefect.states import Completed, Failed
+
+        self.state = Completed() if completed else Failed(message=message)
+        self.labels = {"prefect.worker.name": "worker-a"}
+        self.infrastructure_pid = "4242"
+        self.start_time = self.end_time = None
+
+
+def test_a_county_whose_drop_is_earlier_than_the_province_is_late_and_one_as_of_the_province_published(tmp_path):
+    from hecha.flows.province import CountyDrop, finished_county
+
+    store = tmp_path / "store"
+    for code, as_of in (("130501", "2026-09"), ("130502", "2026-10")):
+        (store / code).mkdir(parents=True)
+        (store / code / "export.json").write_text(json.dumps({"county": code, "run_id": f"{as_of}_x", "as_of": as_of}),
+                                                  encoding="utf-8")
+    late = finished_county(CountyDrop(tmp_path, "130501", "2026-09"), FlowRunSeen(True), tmp_path, str(store), "2026-10")
+    on_time = finished_county(CountyDrop(tmp_path, "130502", "2026-10"), FlowRunSeen(True), tmp_path, str(store), "2026-10")
+    assert (late["status"], late["as_of"], late["run_id"]) == ("late", "2026-09", "2026-09_x")
+    assert (on_time["status"], on_time["run_dir"]) == ("published", str(tmp_path / "counties" / "130502" / "2026-10_x"))
+    assert on_time["worker"] == "worker-a (pid 4242)"
+
+
+def test_a_failed_county_run_gives_one_line_with_citizen_numbers_masked(tmp_path):
+    from hecha.flows.province import CountyDrop, county_line, finished_county
+
+    message = ("Flow run encountered an exception: ConversionException: Could not convert string '130534199604164518'\n"
+               "LINE 1: select ...")
+    failed = finished_county(CountyDrop(tmp_path, "130501", "2026-10"), FlowRunSeen(False, message), tmp_path,
+                             str(tmp_path / "store"), "2026-10")
+    assert failed["status"] == "failed" and failed["run_id"] is None
+    assert failed["error"] == "ConversionException: Could not convert string '130534********4518' LINE 1: select ..."
+    line = county_line(failed)
+    assert line.startswith("130501   failed") and "\n" not in line and not CITIZEN_NUMBER.search(line)
