@@ -505,7 +505,8 @@ def province_command(args: argparse.Namespace) -> int:
     findings = ", ".join(f"{code} {count}" for code, count in result["findings"].items()) or "none"
     print(f"cross-county checks: {result['cross_seconds']:.1f} s; findings: {findings}")
     print(f"province: {result['publication']}")
-    return 0 if all(county["status"] == "published" for county in result["counties"]) else EXIT_PARTIAL
+    every = all(county["status"] == "published" for county in result["counties"]) and not result["refused_folders"]
+    return 0 if every else EXIT_PARTIAL
 
 
 def main(argv: list[str] | None = None) -> int:

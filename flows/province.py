@@ -26,6 +26,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+import re
 import socket
 import time
 from contextlib import suppress
@@ -55,6 +56,7 @@ STORE = "store"  # <out>/store/: the shared store unless another is named
 WAIT_SECONDS = 1.0  # how often the county runs' states are read while waiting
 EXTRACT_SUFFIXES = (".csv", ".xlsx")
 REASON_CHARACTERS = 240  # a county's failure, on one line of a report
+COUNTY_CODE = re.compile(r"[0-9]{6}")  # a county's division code
 
 
 @dataclass(frozen=True)
@@ -110,32 +112,51 @@ def holds_drop(folder: Path) -> bool:
 def find_county_drops(drops: Path) -> tuple[list[CountyDrop], list[dict]]:
     """The county drops under `drops` (each subfolder holding a drop), and the counties refused before any run.
 
-    A county is its manifest's `county`; a folder whose manifest cannot be
-    read, names no county, gives an as_of that is no month, or names a county
-    an earlier folder already holds, is a failed county (named by its folder).
+    A county is its manifest's `county`, a 6-digit code. A folder whose
+    manifest cannot be read, names no county or not a 6-digit one, gives an
+    as_of that is no month, names a county another folder holds, or is itself
+    named by a code other than its manifest's, is a failed county: named by its
+    folder, which is its county's code when it is a free one (else `county` is
+    None: the folder is all there is to name it by).
     """
     found: list[CountyDrop] = []
-    refused: list[dict] = []
+    refused: list[tuple[Path, str]] = []
     for folder in sorted(path for path in Path(drops).iterdir() if path.is_dir() and not path.name.startswith(".")):
         if not holds_drop(folder):
             continue
         try:
-            manifest = read_manifest(folder)
-            if not manifest.county:
-                raise DropError("manifest.yaml names no county (county: \"<6-digit code>\")", file="manifest.yaml")
-            if manifest.as_of is not None:
-                try:
-                    parse_month(manifest.as_of)
-                except ValueError as error:
-                    raise DropError(f"manifest.yaml: as_of: {error}", file="manifest.yaml") from None
-            if any(county.county == manifest.county for county in found):
-                raise DropError(f"county {manifest.county} is also the county of another drop; one drop per county",
-                                file="manifest.yaml")
+            found.append(county_drop(folder, taken={drop.county for drop in found}))
         except DropError as error:
-            refused.append(county_status(folder.name, "failed", error=f"{folder.name}/{error}"))
-            continue
-        found.append(CountyDrop(folder.resolve(), manifest.county, manifest.as_of and f"{parse_month(manifest.as_of):%Y-%m}"))
-    return found, refused
+            refused.append((folder, f"{folder.name}/{error}"))
+    taken = {drop.county for drop in found}
+    statuses = []
+    for folder, error in refused:
+        code = folder.name if COUNTY_CODE.fullmatch(folder.name) and folder.name not in taken else None
+        taken |= {code} - {None}
+        statuses.append(county_status(code, "failed", error=error) | {"folder": folder.name})
+    return found, statuses
+
+
+def county_drop(folder: Path, taken: set[str]) -> CountyDrop:
+    """The county drop in `folder`, refused (DropError) when its manifest does not name one county no other folder holds."""
+    manifest = read_manifest(folder)
+    if not manifest.county:
+        raise DropError('manifest.yaml names no county (county: "<6-digit code>")', file="manifest.yaml")
+    if not COUNTY_CODE.fullmatch(manifest.county):
+        raise DropError(f"manifest.yaml: county {manifest.county!r} is not a 6-digit division code", file="manifest.yaml")
+    if COUNTY_CODE.fullmatch(folder.name) and folder.name != manifest.county:
+        raise DropError(f"manifest.yaml says county {manifest.county}, but the folder is named {folder.name}: "
+                        "a drop copied without its manifest changed?", file="manifest.yaml")
+    if manifest.county in taken:
+        raise DropError(f"county {manifest.county} is also the county of another drop; one drop per county",
+                        file="manifest.yaml")
+    as_of = None
+    if manifest.as_of is not None:
+        try:
+            as_of = f"{parse_month(manifest.as_of):%Y-%m}"
+        except ValueError as error:
+            raise DropError(f"manifest.yaml: as_of: {error}", file="manifest.yaml") from None
+    return CountyDrop(folder.resolve(), manifest.county, as_of)
 
 
 def province_as_of(drops: list[CountyDrop], as_of: str | None) -> str:
@@ -252,7 +273,7 @@ def county_line(county: dict) -> str:
     """What the terminal shows of a county once it is done: code, status, seconds, worker; never citizen data."""
     seconds = f"{county['seconds']:7.1f} s" if county.get("seconds") is not None else "      - s"
     where = county.get("worker") or "-"
-    line = f"{county['county']:<8} {county['status']:<9} {seconds}  {where}"
+    line = f"{county['county'] or county['folder']:<8} {county['status']:<9} {seconds}  {where}"
     if county["status"] == "late":
         line += f"  (as of {county['as_of']})"
     if county.get("error"):
@@ -329,6 +350,10 @@ def province(drops: str, out: str, store: str | None = None, as_of: str | None =
     if "://" not in store:  # a folder: absolute, as every worker must find it under the same path
         store = str(Path(store).resolve())
     drops_found, refused = find_county_drops(Path(drops))
+    for county in refused:
+        print(county_line(county), flush=True)
+    if not drops_found:
+        raise NoCountyPublished(f"no county drop could be read ({len(refused)} refused): nothing to run")
     month = province_as_of(drops_found, as_of)
     province_policy = load_policy(Path(policy)) if policy else load_policy()
     owner_only()
@@ -342,17 +367,19 @@ def province(drops: str, out: str, store: str | None = None, as_of: str | None =
         logger.info(line)
 
     for county in refused:
-        report(county_line(county))
+        logger.info(county_line(county))
     deployment = ensure_deployment(pool)
     flow_runs = start_county_runs(deployment, drops_found, out_dir, store, month, Path(policy) if policy else None)
     counties = wait_for_counties(flow_runs, drops_found, out_dir, store, month, report)
-    counties = sorted(counties + refused, key=lambda county: county["county"])
+    # a refused folder not named by a free county code cannot be one of the publication's counties: its record names it
+    counties = sorted(counties + [county for county in refused if county["county"]], key=lambda county: county["county"])
+    unnamed = [{"folder": county["folder"], "error": county["error"]} for county in refused if not county["county"]]
     fan_out_seconds = round(time.perf_counter() - started, 3)
     # a late county's data stops before the province's month: the cross stage reads the counties on time only
     exported = [county["county"] for county in counties if county["status"] == "published"]
     if not exported:
         late = sum(county["status"] == "late" for county in counties)
-        raise NoCountyPublished(f"no county published as of {month} ({len(counties) - late} failed, {late} late): "
+        raise NoCountyPublished(f"no county published as of {month} ({len(counties) + len(unnamed) - late} failed, {late} late): "
                                 "nothing to cross-check or publish")
 
     con = duckdb.connect()
@@ -364,7 +391,8 @@ def province(drops: str, out: str, store: str | None = None, as_of: str | None =
         record = {
             "started_at": started_at,
             "parameters": {"drops": str(Path(drops).resolve()), "out": str(out_dir), "store": store, "as_of": month,
-                           "pool": pool, "policy": str(Path(policy).resolve()) if policy else None},
+                           "pool": pool, "policy": str(Path(policy).resolve()) if policy else None,
+                           "refused_folders": unnamed},
             "policy": province_policy,
             "timings_seconds": {"counties": fan_out_seconds, "cross": cross_seconds},
         }
@@ -372,4 +400,5 @@ def province(drops: str, out: str, store: str | None = None, as_of: str | None =
     finally:
         con.close()
     return {"publication": str(publication), "run_id": run_id, "as_of": month, "counties": counties,
+            "refused_folders": unnamed,
             "findings": findings, "cross_seconds": cross_seconds, "seconds": round(time.perf_counter() - started, 3)}

@@ -297,12 +297,28 @@ def test_county_drops_are_found_by_manifest_and_the_unreadable_ones_are_failed_c
     found, refused = find_county_drops(drops)
 
     assert [(drop.folder.name, drop.county, drop.as_of) for drop in found] == [("a", "130501", "2026-10"), ("b", "130502", "2026-10")]
-    assert {county["county"]: county["status"] for county in refused} == {"broken": "failed", "nameless": "failed",
-                                                                         "same": "failed"}
-    reasons = {county["county"]: county["error"] for county in refused}
+    assert {county["folder"]: (county["county"], county["status"]) for county in refused} == {
+        "broken": (None, "failed"), "nameless": (None, "failed"), "same": (None, "failed"),  # no code to name them by
+    }
+    reasons = {county["folder"]: county["error"] for county in refused}
     assert "manifest.yaml" in reasons["broken"] and "YAML" in reasons["broken"]
     assert "names no county" in reasons["nameless"]
     assert "130501" in reasons["same"] and "another drop" in reasons["same"]
+
+
+def test_a_county_folder_whose_manifest_names_another_county_is_failed_under_its_folders_code(tmp_path):
+    from hecha.flows.province import find_county_drops
+
+    drops = tmp_path / "drops"
+    copy_county(SAMPLE_DROP, drops / "130501", "130501")
+    shutil.copytree(drops / "130501", drops / "130502")  # copied, its manifest left saying 130501
+    copy_county(SAMPLE_DROP, drops / "130503", "13050")
+
+    found, refused = find_county_drops(drops)
+
+    assert [drop.county for drop in found] == ["130501"]
+    assert [(county["county"], county["status"]) for county in refused] == [("130502", "failed"), ("130503", "failed")]
+    assert "says county 130501" in refused[0]["error"] and "6-digit" in refused[1]["error"]
 
 
 class FlowRunSeen:
