@@ -484,6 +484,7 @@ def province_command(args: argparse.Namespace) -> int:
         return EXIT_INPUT_ERROR
     quiet_prefect()
     quiet_input_errors()
+    stop_on_sigterm()  # a scheduler stopping the province cancels its county runs, as Ctrl-C does
     for name in ("prefect.flow_runs", "prefect.flow_engine"):
         logging.getLogger(name).addFilter(FailureWithoutTraceback(NoCountyPublished))
     try:

@@ -37,6 +37,7 @@ from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 from prefect.client.orchestration import get_client
 from prefect.client.schemas.actions import WorkPoolCreate
+from prefect.client.schemas.objects import WorkerStatus
 from prefect.deployments import run_deployment
 from prefect.deployments.runner import EntrypointType
 from prefect.exceptions import ObjectAlreadyExists, ObjectNotFound
@@ -213,6 +214,13 @@ def ensure_deployment(pool: str) -> str:
     return county_deployment_name(pool)
 
 
+def workers_online(pool: str) -> int:
+    """How many workers of `pool` the server has heard from lately."""
+    with get_client(sync_client=True) as client:
+        workers = client.read_workers_for_work_pool(pool, limit=200, offset=0)
+    return sum(worker.status == WorkerStatus.ONLINE for worker in workers)
+
+
 def start_county_runs(deployment: str, drops: list[CountyDrop], out: Path, store: str, as_of: str,
                       policy: Path | None) -> dict[str, object]:
     """One flow run per county, all created now; the pool's workers take them as they are free. Flow runs by county."""
@@ -369,6 +377,10 @@ def province(drops: str, out: str, store: str | None = None, as_of: str | None =
     for county in refused:
         logger.info(county_line(county))
     deployment = ensure_deployment(pool)
+    if not workers_online(pool):  # the counties wait for one; say so, or the province looks hung
+        warning = (f"no worker on the work pool {pool} is online: the counties wait until one starts "
+                   f"(PREFECT_API_URL=<this server> .venv/bin/prefect worker start --pool {pool} --limit 1)")
+        logger.warning(warning)
     flow_runs = start_county_runs(deployment, drops_found, out_dir, store, month, Path(policy) if policy else None)
     counties = wait_for_counties(flow_runs, drops_found, out_dir, store, month, report)
     # a refused folder not named by a free county code cannot be one of the publication's counties: its record names it
