@@ -195,6 +195,8 @@ def test_the_failed_county_is_named_with_its_reason_and_no_citizen_number(provin
     published = {county["county"]: county for county in record["counties"] if county["status"] == "published"}
     assert sorted(published) == counties_of(province)
     assert all(county["error"] is None and county["run_id"] for county in published.values())
+    assert {"counties", "cross"} <= record["timings_seconds"].keys()  # the fan-out's and the cross stage's times
+    assert re.search(rf"^cross-county checks: {record['timings_seconds']['cross']:.1f} s", province.result.stdout, re.M)
     reports = [path for path in folder.rglob("*") if path.suffix in (".html", ".txt", ".md")]
     assert any(BROKEN in text and "payments.csv" in text for text in (path.read_text(encoding="utf-8") for path in reports))
     (line,) = [line for line in province.result.stdout.splitlines() if line.startswith(BROKEN)]
