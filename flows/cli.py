@@ -459,7 +459,7 @@ def province_command(args: argparse.Namespace) -> int:
         print(f"hecha: drops folder not found: {args.drops}", file=sys.stderr)
         return EXIT_INPUT_ERROR
     from hecha.config import load_policy, parse_month
-    from hecha.flows.province import NoCountyPublished, find_county_drops, province
+    from hecha.flows.province import NoCountyPublished, find_county_drops, one_line, province
 
     found, refused = find_county_drops(args.drops)
     if not found and not refused:
@@ -500,8 +500,8 @@ def province_command(args: argparse.Namespace) -> int:
         print("hecha: province cancelled; the county runs not yet finished were cancelled; nothing of the province was "
               "published", file=sys.stderr)
         return EXIT_CANCELLED
-    except Exception as error:
-        print(f"hecha: province failed: {type(error).__name__}: {error}", file=sys.stderr)
+    except Exception as error:  # the cross stage or the publication: nothing of the province was published
+        print(f"hecha: province failed: {one_line(f'{type(error).__name__}: {error}')}", file=sys.stderr)
         return EXIT_FAILED
     findings = ", ".join(f"{code} {count}" for code, count in result["findings"].items()) or "none"
     print(f"cross-county checks: {result['cross_seconds']:.1f} s; findings: {findings}")
