@@ -58,6 +58,7 @@ WAIT_SECONDS = 1.0  # how often the county runs' states are read while waiting
 EXTRACT_SUFFIXES = (".csv", ".xlsx")
 REASON_CHARACTERS = 240  # a county's failure, on one line of a report
 COUNTY_CODE = re.compile(r"[0-9]{6}")  # a county's division code
+FAILED_RUN_PREFIX = "Flow run encountered an exception: "  # how Prefect opens a failed flow run's state message
 
 
 @dataclass(frozen=True)
@@ -183,10 +184,7 @@ def one_line(text: str) -> str:
     """A reason on one line, citizen numbers masked: what a report, a log and a terminal may show."""
     from hecha.storage.masking import mask_text
 
-    line = " ".join(str(text).split())
-    for prefix in ("Flow run encountered an exception: ",):
-        line = line.removeprefix(prefix)
-    line = mask_text(line)
+    line = mask_text(" ".join(str(text).split()).removeprefix(FAILED_RUN_PREFIX))
     return line if len(line) <= REASON_CHARACTERS else line[:REASON_CHARACTERS - 1] + "…"
 
 
@@ -272,9 +270,9 @@ def finished_county(drop: CountyDrop, flow_run, out: Path, store: str, as_of: st
         return county_status(drop.county, "failed", as_of=drop.as_of, seconds=seconds, worker=worker,
                              error=f"its run completed but its export cannot be read: {type(error).__name__}")
     run_dir = out / COUNTIES / drop.county / export["run_id"]
-    status = "late" if export["as_of"] < as_of else "published"
-    return county_status(drop.county, status, run_id=export["run_id"], run_dir=str(run_dir), as_of=export["as_of"],
-                         seconds=seconds, worker=worker)
+    month = export.get("as_of") or drop.as_of or as_of
+    return county_status(drop.county, "late" if month < as_of else "published", run_id=export["run_id"],
+                         run_dir=str(run_dir), as_of=month, seconds=seconds, worker=worker)
 
 
 def county_line(county: dict) -> str:
