@@ -24,6 +24,7 @@ from hecha.extracts.errors import DropError
 EXIT_INPUT_ERROR = 2
 EXIT_FAILED = 1
 EXIT_BUSY = 3
+EXIT_PARTIAL = 4  # hecha province: the province published, but some county failed or was late
 EXIT_CANCELLED = 130  # as a shell reports Ctrl-C  # the case history is held by another hecha process: try again later
 
 
@@ -106,6 +107,17 @@ def build_parser() -> argparse.ArgumentParser:
     explain.add_argument("--run", default="latest",
                          help="the run to read: a run folder, latest (default), previous, or the start of a run id in --out")
     explain.add_argument("--out", type=Path, default=Path("out"), help="the output folder runs are looked up in (default: out)")
+    province = commands.add_parser("province", help="run a province: each county drop on the Prefect work pool's workers, "
+                                                    "then the cross-county checks and the province's publication")
+    province.add_argument("--drops", required=True, type=Path, help="folder with one county drop per subfolder (a shared "
+                                                                    "folder every worker reads under the same path)")
+    province.add_argument("--out", required=True, type=Path, help="the province's output folder (shared with every worker): "
+                                                                  "counties/<code>/, store/, publications, case history")
+    province.add_argument("--store", help="where counties export their tables: a folder or an fsspec URL (default: <out>/store)")
+    province.add_argument("--pool", default="hecha", help="the Prefect work pool whose workers run the counties (default: hecha)")
+    province.add_argument("--as-of", dest="as_of", help="the province's month, YYYY-MM (default: the latest of the drops' manifests)")
+    province.add_argument("--policy", type=Path, help="the province's policy file, merged over the national defaults "
+                                                      "(config/policy.yaml), for every county and the cross-county checks")
     checks = commands.add_parser("checks", help="list the check catalogue: code, Chinese name, description, parameters")
     checks.add_argument("codes", nargs="*", help="only these check codes (default: all)")
     checks.add_argument("--policy", type=Path, help=POLICY_HELP)
@@ -407,6 +419,97 @@ def recover_command(args: argparse.Namespace) -> int:
     return 0
 
 
+START_PROVINCE = ("start a Prefect server (.venv/bin/prefect server start --host 0.0.0.0) and a worker on each machine "
+                  "(PREFECT_API_URL=http://<server>:4200/api .venv/bin/prefect worker start --pool hecha --limit 1)")
+
+
+def prefect_server_answers(url: str) -> str | None:
+    """None when the Prefect API at `url` answers its health check; else why not, in a few words."""
+    import urllib.request
+
+    try:
+        with urllib.request.urlopen(f"{url.rstrip('/')}/health", timeout=10) as response:
+            return None if response.status == 200 else f"HTTP {response.status}"
+    except OSError as error:
+        return str(getattr(error, "reason", None) or error)
+
+
+class FailureWithoutTraceback(logging.Filter):
+    """A province that published nothing is said in one line; Prefect would log the flow's traceback too."""
+
+    def __init__(self, *kinds: type[BaseException]):
+        super().__init__()
+        self.kinds = kinds
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.exc_info and isinstance(record.exc_info[1], self.kinds):
+            record.exc_info = None
+            record.exc_text = None
+        return True
+
+
+def province_command(args: argparse.Namespace) -> int:
+    """Every county on the pool's workers, the cross-county checks, the province published; a line per county."""
+    url = os.environ.get("PREFECT_API_URL")
+    if not url:
+        print(f"hecha: PREFECT_API_URL is not set: the counties run on Prefect workers; {START_PROVINCE}, then set "
+              "PREFECT_API_URL=http://<server>:4200/api here too", file=sys.stderr)
+        return EXIT_INPUT_ERROR
+    if not args.drops.is_dir():
+        print(f"hecha: drops folder not found: {args.drops}", file=sys.stderr)
+        return EXIT_INPUT_ERROR
+    from hecha.config import load_policy, parse_month
+    from hecha.flows.province import NoCountyPublished, find_county_drops, one_line, province
+
+    found, refused = find_county_drops(args.drops)
+    if not found and not refused:
+        print(f"hecha: no county drop in {args.drops}: expected one subfolder per county, each with its extract files "
+              "and manifest.yaml (county, as_of)", file=sys.stderr)
+        return EXIT_INPUT_ERROR
+    try:
+        if args.as_of:
+            parse_month(args.as_of)
+    except ValueError as error:
+        print(f"hecha: --as-of {args.as_of}: {error}", file=sys.stderr)
+        return EXIT_INPUT_ERROR
+    try:
+        if args.policy:
+            load_policy(args.policy)
+    except (OSError, ValueError) as error:  # a policy file that is missing or does not validate
+        print(f"hecha: {error}", file=sys.stderr)
+        return EXIT_INPUT_ERROR
+    problem = prefect_server_answers(url)
+    if problem:
+        print(f"hecha: the Prefect server at {url} does not answer ({problem}); {START_PROVINCE}", file=sys.stderr)
+        return EXIT_INPUT_ERROR
+    quiet_prefect()
+    quiet_input_errors()
+    stop_on_sigterm()  # a scheduler stopping the province cancels its county runs, as Ctrl-C does
+    for name in ("prefect.flow_runs", "prefect.flow_engine"):
+        logging.getLogger(name).addFilter(FailureWithoutTraceback(NoCountyPublished))
+    try:
+        result = province(drops=str(args.drops.resolve()), out=str(args.out.resolve()), store=args.store, as_of=args.as_of,
+                          pool=args.pool, policy=str(args.policy.resolve()) if args.policy else None)
+    except DropError as error:  # no as_of known for the province
+        print(f"hecha: input error: {error}", file=sys.stderr)
+        return EXIT_INPUT_ERROR
+    except NoCountyPublished as error:
+        print(f"hecha: province failed: {error}", file=sys.stderr)
+        return EXIT_FAILED
+    except KeyboardInterrupt:
+        print("hecha: province cancelled; the county runs not yet finished were cancelled; nothing of the province was "
+              "published", file=sys.stderr)
+        return EXIT_CANCELLED
+    except Exception as error:  # the cross stage or the publication: nothing of the province was published
+        print(f"hecha: province failed: {one_line(f'{type(error).__name__}: {error}')}", file=sys.stderr)
+        return EXIT_FAILED
+    findings = ", ".join(f"{code} {count}" for code, count in result["findings"].items()) or "none"
+    print(f"cross-county checks: {result['cross_seconds']:.1f} s; findings: {findings}")
+    print(f"province: {result['publication']}")
+    every = all(county["status"] == "published" for county in result["counties"]) and not result["refused_folders"]
+    return 0 if every else EXIT_PARTIAL
+
+
 def main(argv: list[str] | None = None) -> int:
     from hecha.storage.database import DatabaseBusy
     from hecha.storage.files import owner_only
@@ -430,6 +533,8 @@ def main(argv: list[str] | None = None) -> int:
                 return EXIT_INPUT_ERROR
         if args.command == "recover":
             return recover_command(args)
+        if args.command == "province":
+            return province_command(args)
         if args.command == "serve":
             quiet_prefect()
             quiet_input_errors()
