@@ -32,11 +32,14 @@ sql/province/cross_*.sql).
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import re
 import secrets
 import time
+from collections.abc import Callable, Mapping
+from functools import partial
 from pathlib import Path
 
 import duckdb
@@ -46,7 +49,7 @@ from fsspec.implementations.local import LocalFileSystem
 
 from hecha.matching.id_number import normalize_id_numbers
 from hecha.matching.names import name_pinyin
-from hecha.storage.database import connect, sql_literal
+from hecha.storage.database import attach, sql_literal, use
 from hecha.storage.files import make_private_dir, restrict_file
 from hecha.storage.layers import SQL_DIR, drop_other, read_sql
 from hecha.storage.tables import Table, TableColumn
@@ -57,6 +60,7 @@ INCOMING = ".incoming-"
 # Columns the export adds to what its SQL selects: the county, the name's pinyin, the export's id.
 ADDED_COLUMNS = frozenset({"county", "pinyin", "export_id"})
 SCHEMA = "province"
+RUN_CATALOG = "county_run"  # the county run's database, attached read-only while it is exported
 
 COUNTY = TableColumn("county", "varchar", "the county whose export the row is (6-digit division code)")
 EXPORT_ID = TableColumn("export_id", "varchar", "the export the row belongs to: `<run_id>/<exported_at>` of its export.json")
@@ -156,28 +160,40 @@ def export_county(run_dir: Path, store: str) -> dict:
     `run_dir` is a published run folder (`hecha.duckdb` and a `run.json`
     saying `succeeded`); `store` a local folder or an fsspec URL. The export
     replaces the county's previous one; a reader sees the old or the new.
+    The rows stay in DuckDB from the run's database to the Parquet file: only
+    the distinct numbers and names visit Python (a ~1M county's ledger shares
+    are millions of rows).
     """
     run_dir = Path(run_dir)
     record = read_run_record(run_dir)
-    con = connect(run_dir / "hecha.duckdb", read_only=True)
+    con = duckdb.connect()  # stages each table in memory; the run's database is read through a read-only attachment
     try:
-        frames = {table.name: con.sql(read_sql(SQL_DIR / "province" / f"export_{table.name}.sql")).pl()
-                  for table in EXPORT_TABLES}
+        attach(con, run_dir / "hecha.duckdb", RUN_CATALOG, read_only=True)
+        use(con, RUN_CATALOG)
+
+        def stage(table: Table) -> str:
+            name = f"memory.main.export_{table.name}"
+            con.execute(f"create or replace table {name} as {read_sql(SQL_DIR / 'province' / f'export_{table.name}.sql')}")
+            selected = {row[0] for row in con.execute(f"select column_name from (describe {name})").fetchall()}
+            expected = set(table.column_names) - ADDED_COLUMNS
+            if selected != expected:
+                raise ValueError(f"sql/province/export_{table.name}.sql yields {sorted(selected ^ expected)} "
+                                 f"unlike the declaration of {table.qualified_name}")
+            return name
+
+        return write_export(store, record["county"], record["run_id"], record["as_of"],
+                            {table.name: partial(stage, table) for table in EXPORT_TABLES}, con=con)
     finally:
         con.close()
-    for table in EXPORT_TABLES:
-        selected = set(frames[table.name].columns)
-        expected = set(table.column_names) - ADDED_COLUMNS
-        if selected != expected:
-            raise ValueError(f"sql/province/export_{table.name}.sql yields {sorted(selected ^ expected)} "
-                             f"unlike the declaration of {table.qualified_name}")
-    return write_export(store, record["county"], record["run_id"], record["as_of"], frames)
 
 
-def write_export(store: str, county: str, run_id: str, as_of: str | None, frames: dict[str, pl.DataFrame]) -> dict:
-    """Write one county's export from its tables' rows (`frames`, by table name); return its export.json.
+def write_export(store: str, county: str, run_id: str, as_of: str | None,
+                 rows: Mapping[str, pl.DataFrame | Callable[[], str]], con: duckdb.DuckDBPyConnection | None = None) -> dict:
+    """Write one county's export from its tables' rows (by table name); return its export.json.
 
-    Each frame holds a table's declared columns but `county`, `pinyin` and
+    A table's rows are a frame, or a function that stages them in `con` and
+    names the relation (called when the table is written: one table at a
+    time). Each holds a table's declared columns but `county`, `pinyin` and
     `export_id`, which are added here (a declared column it lacks is null);
     `id_number` is kept only where valid. The tables go to a folder of their
     own first, then replace the county's one by one, export.json last.
@@ -192,21 +208,25 @@ def write_export(store: str, county: str, run_id: str, as_of: str | None, frames
     make_folder(fs, root)
     make_folder(fs, folder)
     make_folder(fs, incoming)
-    rows: dict[str, int] = {}
-    con = duckdb.connect()
+    counts: dict[str, int] = {}
+    own = con is None
+    con = duckdb.connect() if own else con
     try:
         if not is_local(fs):
             con.register_filesystem(fs)
         for table in EXPORT_TABLES:
             path = f"{incoming}/{table.name}.parquet"
-            rows[table.name] = write_table(con, table, frames[table.name], duckdb_path(fs, path), county, export_id)
+            given = rows[table.name]
+            counts[table.name] = write_table(con, table, given() if callable(given) else given,
+                                             duckdb_path(fs, path), county, export_id)
             restrict(fs, path)
     except BaseException:
         fs.rm(incoming, recursive=True)
         raise
     finally:
-        con.close()
-    export = {"county": county, "run_id": run_id, "as_of": as_of, "exported_at": exported_at, "rows": rows}
+        if own:
+            con.close()
+    export = {"county": county, "run_id": run_id, "as_of": as_of, "exported_at": exported_at, "rows": counts}
     with fs.open(f"{incoming}/{RECORD}", "w", encoding="utf-8") as handle:
         handle.write(json.dumps(export, ensure_ascii=False, indent=2) + "\n")
     restrict(fs, f"{incoming}/{RECORD}")
@@ -219,25 +239,57 @@ def write_export(store: str, county: str, run_id: str, as_of: str | None, frames
     return export
 
 
-def write_table(con: duckdb.DuckDBPyConnection, table: Table, frame: pl.DataFrame, path: str, county: str,
+def write_table(con: duckdb.DuckDBPyConnection, table: Table, rows: pl.DataFrame | str, path: str, county: str,
                 export_id: str) -> int:
-    """One table's rows, completed (county, number, pinyin, export id), written as Parquet to `path` (as DuckDB names it)."""
-    unknown = sorted(set(frame.columns) - set(table.column_names))
-    if unknown:
-        raise ValueError(f"{table.qualified_name}: undeclared column(s) {', '.join(unknown)}")
-    frame = frame.with_columns(pl.lit(None).alias(column) for column in table.column_names if column not in frame.columns)
-    frame = with_valid_numbers(frame).with_columns(
-        pl.lit(county).alias("county"),
-        pl.lit(export_id).alias("export_id"),
-        spelled(frame["name"].cast(pl.String)).alias("pinyin"),
-    )
-    columns = ", ".join(f"cast({column.name} as {column.sql_type}) as {column.name}" for column in table.columns)
-    con.register("export_rows", frame.to_arrow())
+    """One table's rows, completed (county, number, pinyin, export id), written as Parquet to `path` (as DuckDB names it).
+
+    `rows`: a frame, or the name of a relation in `con` holding them. The
+    number is judged and the name spelled once per distinct value (Python),
+    and joined back in DuckDB.
+    """
+    if isinstance(rows, pl.DataFrame):
+        unknown = sorted(set(rows.columns) - set(table.column_names))
+        if unknown:
+            raise ValueError(f"{table.qualified_name}: undeclared column(s) {', '.join(unknown)}")
+        rows = rows.with_columns(pl.lit(None).alias(column) for column in table.column_names
+                                 if column not in rows.columns and column not in ADDED_COLUMNS)
+        con.register("export_frame", rows.to_arrow())
+        source, present = "export_frame", set(rows.columns)
+    else:
+        source = rows
+        present = {row[0] for row in con.execute(f"select column_name from (describe {source})").fetchall()}
     try:
-        con.execute(f"copy (select {columns} from export_rows) to {sql_literal(path)} (format parquet, compression zstd)")
+        numbers = con.sql(f"select distinct cast(id_number as varchar) as id_number from {source} "
+                              "where id_number is not null").pl()["id_number"] if "id_number" in present else None
+        names = con.sql(f"select distinct cast(name as varchar) as name from {source} where name is not null").pl()["name"]
+        con.register("export_valid", valid_numbers(numbers).to_arrow() if numbers is not None else
+                     pl.DataFrame({"id_number": []}, schema={"id_number": pl.String}).to_arrow())
+        con.register("export_pinyin", pl.DataFrame({"name": names, "pinyin": name_pinyin(names)}).to_arrow())
+
+        def value(column: TableColumn) -> str:
+            if column.name == "county":
+                return sql_literal(county)
+            if column.name == "export_id":
+                return sql_literal(export_id)
+            if column.name == "pinyin":
+                return "spelled.pinyin"
+            if column.name == "id_number":
+                return "valid.id_number"
+            return f"source.{column.name}" if column.name in present else "null"
+
+        columns = ", ".join(f"cast({value(column)} as {column.sql_type}) as {column.name}" for column in table.columns)
+        number_join = ("left join export_valid as valid on cast(source.id_number as varchar) = valid.id_number"
+                       if "id_number" in present else "left join export_valid as valid on false")
+        written = con.execute(
+            f"copy (select {columns} from {source} as source {number_join} "
+            f"left join export_pinyin as spelled on cast(source.name as varchar) = spelled.name) "
+            f"to {sql_literal(path)} (format parquet, compression zstd)"
+        ).fetchall()  # COPY answers with the rows it wrote
+        return int(written[0][0])
     finally:
-        con.unregister("export_rows")
-    return frame.height
+        for name in ("export_frame", "export_valid", "export_pinyin"):
+            with contextlib.suppress(Exception):
+                con.unregister(name)
 
 
 def read_run_record(run_dir: Path) -> dict:
@@ -260,21 +312,10 @@ def read_run_record(run_dir: Path) -> dict:
     return {"county": county, "run_id": record.get("run_id") or run_dir.name, "as_of": parameters.get("as_of")}
 
 
-def with_valid_numbers(frame: pl.DataFrame) -> pl.DataFrame:
-    """`id_number` kept only where it is a valid 18-character number (a person outside the register may hold any text)."""
-    frame = frame.with_columns(pl.col("id_number").cast(pl.String))
-    distinct = frame.select(pl.col("id_number").drop_nulls().unique())["id_number"]
-    judged = normalize_id_numbers(distinct)
-    valid = judged.filter(pl.col("id_number_status") == "valid").select(pl.col("id_number_raw").alias("id_number"))
-    kept = frame["id_number"].is_in(valid["id_number"].implode()) if valid.height else pl.lit(False)
-    return frame.with_columns(pl.when(kept).then(pl.col("id_number")).alias("id_number"))
-
-
-def spelled(names: pl.Series) -> pl.Series:
-    """Each name's pinyin, spelled once per distinct name."""
-    distinct = names.drop_nulls().unique()
-    lookup = pl.DataFrame({"name": distinct, "pinyin": name_pinyin(distinct)})
-    return pl.DataFrame({"name": names}).join(lookup, on="name", how="left", maintain_order="left")["pinyin"]
+def valid_numbers(numbers: pl.Series) -> pl.DataFrame:
+    """Of distinct texts, those that are valid 18-character numbers (a person outside the register may hold any text)."""
+    judged = normalize_id_numbers(numbers)
+    return judged.filter(pl.col("id_number_status") == "valid").select(pl.col("id_number_raw").alias("id_number"))
 
 
 # ---------------------------------------------------------------------------------------------- the store
