@@ -187,7 +187,7 @@ CROSS_CATALOGUE: tuple[Check, ...] = (
         name_zh="跨县死亡仍领取",
         description_zh=(
             "本县发放的人员，在外县户籍登记死亡或有外县火化记录（按身份证号且姓名一致或同音；火化记录无可用身份证号的，"
-            "按姓名、性别、死亡年龄和户籍地址中的本县乡镇、村，且全省仅一人相符），本县自己的数据并无其死亡记录，"
+            "按姓名、性别、死亡年龄和户籍地址中的本县乡镇、村，且全省户籍地址相符者仅一人），本县自己的数据并无其死亡记录，"
             "死亡当月之后仍有发放。死亡当月的发放是正确的；之后各月的金额应予追回（低保金按保障人数分摊到本人）。"
             "只计算各县最近 {window_months} 个月的发放明细。"
         ),
@@ -265,7 +265,11 @@ def render_catalogue_docs(policy: dict) -> str:
         "`sql/checks/<code>.sql`.",
         "",
     ]
-    for check in CATALOGUE:
+    for check in (*CATALOGUE, *CROSS_CATALOGUE):
+        if check is CROSS_CATALOGUE[0]:
+            lines += ["# Across counties", "",
+                      "A province's cross-county stage (`hecha province`) runs these over every county's export;",
+                      "each is `sql/province/<code>.sql`.", ""]
         lines += [f"## `{check.code}` {check.name_zh}", "", check.render_description(policy), "",
                   f"- 依据：{check.policy_basis}", f"- 级别：{SEVERITY_ZH[check.severity]}"]
         for name, value in check.parameter_values(policy).items():

@@ -43,8 +43,8 @@ cases outside its scope are not, and a case found again once its counties are
 read again persists rather than recurs, when every run in between missed one
 of them.
 
-The cross checks' names and descriptions come from the check catalogue when
-it has them, else from `CROSS_CHECKS` here.
+The cross checks' names and descriptions are the check catalogue's
+(`CROSS_CATALOGUE`).
 """
 
 from __future__ import annotations
@@ -63,7 +63,7 @@ import polars as pl
 import pyarrow as pa
 
 from hecha.audit.history import STATE, apply_history, open_state, record_run_in, transaction
-from hecha.checks.catalogue import BY_CODE, Check
+from hecha.checks.catalogue import CROSS_CATALOGUE, Check
 from hecha.config import load_policy
 from hecha.reports.province_report import COUNTY_STATUS_LABELS, write_cross_findings, write_province_report
 from hecha.reports.workbooks import write_workbooks
@@ -91,51 +91,13 @@ COUNTY_CODE = re.compile(r"[0-9]{6}")
 RUN_ID = re.compile(r"[0-9A-Za-z][0-9A-Za-z_.\-]{0,99}")
 MONTH = re.compile(r"[0-9]{4}-(?:0[1-9]|1[0-2])")
 
-WINDOW = "只计算最近 {window_months} 个月的发放明细。"
-CROSS_CHECKS: tuple[Check, ...] = (
-    Check(
-        code="cross_deceased_paid",
-        name_zh="跨县死亡仍领取",
-        description_zh=(
-            "本县发放的人员，在外县户籍登记死亡或有外县火化记录（无身份证号的按姓名、性别、年龄和户籍地址比对），"
-            "死亡当月之后仍由本县发放。死亡当月的发放是正确的；之后各月的金额应予追回（低保金按保障人数分摊）。" + WINDOW
-        ),
-        policy_basis="《社会救助暂行办法》第十三条；《最低生活保障审核确认办法》第三十条",
-        severity="high",
-        params=("window_months",),
-    ),
-    Check(
-        code="cross_moved_out_paid",
-        name_zh="跨县迁出仍领取",
-        description_zh=(
-            "本县发放的人员，外县户籍登记已迁出，且全省各县（含本县）户籍均无其正常在册记录，迁出当月之后仍由本县发放。"
-            "迁出当月的发放是正确的；之后各月的金额应予追回。" + WINDOW
-        ),
-        policy_basis="《最低生活保障审核确认办法》第三十条",
-        severity="high",
-        params=("window_months",),
-    ),
-    Check(
-        code="cross_duplicate_benefit",
-        name_zh="跨县重复享受",
-        description_zh=(
-            "同一人同一月份由两个县发放：两个县的低保、一县低保一县特困，或同一补贴项目两县重复发放。"
-            "低保与特困重复的，线索列在发放低保的县（特困保留）；其他情形列在保障开始较晚的县。" + WINDOW
-        ),
-        policy_basis="《社会救助暂行办法》第十一条；《特困人员认定办法》（民发〔2021〕43号）",
-        severity="high",
-        params=("window_months",),
-    ),
-)
-
-
 class PublicationError(ValueError):
     """Input the publication cannot be made from; the message says which table, column or county, and what was expected."""
 
 
 def cross_checks() -> dict[str, Check]:
-    """The cross-county checks' catalogue entries, in sheet order: the check catalogue's when it has them, else CROSS_CHECKS."""
-    return {check.code: BY_CODE.get(check.code, check) for check in CROSS_CHECKS}
+    """The cross-county checks' catalogue entries, in sheet order (checks/catalogue.py CROSS_CATALOGUE)."""
+    return {check.code: check for check in CROSS_CATALOGUE}
 
 
 def publish_province(con: duckdb.DuckDBPyConnection, out: Path, run_id: str, counties: list[dict], record: dict) -> Path:
