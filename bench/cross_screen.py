@@ -195,7 +195,7 @@ def write_store(store: Path, counties: int, recipients: int, deaths: int, seed: 
         con.execute(f"create or replace temp table paid_rows as {paid_sql(counties, recipients, county, seed)}")
         con.execute(f"create or replace temp table event_rows as {event_sql(counties, recipients, deaths, county, seed)}")
         con.execute("create or replace temp table register_rows as "
-                    "select county, id_number, name, pinyin, sex, birth_date, "
+                    "select county, id_number, name, pinyin, sex, birth_date, township, village, "
                     "case event_kind when 'death' then 'dead' else 'moved_out' end as person_status, export_id "
                     "from event_rows where source = 'household_register'")
         rows = {}
