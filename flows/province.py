@@ -33,6 +33,7 @@ from contextlib import suppress
 from dataclasses import dataclass
 from pathlib import Path
 
+import fsspec
 from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 from prefect.client.orchestration import get_client
@@ -49,6 +50,7 @@ from hecha.extracts.read import read_manifest
 from hecha.flows.nightly import progress_key, run_stages_as_tasks
 from hecha.flows.run import DROP_ROOT_ENV, OUT_ROOT_ENV, confine, start_run
 from hecha.flows.stages import nightly_stages
+from hecha.province.store import ExportError, export_county, read_record
 
 POOL = "hecha"
 POOL_TYPE = "process"  # `prefect worker start --pool hecha` creates a process pool too, when it starts first
@@ -79,8 +81,6 @@ def now_utc() -> str:
 
 @task(name="export_county", cache_policy=NO_CACHE, persist_result=False)
 def export_to_store(run_dir: Path, store: str) -> dict:
-    from hecha.province.store import export_county
-
     return export_county(run_dir, store)
 
 
@@ -249,14 +249,6 @@ def run_seconds(flow_run) -> float | None:
     return None
 
 
-def read_export(store: str, county: str) -> dict:
-    """The county's export record in the store (province/store.py writes it last)."""
-    import fsspec
-
-    with fsspec.open(f"{store.rstrip('/')}/{county}/export.json", "r", encoding="utf-8") as handle:
-        return json.load(handle)
-
-
 def finished_county(drop: CountyDrop, flow_run, out: Path, store: str, as_of: str) -> dict:
     """A finished county run's status: published (late when its drop is earlier than the province), or failed."""
     seconds, worker = run_seconds(flow_run), worker_of(flow_run)
@@ -265,8 +257,8 @@ def finished_county(drop: CountyDrop, flow_run, out: Path, store: str, as_of: st
         reason = (state.message if state is not None else None) or (state.name if state is not None else "no state")
         return county_status(drop.county, "failed", as_of=drop.as_of, error=reason, seconds=seconds, worker=worker)
     try:
-        export = read_export(store, drop.county)
-    except (OSError, ValueError) as error:
+        export = read_record(*fsspec.core.url_to_fs(store), drop.county)
+    except ExportError as error:
         return county_status(drop.county, "failed", as_of=drop.as_of, seconds=seconds, worker=worker,
                              error=f"its run completed but its export cannot be read: {type(error).__name__}")
     run_dir = out / COUNTIES / drop.county / export["run_id"]

@@ -10,7 +10,6 @@ look, so that no process may outlive it.
 
 from __future__ import annotations
 
-import csv
 import json
 import os
 import re
@@ -25,13 +24,14 @@ from unittest import mock
 
 import pytest
 
+from bench.province_quality import score
+
 from hecha.extracts.read import detect_encoding
 from hecha.flows.cli import EXIT_INPUT_ERROR, EXIT_PARTIAL, main
 from hecha.flows.server import descendants, start_server, stop_processes
 
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLE_DROP = ROOT / "data" / "sample" / "drop"
-COUNTIES = ("130501", "130502", "130503")  # the province when the province generator is not there to make one
 BROKEN = "130599"  # the county whose payments file names 证号 twice
 WORKERS = ("worker-a", "worker-b")
 CITIZEN_NUMBER = re.compile(r"(?<![0-9])[0-9]{17}[0-9Xx](?![0-9])")
@@ -55,15 +55,9 @@ def alive(pid: int) -> bool:
 
 
 def make_province(root: Path) -> Path:
-    """The province's drops root: the province generator's, else three copies of the sample drop under other codes."""
-    try:
-        import data.sample.province  # noqa: F401
-    except ImportError:
-        for code in COUNTIES:
-            copy_county(SAMPLE_DROP, root / "drops" / code, code)
-    else:
-        subprocess.run([sys.executable, "-m", "data.sample.province", "--out", str(root), "--counties", "3",
-                        "--households", "300", "--seed", "7"], cwd=ROOT, check=True, capture_output=True, timeout=300)
+    """The province's drops root: the province generator's three counties, and a fourth county whose drop is broken."""
+    subprocess.run([sys.executable, "-m", "data.sample.province", "--out", str(root), "--counties", "3",
+                    "--households", "300", "--seed", "7"], cwd=ROOT, check=True, capture_output=True, timeout=300)
     first = sorted((root / "drops").iterdir())[0]
     assert not (root / "drops" / BROKEN).exists()
     copy_county(first, root / "drops" / BROKEN, BROKEN)
@@ -151,11 +145,6 @@ def publication(province: Province) -> Path:
     return folder
 
 
-def read_csv(path: Path) -> list[dict]:
-    with path.open(encoding="utf-8-sig", newline="") as handle:
-        return list(csv.DictReader(handle))
-
-
 def explain(province: Province) -> str:
     logs = "\n".join(f"--- {path.name}\n{path.read_text(errors='replace')[-3000:]}" for path in province.root.glob("worker-*.log"))
     return f"exit {province.result.returncode}\n--- stdout\n{province.result.stdout}\n--- stderr\n{province.result.stderr[-3000:]}\n{logs}"
@@ -224,22 +213,13 @@ def test_nothing_is_left_running(province):
 
 
 def test_cross_findings_are_the_provinces_truth(province):
-    truth_file = province.root / "truth" / "cross_findings.csv"
-    if not truth_file.exists():
-        pytest.skip("the province generator (data/sample/province.py) writes the cross-county truth")
-    found = read_csv(publication(province) / "cross_findings.csv")
-    def key(row: dict, id_column: str) -> tuple:
-        return (row["check_code"], row["county"], row["other_county"], row[id_column], row["period_start"],
-                row["period_end"], f"{float(row['overpaid_amount']):.2f}")
-
-    truth = {key(row, "true_id_number") for row in read_csv(truth_file)}
-    listed = {key(row, "id_number") for row in found}
-    assert len(listed) == len(found)  # one finding per paying county, person and other county
-    assert truth, "the generator planted no cross-county finding"
-    assert listed - truth == set()  # precision 1.0
-    assert truth - listed == set()  # recall 1.0
-    near_misses = {(row["county"], row["true_id_number"]) for row in read_csv(province.root / "truth" / "cross_near_misses.csv")}
-    assert not {(row["county"], row["id_number"]) for row in found} & near_misses
+    figures = score(publication(province), province.root / "truth")
+    overall = figures["overall"]
+    assert overall["truth"], "the generator planted no cross-county finding"
+    assert overall["hecha"] == overall["right"] == overall["found"] == overall["truth"]  # precision and recall 1.0
+    # every finding with the truth's other county, months and money
+    assert overall["same_other_county"] == overall["same_period"] == overall["same_amount"] == overall["truth"]
+    assert figures["near_misses"] and not figures["near_misses_raised"]
 
 
 # --- refused in one line, before anything runs ------------------------------------------------------------------------
@@ -341,7 +321,7 @@ def test_a_county_whose_drop_is_earlier_than_the_province_is_late_and_one_as_of_
     store = tmp_path / "store"
     for code, as_of in (("130501", "2026-09"), ("130502", "2026-10")):
         (store / code).mkdir(parents=True)
-        (store / code / "export.json").write_text(json.dumps({"county": code, "run_id": f"{as_of}_x", "as_of": as_of}),
+        (store / code / "export.json").write_text(json.dumps({"county": code, "run_id": f"{as_of}_x", "as_of": as_of, "rows": {}}),
                                                   encoding="utf-8")
     late = finished_county(CountyDrop(tmp_path, "130501", "2026-09"), FlowRunSeen(True), tmp_path, str(store), "2026-10")
     on_time = finished_county(CountyDrop(tmp_path, "130502", "2026-10"), FlowRunSeen(True), tmp_path, str(store), "2026-10")
