@@ -379,7 +379,7 @@ def county_warnings(code: str, counties: list[dict]) -> list[str]:
                      "以下不是本县的全部跨县线索。")
     others = [county["county"] for county in counties if county["county"] != code and county["status"] != "published"]
     if others:
-        lines.append(f"注意：{'、'.join(others)} 本次未参加跨县比对（失败或超时），与这些县有关的跨县线索本次未列出。")
+        lines.append(f"注意：{'、'.join(others)} 本次未参加跨县比对（失败或数据滞后），与这些县有关的跨县线索本次未列出。")
     return lines
 
 

@@ -58,7 +58,7 @@ from hecha.storage.masking import mask_id_number, mask_text
 
 REPORT_FILE = "report.html"
 CROSS_FINDING_COLUMNS = (*EXCEPTION_COLUMNS[:-1], "county", "other_county", "status")
-COUNTY_STATUS_LABELS = {"published": "已完成", "failed": "失败", "late": "超时未完成"}
+COUNTY_STATUS_LABELS = {"published": "已完成", "failed": "失败", "late": "数据滞后（截至月份早于本次）"}
 
 # exceptions.csv's select (reports/exceptions.py) over province.finding, whose months are already YYYY-MM text
 CROSS_FINDINGS_SELECT = """
@@ -182,13 +182,19 @@ def render_header(summary: dict, timezone: str | None) -> str:
 def render_missing_counties(summary: dict) -> str:
     """The counties this run did not read, each named with its status and reason, above everything else."""
     missing = [county for county in summary.get("counties") or [] if county["status"] != "published"]
-    if not missing:
+    # drop folders refused before any run whose folder is no free county code: named by their folder
+    refused = (summary.get("parameters") or {}).get("refused_folders") or []
+    if not missing and not refused:
         return ""
     lines = "".join(
         f'<p class="alert county-missing" data-county="{esc(county["county"])}">{esc(county["county"])}：'
         f'{esc(COUNTY_STATUS_LABELS.get(county["status"], county["status"]))}'
         f'{("，" + esc(shown(county.get("error")))) if county.get("error") else ""}</p>'
         for county in missing
+    ) + "".join(
+        f'<p class="alert county-missing" data-folder="{esc(folder["folder"])}">文件夹 {esc(folder["folder"])}：'
+        f'{COUNTY_STATUS_LABELS["failed"]}，{esc(shown(folder.get("error")))}</p>'
+        for folder in refused
     )
     return (f'<section id="missing-counties" role="alert"><h2>未参加本次跨县比对的县</h2>{lines}'
             '<p class="note">这些县本次没有读入比对：以它们为发放县或另一县的跨县线索本次未列出，也不算已消除。</p></section>')

@@ -41,12 +41,14 @@ class Province:
         self.out = out
         self.published = 0
 
-    def publish(self, rows: list[dict], statuses: dict[str, str] | None = None) -> Path:
+    def publish(self, rows: list[dict], statuses: dict[str, str] | None = None, refused: list[dict] | None = None) -> Path:
         self.published += 1
         run_id = f"2026-10_2026110{self.published}T000000"
         con = finding_connection(rows)
+        given = record(run_id)
+        given["parameters"]["refused_folders"] = refused or []
         try:
-            return publish_province(con, self.out, run_id, counties_list(self.out, statuses), record(run_id))
+            return publish_province(con, self.out, run_id, counties_list(self.out, statuses), given)
         finally:
             con.close()
 
@@ -160,10 +162,18 @@ def test_report_names_the_failed_and_late_counties_with_their_reason(province, t
     run_dir = province.publish(three_findings, statuses={COUNTY_B: "late"})
     report = (run_dir / "report.html").read_text(encoding="utf-8")
     assert f'data-county="{COUNTY_C}">{COUNTY_C}：失败，payments.csv 第 12 行 金额: expected yuan' in report
-    assert f'data-county="{COUNTY_B}">{COUNTY_B}：超时未完成，not finished within 3600 s' in report
+    assert f'data-county="{COUNTY_B}">{COUNTY_B}：数据滞后（截至月份早于本次），not finished within 3600 s' in report
     assert f'data-county="{COUNTY_A}"' not in report
     counties = {entry["county"]: entry for entry in json.loads((run_dir / "province.json").read_text())["counties"]}
     assert (counties[COUNTY_B]["status"], counties[COUNTY_B]["error"]) == ("late", REASONS["late"])
+
+
+def test_report_names_a_refused_drop_folder_by_its_name_escaped(province, three_findings):
+    folder = '=HYPERLINK("x")<b>'
+    run_dir = province.publish(three_findings, refused=[{"folder": folder, "error": "manifest.yaml names no county"}])
+    report = (run_dir / "report.html").read_text(encoding="utf-8")
+    assert "文件夹 =HYPERLINK(&quot;x&quot;)&lt;b&gt;：失败，manifest.yaml names no county" in report
+    assert "<b>" not in report.split('id="missing-counties"')[1].split("</section>")[0]
 
 
 def test_report_without_a_missing_county_has_no_alert(province, three_findings):
